@@ -1,0 +1,141 @@
+"""Carbon-coating line: batch (or continuous, kept hot) reactors drawing CVD lots from the buffer.
+
+A breakdown during coating holds the batch and resumes after the repair (the shell keeps growing
+for the remaining time); the coating time in the physics is the planned time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from plants.carbon_coating import physics
+from plants.carbon_coating.params import CoatingParams
+from plants.fbcvd.params import FbcvdKinetics
+from plants.lots import Lot, Lots
+from plants.scenario import BedType, CoatingMode, CoatingSettings
+from twin.equipment import Crew, Machine
+from twin.lazy import Columns, LazyTable
+from twin.states import State
+
+__all__ = ["CoatingLine", "evaluator", "inputs"]
+
+
+def inputs(lots_per_batch: int) -> tuple[str, ...]:
+    return ("temperature_c", "shell_cv", *(f"cvd_row_{j}" for j in range(lots_per_batch)))
+
+
+def evaluator(
+    params: CoatingParams, fb: FbcvdKinetics, settings: CoatingSettings, cvd: LazyTable
+) -> Callable[[Columns], Columns]:
+    k = settings.cvd_lots_per_batch
+
+    def evaluate(c: Columns) -> Columns:
+        out = cvd.outputs()
+        cin = cvd.inputs()
+        rows = np.stack([c[f"cvd_row_{j}"].astype(int) for j in range(k)], axis=-1)
+        m_c = cin["scaffold_kg"][rows]
+        si_pore = out["si_pore_kg"][rows]
+        si_surf = out["si_surface_kg"][rows]
+        si = si_pore + si_surf
+        vp = cin["pore_volume_cm3_g"][rows]
+        sum_c, sum_si = m_c.sum(-1), si.sum(-1)
+        w_c = m_c / sum_c[..., None]
+        w_si = si / np.maximum(sum_si[..., None], 1e-300)
+        pore_vol = (vp * w_c).sum(-1)
+        dp = (cin["particle_size_um"][rows] * w_c).sum(-1)
+        area = (cin["surface_area_m2_g"][rows] * w_c).sum(-1)
+        sic_in = (out["sic_fraction"][rows] * w_si).sum(-1)
+        cryst_in = (out["crystallite_nm"][rows] * w_si).sum(-1)
+        pore_fill = si_pore.sum(-1) / (sum_c * pore_vol * fb.si_density_g_cm3)
+        charge = sum_c + sum_si
+        rho = physics.particle_density_g_cm3(pore_vol, sum_si / sum_c, fb.carbon_skeletal_density_g_cm3)
+        co = physics.coat(
+            temperature_c=c["temperature_c"], acetylene_fraction=settings.acetylene_fraction,
+            gas_flow_nm3_h=settings.total_gas_flow_nm3_h, time_h=settings.time_h, charge_kg=charge,
+            particle_size_um=dp, particle_density_g_cm3=rho, crystallite_nm_in=cryst_in,
+            sic_fraction_in=sic_in, k=params.kinetics,
+        )
+        pw = physics.powder_properties(
+            scaffold_kg=sum_c, si_pore_kg=si_pore.sum(-1), si_surface_kg=si_surf.sum(-1),
+            shell_carbon_kg=co.shell_carbon_kg, sic_fraction=co.sic_fraction, crystallite_nm=co.crystallite_nm,
+            shell_nm=co.shell_nm, shell_cv=c["shell_cv"], pore_volume_cm3_g=pore_vol, pore_fill=pore_fill,
+            internal_area_m2_g=area, particle_size_um=dp,
+            carbon_skeletal_density_g_cm3=fb.carbon_skeletal_density_g_cm3, si_density_g_cm3=fb.si_density_g_cm3,
+            min_protective_nm=params.kinetics.min_protective_nm, pore_mouth_access=params.kinetics.pore_mouth_access,
+            p=params.powder,
+        )
+        sic_carbon = sum_si * co.sic_fraction * physics.M_C_G_MOL / physics.M_SI_G_MOL
+        return {
+            "mass_out_kg": charge + co.shell_carbon_kg + sic_carbon,
+            "si_kg": sum_si, "shell_nm": co.shell_nm, "shell_carbon_kg": co.shell_carbon_kg,
+            "acetylene_fed_kg": co.acetylene_fed_kg, "crystallite_nm": co.crystallite_nm,
+            "sic_fraction": co.sic_fraction, "si_content_wt": pw.si_content_wt,
+            "capacity_mah_g": pw.capacity_mah_g, "ice": pw.ice, "exposed_si_fraction": pw.exposed_si_fraction,
+            "h2_test_l_per_g": pw.h2_test_l_per_g, "surface_area_m2_g": pw.surface_area_m2_g,
+            "swelling": pw.swelling, "pore_fill": pore_fill,
+        }
+
+    return evaluate
+
+
+class CoatingLine:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        params: CoatingParams,
+        fb: FbcvdKinetics,
+        settings: CoatingSettings,
+        machines: list[Machine],
+        crew: Crew,
+        source: simpy.Store,
+        cvd_table: LazyTable,
+        lots: Lots,
+        on_done: Callable[[Lot], None],
+        rng: np.random.Generator,
+    ) -> None:
+        self.env, self.p, self.s = env, params, settings
+        self.crew, self.source, self.lots, self.on_done = crew, source, lots, on_done
+        self.table = LazyTable(inputs(settings.cvd_lots_per_batch), evaluator(params, fb, settings, cvd_table), upstream=[cvd_table])
+        eq = params.equipment
+        self.rng = rng
+        self.bias = rng.normal(0.0, eq.reactor_temperature_bias_sd_c, size=len(machines))
+        self.cv_base = eq.shell_uniformity_cv_fluidized if settings.bed is BedType.FLUIDIZED else eq.shell_uniformity_cv_rotary
+        self.procs = [env.process(self._reactor(i, m)) for i, m in enumerate(machines)]
+
+    def _reactor(self, i: int, m: Machine) -> Generator[simpy.events.Event, Any, None]:
+        eq, s, env = self.p.equipment, self.s, self.env
+        hot_cycle = s.mode is CoatingMode.BATCH
+        while True:
+            yield from m.maintain_if_due()
+            taken: list[Lot] = []
+            for _ in range(s.cvd_lots_per_batch):
+                get = self.source.get()
+                if not get.triggered:
+                    m.set(State.STARVED, "no CVD lot in buffer")
+                taken.append((yield get))
+            for lot in taken:
+                lot.status = "coating"
+            t = s.temperature_c + float(self.bias[i]) + float(self.rng.normal(0.0, eq.batch_temperature_sd_c))
+            cv = max(self.cv_base + float(self.rng.normal(0.0, eq.shell_uniformity_batch_sd)), 0.02)
+            powder = self.lots.new("coating", m.name, env.now, mass_kg=float("nan"),
+                                   parents=[(x.id, x.mass_kg) for x in taken],
+                                   props={"temperature_c": t, "shell_cv": cv})
+            powder.row = self.table.append(t, cv, *(float(x.row) for x in taken))
+            yield from m.with_crew(self.crew, eq.charge_h, "charge")
+            if hot_cycle:
+                yield from m.work(eq.heat_up_h, "heat-up")
+            yield from m.work(s.time_h, "coating")
+            if hot_cycle:
+                yield from m.work(eq.purge_h, "purge")
+                yield from m.work(eq.cool_h, "cool")
+            yield from m.with_crew(self.crew, eq.discharge_h, "discharge")
+            powder.end_h = env.now
+            powder.status = "quarantine"
+            for lot in taken:
+                lot.status = "consumed"
+            m.set(State.IDLE, "batch done")
+            self.on_done(powder)

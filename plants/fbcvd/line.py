@@ -1,0 +1,219 @@
+"""FBCVD line: batch reactors sequencing charge, heat-up, deposition, purge, cool, discharge.
+
+Breakdowns (see :mod:`twin.equipment`): during charge, heat-up, purge, cool or discharge the batch
+waits for the repair and resumes; during deposition the run is cut off, the reactor is purged and
+cooled after the repair, and the part-infiltrated lot is scrapped (reason ``breakdown``) with the
+Si it received up to the failure. Silane not fed is returned to the tank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from plants.fbcvd import physics
+from plants.fbcvd.params import FbcvdParams, ScaffoldSupply, SilaneSupply
+from plants.lots import Lot, Lots
+from plants.scenario import FbcvdSettings
+from twin.equipment import Crew, Machine
+from twin.lazy import Columns, LazyTable
+from twin.states import State
+
+__all__ = ["INPUTS", "FbcvdLine", "ScaffoldStore", "SilaneTank", "evaluator"]
+
+INPUTS = (
+    "temperature_c", "y_start", "y_end", "ratio_start", "ratio_end", "gas_flow_nm3_h", "deposition_time_h",
+    "scaffold_kg", "pore_volume_cm3_g", "particle_size_um", "surface_area_m2_g",
+)
+
+
+def evaluator(params: FbcvdParams) -> Callable[[Columns], Columns]:
+    def evaluate(c: Columns) -> Columns:
+        r = physics.run_batch(
+            temperature_c=c["temperature_c"], silane_fraction_start=c["y_start"], silane_fraction_end=c["y_end"],
+            c2h4_ratio_start=c["ratio_start"], c2h4_ratio_end=c["ratio_end"], gas_flow_nm3_h=c["gas_flow_nm3_h"],
+            deposition_time_h=c["deposition_time_h"], scaffold_mass_kg=c["scaffold_kg"],
+            pore_volume_cm3_g=c["pore_volume_cm3_g"], particle_size_um=c["particle_size_um"],
+            surface_area_m2_g=c["surface_area_m2_g"], k=params.kinetics,
+        )
+        si = r.si_deposited_kg
+        return {
+            "silane_fed_kg": r.silane_fed_kg, "si_fed_kg": r.si_fed_kg, "si_pore_kg": r.si_pore_kg,
+            "si_surface_kg": r.si_surface_kg, "si_deposited_kg": si, "si_fines_kg": r.si_fines_kg,
+            "si_exhaust_kg": r.si_exhaust_kg, "c2h4_fed_kg": r.c2h4_fed_kg, "h2_made_kg": r.h2_made_kg,
+            "pore_fill": r.pore_fill, "crystallite_nm": r.crystallite_nm, "sic_fraction": r.sic_fraction,
+            "surface_enrichment": r.surface_enrichment,
+            "si_loading_wt": si / (si + c["scaffold_kg"]),
+        }
+
+    return evaluate
+
+
+class ScaffoldStore:
+    """Scaffold lots from the supplier, drawn first in, first out; properties vary lot to lot."""
+
+    def __init__(self, supply: ScaffoldSupply, rng: np.random.Generator, lots: Lots) -> None:
+        self.s = supply
+        self.rng = rng
+        self.lots = lots
+        self.current: Lot | None = None
+        self.left_kg = 0.0
+
+    def _new_lot(self) -> Lot:
+        s, g = self.s, self.rng
+        vp = max(g.normal(s.pore_volume_mean_cm3_g, s.pore_volume_sd_cm3_g), 0.2 * s.pore_volume_mean_cm3_g)
+        dp = max(g.normal(s.particle_size_mean_um, s.particle_size_sd_um), 0.2 * s.particle_size_mean_um)
+        sa = max(g.normal(s.surface_area_mean_m2_g, s.surface_area_sd_m2_g), 0.2 * s.surface_area_mean_m2_g)
+        return self.lots.new("scaffold", "supplier", 0.0, mass_kg=s.lot_mass_kg,
+                             props={"pore_volume_cm3_g": vp, "particle_size_um": dp, "surface_area_m2_g": sa})
+
+    def draw(self, kg: float) -> list[tuple[Lot, float]]:
+        parts = []
+        need = kg
+        while need > 1e-9:
+            if self.left_kg <= 1e-9:
+                self.current = self._new_lot()
+                self.left_kg = self.s.lot_mass_kg
+            assert self.current is not None
+            take = min(need, self.left_kg)
+            parts.append((self.current, take))
+            self.left_kg -= take
+            need -= take
+        return parts
+
+
+class SilaneTank:
+    """Bulk silane storage: a container refilled by deliveries ordered at the reorder point."""
+
+    def __init__(self, env: simpy.Environment, s: SilaneSupply, rng: np.random.Generator) -> None:
+        self.env = env
+        self.s = s
+        self.rng = rng
+        self.container = simpy.Container(env, capacity=s.tank_capacity_kg, init=s.initial_level_kg)
+        self.on_order = False
+        self.delivered_kg = 0.0
+        self.drawn_kg = 0.0
+        self.returned_kg = 0.0
+        self.deliveries: list[tuple[float, float]] = []
+
+    def draw(self, kg: float) -> simpy.events.Event:
+        """Request ``kg``; it counts as drawn only once the request is filled."""
+        ev = self.container.get(kg)
+        ev.callbacks.append(self._count)
+        self._check()
+        return ev
+
+    def _count(self, ev: simpy.events.Event) -> None:
+        self.drawn_kg += ev.amount  # type: ignore[attr-defined]
+
+    def give_back(self, kg: float) -> None:
+        if kg > 0:
+            self.returned_kg += kg
+            self.container.put(kg)
+
+    def _check(self) -> None:
+        if not self.on_order and self.container.level <= self.s.reorder_point_kg:
+            self.on_order = True
+            self.env.process(self._deliver())
+
+    def _deliver(self) -> Generator[simpy.events.Event, Any, None]:
+        lead = self.s.lead_time_median_h * float(np.exp(self.rng.normal(0.0, self.s.lead_time_sigma)))
+        yield self.env.timeout(lead)
+        yield self.container.put(self.s.delivery_kg)
+        self.delivered_kg += self.s.delivery_kg
+        self.deliveries.append((self.env.now, self.s.delivery_kg))
+        self.on_order = False
+        self._check()
+
+
+class FbcvdLine:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        params: FbcvdParams,
+        settings: FbcvdSettings,
+        machines: list[Machine],
+        crew: Crew,
+        scaffold: ScaffoldStore,
+        tank: SilaneTank,
+        out: simpy.Store,
+        lots: Lots,
+        rng: np.random.Generator,
+    ) -> None:
+        self.env, self.p, self.s = env, params, settings
+        self.crew, self.scaffold, self.tank, self.out, self.lots = crew, scaffold, tank, out, lots
+        self.table = LazyTable(INPUTS, evaluator(params))
+        self.rng = rng
+        prog = settings.gas_program
+        self.y0, self.r0 = settings.silane_fraction, settings.c2h4_ratio
+        self.y1 = prog.silane_fraction_end if prog else self.y0
+        self.r1 = prog.c2h4_ratio_end if prog else self.r0
+        self.silane_per_batch_kg = silane_feed_kg(self.y0, self.y1, settings.total_gas_flow_nm3_h, settings.deposition_time_h)
+        eq = params.equipment
+        self.bias = rng.normal(0.0, eq.reactor_temperature_bias_sd_c, size=len(machines)) if eq.reactor_temperature_bias_sd_c > 0 else np.zeros(len(machines))
+        self.noise = rng.normal(0.0, eq.batch_temperature_sd_c, size=4096) if eq.batch_temperature_sd_c > 0 else np.zeros(4096)
+        self.batches_started = 0
+        self.procs = [env.process(self._reactor(i, m)) for i, m in enumerate(machines)]
+
+    def _temperature(self, reactor: int) -> float:
+        k = self.batches_started
+        if k >= len(self.noise):
+            eq = self.p.equipment
+            more = self.rng.normal(0.0, eq.batch_temperature_sd_c, size=len(self.noise)) if eq.batch_temperature_sd_c > 0 else np.zeros(len(self.noise))
+            self.noise = np.concatenate([self.noise, more])
+        return self.s.bed_temperature_c + float(self.bias[reactor]) + float(self.noise[k])
+
+    def _reactor(self, i: int, m: Machine) -> Generator[simpy.events.Event, Any, None]:
+        eq, s, env = self.p.equipment, self.s, self.env
+        while True:
+            yield from m.maintain_if_due()
+            parts = self.scaffold.draw(s.batch_mass_kg)
+            kg = s.batch_mass_kg
+            vp = sum(lot.props["pore_volume_cm3_g"] * w for lot, w in parts) / kg
+            dp = sum(lot.props["particle_size_um"] * w for lot, w in parts) / kg
+            sa = sum(lot.props["surface_area_m2_g"] * w for lot, w in parts) / kg
+            t_bed = self._temperature(i)
+            self.batches_started += 1
+            lot = self.lots.new("fbcvd", m.name, env.now, mass_kg=kg, parents=[(p.id, w) for p, w in parts],
+                                props={"temperature_c": t_bed})
+            yield from m.with_crew(self.crew, eq.charge_h, "charge")
+            yield from m.work(eq.heat_up_h, "heat-up")
+            get = self.tank.draw(self.silane_per_batch_kg)
+            if not get.triggered:
+                m.set(State.STARVED, "silane tank empty")
+            yield get
+            lot.row = self.table.append(t_bed, self.y0, self.y1, self.r0, self.r1, s.total_gas_flow_nm3_h,
+                                        s.deposition_time_h, kg, vp, dp, sa)
+            lot.status = "in_process"
+            done = yield from m.work(s.deposition_time_h, "deposition", abortable=True)
+            if done < s.deposition_time_h:
+                theta = done / s.deposition_time_h
+                y_cut = self.y0 + (self.y1 - self.y0) * theta
+                r_cut = self.r0 + (self.r1 - self.r0) * theta
+                lot.row = self.table.append(t_bed, self.y0, y_cut, self.r0, r_cut, s.total_gas_flow_nm3_h,
+                                            done, kg, vp, dp, sa)
+                fed = silane_feed_kg(self.y0, y_cut, s.total_gas_flow_nm3_h, done) if done > 0 else 0.0
+                self.tank.give_back(self.silane_per_batch_kg - fed)
+            yield from m.work(eq.purge_h, "purge")
+            yield from m.work(eq.cool_h, "cool")
+            yield from m.with_crew(self.crew, eq.discharge_h, "discharge")
+            lot.end_h = env.now
+            if done < s.deposition_time_h:
+                self.lots.finish(lot, "scrapped", env.now, "breakdown")
+                m.set(State.IDLE, "batch scrapped")
+                continue
+            lot.status = "buffered"
+            put = self.out.put(lot)
+            if not put.triggered:
+                m.set(State.BLOCKED, "CVD->coating buffer full")
+            yield put
+            m.set(State.IDLE, "batch done")
+
+
+def silane_feed_kg(y_start: float, y_end: float, gas_flow_nm3_h: float, hours: float) -> float:
+    """Silane fed over a linear program: mean fraction x molar flow x time (exact for a ramp)."""
+    mol = 0.5 * (y_start + y_end) * gas_flow_nm3_h / physics.MOLAR_VOLUME_NM3_KMOL * 1e3 * hours
+    return mol * physics.M_SIH4_G_MOL / 1e3

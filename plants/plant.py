@@ -1,0 +1,165 @@
+"""The Si/C powder plant: FBCVD -> buffer -> carbon coating -> QC lab (quarantine) -> released/rejected.
+
+:func:`simulate` runs one replication and returns immutable frames; KPIs are pure functions of
+those frames (:mod:`plants.kpi`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from plants.carbon_coating.line import CoatingLine
+from plants.fbcvd.line import FbcvdLine, ScaffoldStore, SilaneTank
+from plants.lots import Lot, Lots
+from plants.scenario import LoadedScenario
+from twin.engine import run_counted
+from twin.equipment import Crew, Machine
+from twin.states import StateLog
+from twin.streams import Streams
+
+__all__ = ["Replication", "simulate"]
+
+
+@dataclass(frozen=True)
+class Replication:
+    """Everything one replication produced."""
+
+    replication: int
+    seed: int
+    horizon_h: float
+    warmup_h: float
+    events: int
+    wall_s: float
+    lots: pd.DataFrame
+    genealogy: pd.DataFrame
+    states: pd.DataFrame
+    lot_events: pd.DataFrame
+    silane: dict[str, float]
+
+
+def _machines(env: simpy.Environment, line: str, prefix: str, n: int, eq: Any, log: StateLog, streams: Streams) -> list[Machine]:
+    out = []
+    for i in range(n):
+        name = f"{prefix}{i + 1:02d}"
+        g = streams(f"{line}.{name}.failures")
+        mtbf, med, sig = eq.mtbf_h, eq.repair_median_h, eq.repair_sigma
+
+        def ttf(g: np.random.Generator = g, mtbf: float = mtbf) -> float:
+            return float(g.exponential(mtbf))
+
+        def repair(g: np.random.Generator = g, med: float = med, sig: float = sig) -> float:
+            return med * float(np.exp(g.normal(0.0, sig))) if sig > 0 else med
+
+        out.append(Machine(env, name, line, log, ttf, repair, eq.maintenance_interval_h, eq.maintenance_h))
+    return out
+
+
+class QualityLab:
+    """Samples every powder lot: hands-on test time on a limited bench, then the turnaround
+    (coin-cell formation) before the release decision against the scenario's specs."""
+
+    def __init__(self, env: simpy.Environment, loaded: LoadedScenario, coating: CoatingLine, lots: Lots) -> None:
+        self.env = env
+        self.lab = loaded.params.lab
+        self.bench = simpy.Resource(env, capacity=self.lab.parallel_tests)
+        self.specs = loaded.scenario.specs.powder.items()
+        self.coating = coating
+        self.lots = lots
+
+    def submit(self, lot: Lot) -> None:
+        self.env.process(self._test(lot))
+
+    def _test(self, lot: Lot) -> Generator[simpy.events.Event, Any, None]:
+        with self.bench.request() as req:
+            yield req
+            lot.status = "testing"
+            yield self.env.timeout(self.lab.hands_on_h)
+        yield self.env.timeout(self.lab.turnaround_h)
+        failed = [name for name, lim in self.specs if not lim.ok(self.coating.table.get(lot.row, name))]
+        if failed:
+            self.lots.finish(lot, "rejected", self.env.now, "off-spec: " + ", ".join(failed))
+        else:
+            self.lots.finish(lot, "released", self.env.now)
+
+
+def simulate(loaded: LoadedScenario, replication: int = 0, horizon_h: float | None = None) -> Replication:
+    sc, p = loaded.scenario, loaded.params
+    horizon = sc.horizon_h if horizon_h is None else horizon_h
+    streams = Streams(sc.seed, replication)
+    env = simpy.Environment()
+    log = StateLog()
+    lots = Lots()
+
+    fb_eq, co_eq = p.fbcvd.equipment, p.coating.equipment
+    fb_machines = _machines(env, "fbcvd", "R", fb_eq.reactor_count, fb_eq, log, streams)
+    co_machines = _machines(env, "coating", "K", co_eq.reactor_count, co_eq, log, streams)
+    buffer = simpy.Store(env, capacity=p.buffers.cvd_to_coating_lots)
+    scaffold = ScaffoldStore(p.fbcvd.scaffold, streams("scaffold.lots"), lots)
+    tank = SilaneTank(env, p.fbcvd.silane, streams("silane.deliveries"))
+    fb = FbcvdLine(env, p.fbcvd, sc.settings.fbcvd, fb_machines, Crew(env, fb_eq.operators_per_shift, sc.calendar),
+                   scaffold, tank, buffer, lots, streams("fbcvd.temperature"))
+    lab_ref: list[QualityLab] = []
+    co = CoatingLine(env, p.coating, p.fbcvd.kinetics, sc.settings.coating, co_machines,
+                     Crew(env, co_eq.operators_per_shift, sc.calendar), buffer, fb.table, lots,
+                     lambda lot: lab_ref[0].submit(lot), streams("coating.batches"))
+    lab_ref.append(QualityLab(env, loaded, co, lots))
+
+    t0 = time.perf_counter()
+    n_events = run_counted(env, horizon)
+    wall = time.perf_counter() - t0
+
+    frames = _frames(lots, fb, co)
+    return Replication(
+        replication=replication, seed=sc.seed, horizon_h=horizon, warmup_h=min(sc.warmup_h, horizon),
+        events=n_events, wall_s=wall, lots=frames, genealogy=_genealogy(lots, frames),
+        states=log.frame(),
+        lot_events=pd.DataFrame(lots.events, columns=["time_h", "lot_id", "status", "reason"]),
+        silane={"drawn_kg": tank.drawn_kg, "returned_kg": tank.returned_kg, "delivered_kg": tank.delivered_kg,
+                "level_kg": float(tank.container.level), "initial_kg": p.fbcvd.silane.initial_level_kg,
+                "deliveries": float(len(tank.deliveries))},
+    )
+
+
+def _frames(lots: Lots, fb: FbcvdLine, co: CoatingLine) -> pd.DataFrame:
+    """One table of all lots with the physics outputs joined from the lines' lazy tables."""
+    scaffold = Lots.frame(lots.of("scaffold"))
+    cvd_lots = lots.of("fbcvd")
+    cvd = Lots.frame(cvd_lots)
+    if len(fb.table):
+        out = fb.table.outputs()
+        rows = np.array([x.row for x in cvd_lots])
+        has = rows >= 0
+        for name, values in out.items():
+            col = np.full(len(cvd_lots), np.nan)
+            col[has] = values[rows[has]]
+            cvd[name] = col
+        cvd["mass_kg"] = cvd["mass_kg"] + np.where(has, cvd["si_deposited_kg"].fillna(0.0), 0.0) * (
+            1.0 + cvd["sic_fraction"].fillna(0.0) * 12.011 / 28.086)
+    powder_lots = lots.of("coating")
+    powder = Lots.frame(powder_lots)
+    if len(co.table):
+        out = co.table.outputs()
+        rows = np.array([x.row for x in powder_lots])
+        for name, values in out.items():
+            powder[name] = values[rows]
+        powder["mass_kg"] = powder["mass_out_kg"]
+        powder = powder.drop(columns=["mass_out_kg"])
+    frames = [f for f in (scaffold, cvd, powder) if not f.empty]
+    return pd.concat(frames, ignore_index=True, sort=False) if frames else scaffold
+
+
+def _genealogy(lots: Lots, frame: pd.DataFrame) -> pd.DataFrame:
+    g = lots.genealogy()
+    if g.empty:
+        return g
+    mass = frame.set_index("lot_id")["mass_kg"]
+    is_cvd_parent = g["parent_id"].str.startswith("C")
+    g.loc[is_cvd_parent, "mass_kg"] = mass.reindex(g.loc[is_cvd_parent, "parent_id"]).to_numpy()
+    return g

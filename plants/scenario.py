@@ -1,0 +1,287 @@
+"""Scenario and plant-parameter schema of the Si/C powder plant, and loading with validation.
+
+A scenario names a parameter set (``plants/parameter_sets/<name>.yaml``), overrides some of its
+values, and sets the process settings, horizon, calendar, seed, replications and spec limits.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from plants.carbon_coating.params import CoatingParams
+from plants.fbcvd.params import FbcvdParams
+from twin.calendar import ShiftCalendar
+from twin.errors import InputError, Problem, from_validation_error, suggest
+from twin.params import Flag, ParamModel, SourceRecord, Unit, collect_sources, is_entry
+from twin.yamlio import apply_set, merge, parse_set, read_yaml
+
+__all__ = [
+    "PARAMETER_SET_DIR",
+    "CoatingMode",
+    "LoadedScenario",
+    "PlantParams",
+    "Scenario",
+    "load_parameter_set",
+    "load_scenario",
+]
+
+PARAMETER_SET_DIR = Path(__file__).parent / "parameter_sets"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# ----------------------------------------------------------------------------- plant parameters
+class LabParams(ParamModel):
+    parallel_tests: Annotated[int, Field(ge=1, le=100), Unit("1")]
+    hands_on_h: Annotated[float, Field(ge=0), Unit("h")]
+    turnaround_h: Annotated[float, Field(ge=0), Unit("h")]
+
+
+class BufferParams(ParamModel):
+    cvd_to_coating_lots: Annotated[int, Field(ge=1, le=10000), Unit("lot")]
+
+
+class PlantParams(ParamModel):
+    name: str
+    version: str
+    description: str = ""
+    fbcvd: FbcvdParams
+    coating: CoatingParams
+    lab: LabParams
+    buffers: BufferParams
+
+
+# ----------------------------------------------------------------------------- settings
+class GasProgram(Strict):
+    """Linear ramp over the deposition: silane fraction falling, C2H4 ratio rising (gradient design)."""
+
+    silane_fraction_end: Annotated[float, Field(gt=0, le=1)]
+    c2h4_ratio_end: Annotated[float, Field(ge=0, le=5)]
+
+
+class FbcvdSettings(Strict):
+    bed_temperature_c: Annotated[float, Field(ge=300, le=750)]
+    silane_fraction: Annotated[float, Field(gt=0, le=1)]
+    total_gas_flow_nm3_h: Annotated[float, Field(gt=0, le=100000)]
+    c2h4_ratio: Annotated[float, Field(ge=0, le=5, description="C2H4:SiH4 molar ratio (10:5 -> 0.5)")]
+    deposition_time_h: Annotated[float, Field(gt=0, le=200)]
+    batch_mass_kg: Annotated[float, Field(gt=0, description="scaffold charged per batch")]
+    gas_program: GasProgram | None = None
+
+    @model_validator(mode="after")
+    def _gas_fits(self) -> FbcvdSettings:
+        ends = [(self.silane_fraction, self.c2h4_ratio)]
+        if self.gas_program is not None:
+            ends.append((self.gas_program.silane_fraction_end, self.gas_program.c2h4_ratio_end))
+        for y, r in ends:
+            if y * (1.0 + r) > 1.0 + 1e-12:
+                raise ValueError(
+                    f"silane fraction {y:g} with C2H4:SiH4 ratio {r:g} needs {y * (1 + r):.3g} of the "
+                    "feed gas; silane + ethylene cannot exceed 1"
+                )
+        return self
+
+
+class CoatingMode(str, Enum):
+    BATCH = "batch"  # heat up and cool down every batch
+    CONTINUOUS = "continuous"  # reactor stays hot: charge, coat, discharge
+
+
+class BedType(str, Enum):
+    FLUIDIZED = "fluidized"
+    ROTARY = "rotary"
+
+
+class CoatingSettings(Strict):
+    mode: CoatingMode = CoatingMode.BATCH
+    bed: BedType = BedType.FLUIDIZED
+    temperature_c: Annotated[float, Field(ge=400, le=1200)]
+    acetylene_fraction: Annotated[float, Field(gt=0, le=1)]
+    total_gas_flow_nm3_h: Annotated[float, Field(gt=0, le=100000)]
+    time_h: Annotated[float, Field(gt=0, le=200)]
+    cvd_lots_per_batch: Annotated[int, Field(ge=1, le=50)] = 1
+
+
+class Settings(Strict):
+    fbcvd: FbcvdSettings
+    coating: CoatingSettings
+
+
+class Limits(Strict):
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Limits:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError(f"min {self.min:g} must be below max {self.max:g}")
+        return self
+
+    def ok(self, value: float) -> bool:
+        return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+
+
+class PowderSpecs(Strict):
+    si_content_wt: Limits | None = None
+    capacity_mah_g: Limits | None = None
+    ice: Limits | None = None
+    exposed_si_fraction: Limits | None = None
+
+    def items(self) -> list[tuple[str, Limits]]:
+        return [(name, lim) for name in type(self).model_fields if (lim := getattr(self, name)) is not None]
+
+
+class Specs(Strict):
+    powder: PowderSpecs = PowderSpecs()
+
+
+class Scenario(Strict):
+    name: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    parameter_set: Annotated[str, Field(min_length=1)]
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    horizon_h: Annotated[float, Field(gt=0, le=10 * 8760)]
+    warmup_h: Annotated[float, Field(ge=0)] = 0.0
+    seed: Annotated[int, Field(ge=0, lt=2**63)]
+    replications: Annotated[int, Field(ge=1, le=100000)] = 1
+    calendar: ShiftCalendar = ShiftCalendar()
+    settings: Settings
+    specs: Specs = Specs()
+
+    @model_validator(mode="after")
+    def _warmup(self) -> Scenario:
+        if self.warmup_h >= self.horizon_h:
+            raise ValueError(f"warmup_h ({self.warmup_h:g}) must be shorter than horizon_h ({self.horizon_h:g})")
+        return self
+
+
+# ----------------------------------------------------------------------------- loading
+class LoadedScenario(BaseModel):
+    """A validated scenario with its resolved plant parameters and their sources."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    path: str
+    text: str
+    scenario: Scenario
+    params: PlantParams
+    sources: dict[str, SourceRecord]
+
+
+def _parameter_set_path(name: str, file: str) -> Path:
+    path = PARAMETER_SET_DIR / f"{name}.yaml"
+    if not path.is_file():
+        names = sorted(p.stem for p in PARAMETER_SET_DIR.glob("*.yaml"))
+        raise InputError.single(
+            file, "parameter_set", f"no parameter set of that name; available: {', '.join(names)}",
+            value=name, suggestion=suggest(name, names),
+        )
+    return path
+
+
+def _apply_overrides(base: dict[str, Any], overrides: dict[str, Any], file: str, prefix: str = "") -> tuple[dict[str, Any], list[str]]:
+    """Overlay scenario overrides on the raw parameter tree; bare values keep the base units."""
+    out = dict(base)
+    touched: list[str] = []
+    problems: list[Problem] = []
+    for key, value in overrides.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if key not in base:
+            problems.append(Problem(file, f"overrides.{path}", value, "not a parameter of the parameter set",
+                                    suggest(str(key), [str(k) for k in base])))
+            continue
+        node = base[key]
+        if is_entry(node):
+            if is_entry(value):
+                out[key] = dict(value)
+            elif isinstance(value, dict):
+                problems.append(Problem(file, f"overrides.{path}", value,
+                                        "give a bare value or a full {value, units, source, flag} entry"))
+                continue
+            else:
+                out[key] = {**node, "value": value, "source": f"override in {file}", "flag": Flag.SCENARIO.value}
+            touched.append(path)
+        elif isinstance(node, dict) and isinstance(value, dict):
+            out[key], sub = _apply_overrides(node, value, file, path)
+            touched.extend(sub)
+        else:
+            problems.append(Problem(file, f"overrides.{path}", value, "is a section; override the keys inside it"))
+    if problems:
+        raise InputError(problems)
+    return out, touched
+
+
+def load_parameter_set(name: str, overrides: dict[str, Any] | None = None, file: str = "<scenario>") -> tuple[PlantParams, dict[str, SourceRecord]]:
+    path = _parameter_set_path(name, file)
+    raw = read_yaml(path)
+    touched: list[str] = []
+    if overrides:
+        raw, touched = _apply_overrides(raw, overrides, file)
+    file_of = {"": str(path), **{p: f"{file} (overrides.{p})" for p in touched}}
+    try:
+        params = PlantParams.model_validate(raw)
+    except ValidationError as exc:
+        raise from_validation_error(exc, PlantParams, file_of) from None
+    return params, collect_sources(raw)
+
+
+def _cross_checks(sc: Scenario, params: PlantParams, file: str) -> None:
+    problems = []
+    cap = params.fbcvd.equipment.max_charge_kg
+    if sc.settings.fbcvd.batch_mass_kg > cap:
+        problems.append(Problem(file, "settings.fbcvd.batch_mass_kg", sc.settings.fbcvd.batch_mass_kg,
+                                f"exceeds the reactor's max_charge_kg ({cap:g} kg) in parameter set {params.name}"))
+    if sc.settings.fbcvd.batch_mass_kg > params.fbcvd.scaffold.lot_mass_kg * 50:
+        problems.append(Problem(file, "settings.fbcvd.batch_mass_kg", sc.settings.fbcvd.batch_mass_kg,
+                                "draws more than 50 scaffold lots per batch"))
+    # The coater's charge is CVD product: scaffold plus up to ~2.5x its mass of Si at full pores.
+    v_p = params.fbcvd.scaffold.pore_volume_mean_cm3_g
+    rho_si = params.fbcvd.kinetics.si_density_g_cm3
+    worst = sc.settings.fbcvd.batch_mass_kg * (1 + v_p * rho_si) * sc.settings.coating.cvd_lots_per_batch
+    ccap = params.coating.equipment.max_charge_kg
+    if worst > ccap:
+        problems.append(Problem(file, "settings.coating.cvd_lots_per_batch", sc.settings.coating.cvd_lots_per_batch,
+                                f"{sc.settings.coating.cvd_lots_per_batch} CVD lots of up to {worst / sc.settings.coating.cvd_lots_per_batch:.0f} kg "
+                                f"exceed the coater's max_charge_kg ({ccap:g} kg)"))
+    if sc.settings.coating.cvd_lots_per_batch > params.buffers.cvd_to_coating_lots:
+        problems.append(Problem(file, "settings.coating.cvd_lots_per_batch", sc.settings.coating.cvd_lots_per_batch,
+                                f"must not exceed the buffer capacity ({params.buffers.cvd_to_coating_lots} lots)"))
+    if problems:
+        raise InputError(problems)
+
+
+def load_scenario(path: str | Path, sets: list[str] | None = None) -> LoadedScenario:
+    """Read, override (``--set dotted.path=VALUE``) and validate a scenario and its parameter set."""
+    path = Path(path)
+    file = str(path)
+    tree = read_yaml(path)
+    for item in sets or []:
+        key, value = parse_set(item)
+        tree = apply_set(tree, key, value, known=Scenario.model_fields)
+    try:
+        scenario = Scenario.model_validate(tree)
+    except ValidationError as exc:
+        raise from_validation_error(exc, Scenario, file) from None
+    params, sources = load_parameter_set(scenario.parameter_set, scenario.overrides, file)
+    _cross_checks(scenario, params, file)
+    text = path.read_text(encoding="utf-8")
+    if sets:
+        text += "\n# --set " + " --set ".join(sets) + "\n"
+    return LoadedScenario(path=file, text=text, scenario=scenario, params=params, sources=sources)
+
+
+def with_overrides(loaded: LoadedScenario, tree_patch: dict[str, Any]) -> LoadedScenario:
+    """A copy of a loaded scenario with a nested patch merged into the scenario tree."""
+    tree = merge(loaded.scenario.model_dump(mode="json"), tree_patch)
+    scenario = Scenario.model_validate(tree)
+    params, sources = load_parameter_set(scenario.parameter_set, scenario.overrides, loaded.path)
+    _cross_checks(scenario, params, loaded.path)
+    return LoadedScenario(path=loaded.path, text=loaded.text, scenario=scenario, params=params, sources=sources)

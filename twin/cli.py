@@ -1,0 +1,104 @@
+"""``twin`` command line: run and validate scenarios."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from twin.errors import InputError
+
+__all__ = ["main"]
+
+TABLE = [
+    ("Plant", [("powder.output_kg", "Released Si/C powder", "kg", 0), ("powder.output_t_per_yr", "  annualised", "t/yr", 0),
+               ("powder.lots_released", "Lots released", "", 0), ("powder.lots_rejected", "Lots rejected (off-spec)", "", 0),
+               ("powder.lots_in_quarantine", "Lots in quarantine at end", "", 0)]),
+    ("FBCVD (Si infiltration)", [("fbcvd.batches_completed", "Batches completed", "", 0),
+               ("fbcvd.batches_scrapped", "Batches scrapped (breakdown)", "", 0),
+               ("fbcvd.silane_fed_kg", "Silane fed", "kg", 0), ("fbcvd.silane_utilization", "Silane utilisation (Si in product / Si fed)", "", 3),
+               ("fbcvd.fines_fraction", "Fines (of Si fed)", "", 4), ("fbcvd.si_loading_wt_mean", "Si loading", "wt frac", 3),
+               ("fbcvd.pore_fill_mean", "Pore fill", "", 3), ("fbcvd.crystallite_nm_mean", "Si crystallite", "nm", 2),
+               ("fbcvd.sic_fraction_mean", "SiC share of Si", "", 3), ("fbcvd.reactor_utilization", "Reactor utilisation (working)", "", 3)]),
+    ("Carbon coating", [("coating.shell_nm_mean", "Shell thickness", "nm", 2),
+               ("coating.exposed_si_fraction_mean", "Exposed Si (alkali H2 test)", "", 4),
+               ("coating.reactor_utilization", "Reactor utilisation (working)", "", 3)]),
+    ("Powder quality (tested lots)", [("powder.si_content_wt_mean", "Si content", "wt frac", 3),
+               ("powder.capacity_mah_g_mean", "Reversible capacity", "mAh/g", 0), ("powder.ice_mean", "ICE", "", 4),
+               ("powder.surface_area_m2_g_mean", "BET surface area", "m2/g", 2)]),
+    ("Checks", [("mass_balance.si_rel_error", "Si mass balance, relative error", "", -1),
+                ("sim.events", "SimPy events processed", "", 0), ("sim.wall_s", "Wall time", "s", 2)]),
+]
+
+
+def _fmt(value: Any, digits: int) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    if digits < 0:
+        return f"{value:.1e}"
+    return f"{value:,.{digits}f}"
+
+
+def kpi_table(summary: dict[str, Any]) -> str:
+    lines = [f"Scenario {summary['scenario']}  (parameter set {summary['parameter_set']}, seed {summary['seed']}, "
+             f"{summary['replications']} replication(s), horizon {summary['horizon_h']:g} h)"]
+    for title, rows in TABLE:
+        lines.append("")
+        lines.append(title)
+        for key, label, unit, digits in rows:
+            text = _fmt(summary.get(key), digits)
+            ci = summary.get(f"{key}.ci95_half")
+            if ci is not None and math.isfinite(ci):
+                text += f" +/- {_fmt(ci, digits if digits >= 0 else 2)}"
+            lines.append(f"  {label:<46} {text:>18} {unit}")
+    return "\n".join(lines)
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="twin", description="Si/C manufacturing digital twin")
+    sub = ap.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="simulate a scenario and write its results")
+    run.add_argument("scenario", type=Path)
+    run.add_argument("--set", dest="sets", action="append", default=[], metavar="dotted.path=VALUE",
+                     help="override a scenario value, e.g. settings.fbcvd.bed_temperature_c=480 (repeatable)")
+    run.add_argument("--seed", type=int, help="override the scenario seed")
+    run.add_argument("--replications", type=int, help="override the number of replications")
+    run.add_argument("--out", type=Path, help="output folder (default output/<scenario name>)")
+    val = sub.add_parser("validate", help="check a scenario and its parameter set")
+    val.add_argument("scenario", type=Path)
+    val.add_argument("--set", dest="sets", action="append", default=[], metavar="dotted.path=VALUE")
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from twin import study  # the composition root imports the plant; keep --help fast
+
+    try:
+        sets = list(args.sets)
+        if getattr(args, "seed", None) is not None:
+            sets.append(f"seed={args.seed}")
+        if getattr(args, "replications", None) is not None:
+            sets.append(f"replications={args.replications}")
+        loaded = study.load(args.scenario, sets)
+        if args.command == "validate":
+            n_placeholder = sum(1 for s in loaded.sources.values() if s.is_placeholder)
+            print(f"{args.scenario}: valid (parameter set {loaded.params.name}@{loaded.params.version}, "
+                  f"{len(loaded.sources)} sourced parameters, {n_placeholder} of them placeholders)")
+            return 0
+        result = study.run(loaded)
+        out = args.out or Path("output") / loaded.scenario.name
+        study.write_outputs(result, out)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(kpi_table(result.summary))
+    print(f"\nResults written to {out}/ (summary.json, lots.parquet, events.parquet, genealogy.parquet)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

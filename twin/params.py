@@ -1,0 +1,134 @@
+"""Unit-bearing, sourced parameters.
+
+A parameter-set file holds entries of the form ``{value, units, source, flag}``. Typed parameter
+models declare the unit of each field with :class:`Unit`; loading checks the file's ``units``
+string against it and hands the model the plain value, so the model is a frozen object of floats
+that physics code can use directly. The source records are kept beside the model in a flat
+``dotted.path -> SourceRecord`` map (:func:`collect_sources`) for reports and audits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
+from pydantic_core import PydanticCustomError, core_schema
+
+__all__ = ["Flag", "ParamModel", "SourceRecord", "Unit", "collect_sources", "is_entry"]
+
+ENTRY_KEYS = frozenset({"value", "units", "source", "flag", "note"})
+
+
+class Flag(str, Enum):
+    """Reliability of a number (as in process-data.md)."""
+
+    VERIFIED = "V"
+    SECONDARY = "S"
+    UNVERIFIED = "U"  # from memory or an engineering placeholder: check before relying on it
+    DERIVED = "D"
+    SCENARIO = "scenario"  # set by a scenario override or --set
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    path: str
+    value: Any
+    units: str
+    source: str
+    flag: Flag
+    note: str = ""
+
+    @property
+    def is_placeholder(self) -> bool:
+        return self.flag is Flag.UNVERIFIED
+
+
+def is_entry(node: Any) -> bool:
+    """True when a YAML node is a sourced entry ``{value, units, source, ...}``."""
+    return isinstance(node, Mapping) and "value" in node and set(node) <= ENTRY_KEYS
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """Annotation: the field is read from a sourced entry whose ``units`` must equal ``symbol``.
+
+    Put it last in ``Annotated[...]`` so range constraints apply to the unwrapped value.
+    """
+
+    symbol: str
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_before_validator_function(self._unwrap, handler(source))
+
+    def _unwrap(self, node: Any) -> Any:
+        if not isinstance(node, Mapping):
+            raise PydanticCustomError(
+                "sourced_entry",
+                "expected a sourced entry {{value, units, source, flag}} with units '{units}'",
+                {"units": self.symbol},
+            )
+        missing = [key for key in ("value", "units", "source", "flag") if key not in node]
+        if missing:
+            raise PydanticCustomError(
+                "sourced_entry",
+                "sourced entry lacks {missing}; every parameter needs value, units, source and flag",
+                {"missing": ", ".join(missing)},
+            )
+        extra = sorted(set(node) - ENTRY_KEYS)
+        if extra:
+            raise PydanticCustomError(
+                "sourced_entry",
+                "unknown key(s) {extra} in a sourced entry; allowed: value, units, source, flag, note",
+                {"extra": ", ".join(extra)},
+            )
+        if node["units"] != self.symbol:
+            raise PydanticCustomError(
+                "unit_mismatch",
+                "units '{got}' do not match the units this parameter is defined in, '{units}'",
+                {"got": node["units"], "units": self.symbol},
+            )
+        try:
+            Flag(node["flag"])
+        except ValueError:
+            raise PydanticCustomError(
+                "sourced_entry",
+                "flag '{got}' is not one of V, S, U, D, scenario",
+                {"got": node["flag"]},
+            ) from None
+        if not str(node["source"]).strip():
+            raise PydanticCustomError("sourced_entry", "source is empty; cite where the number comes from", {})
+        return node["value"]
+
+
+class ParamModel(BaseModel):
+    """Base of typed parameter groups: frozen, unknown keys are errors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _walk(node: Any, prefix: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    if is_entry(node):
+        yield prefix, node
+    elif isinstance(node, Mapping):
+        for key, child in node.items():
+            yield from _walk(child, f"{prefix}.{key}" if prefix else str(key))
+
+
+def collect_sources(tree: Mapping[str, Any]) -> dict[str, SourceRecord]:
+    """Flat map of every sourced entry in a raw (already validated) parameter tree."""
+    return {
+        path: SourceRecord(
+            path=path,
+            value=entry["value"],
+            units=str(entry["units"]),
+            source=str(entry["source"]),
+            flag=Flag(entry["flag"]),
+            note=str(entry.get("note", "")),
+        )
+        for path, entry in _walk(tree, "")
+    }

@@ -1,0 +1,118 @@
+"""Composition root: scenario in, replications run, results out (frames, summary, files).
+
+This is the one place where the framework meets the plant (``plants``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from plants.kpi import summarize
+from plants.plant import Replication, simulate
+from plants.scenario import LoadedScenario, load_scenario
+
+__all__ = ["RunResult", "load", "run", "write_outputs"]
+
+# two-sided 95 % Student t quantiles for 1..30 degrees of freedom
+_T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
+        2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
+        2.045, 2.042]
+
+
+def _t95(dof: int) -> float:
+    return _T95[dof - 1] if dof <= len(_T95) else 1.96
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What ``twin run`` produces: summary KPIs and the frames behind them."""
+
+    scenario: LoadedScenario
+    summary: dict[str, Any]
+    lots: pd.DataFrame
+    events: pd.DataFrame
+    genealogy: pd.DataFrame
+    replications: list[dict[str, float]] = field(default_factory=list)
+
+    def kpis(self) -> pd.Series:
+        return pd.Series(self.summary)
+
+
+def load(path: str | os.PathLike[str], sets: list[str] | None = None) -> LoadedScenario:
+    return load_scenario(Path(path), sets)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def run(loaded: LoadedScenario, replications: int | None = None) -> RunResult:
+    n = loaded.scenario.replications if replications is None else replications
+    t0 = time.perf_counter()
+    reps: list[Replication] = [simulate(loaded, r) for r in range(n)]
+    per_rep = [summarize(r) for r in reps]
+    summary: dict[str, Any] = {
+        "scenario": loaded.scenario.name,
+        "scenario_sha256": _sha256(loaded.text),
+        "parameter_set": f"{loaded.params.name}@{loaded.params.version}",
+        "replications": n,
+    }
+    for key in per_rep[0]:
+        values = [r[key] for r in per_rep]
+        finite = [v for v in values if math.isfinite(v)]
+        mean = sum(finite) / len(finite) if finite else float("nan")
+        summary[key] = mean
+        if n > 1 and key not in ("seed", "replication", "horizon_h", "warmup_h"):
+            if len(finite) > 1:
+                sd = math.sqrt(sum((v - mean) ** 2 for v in finite) / (len(finite) - 1))
+                summary[f"{key}.ci95_half"] = _t95(len(finite) - 1) * sd / math.sqrt(len(finite))
+    summary["seed"] = loaded.scenario.seed
+    summary.pop("replication", None)
+    summary["sim.events"] = sum(r.events for r in reps)
+    summary["sim.wall_s"] = time.perf_counter() - t0
+    lots = pd.concat([r.lots.assign(replication=r.replication) for r in reps], ignore_index=True)
+    states = pd.concat([r.states.assign(replication=r.replication, kind="state") for r in reps], ignore_index=True)
+    lot_events = pd.concat([r.lot_events.assign(replication=r.replication, kind="lot") for r in reps], ignore_index=True)
+    events = pd.concat([states, lot_events.rename(columns={"status": "state"})], ignore_index=True, sort=False)
+    genealogy = pd.concat([r.genealogy.assign(replication=r.replication) for r in reps], ignore_index=True)
+    return RunResult(loaded, summary, lots, events, genealogy, per_rep)
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def write_outputs(result: RunResult, out_dir: str | os.PathLike[str]) -> Path:
+    """Write summary.json, lots.parquet, events.parquet and genealogy.parquet, all or nothing.
+
+    Files are written to a temporary folder beside ``out_dir`` and moved in only when all of
+    them were written; a failure leaves ``out_dir`` as it was.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
+    try:
+        result.lots.to_parquet(tmp / "lots.parquet", index=False)
+        result.events.to_parquet(tmp / "events.parquet", index=False)
+        result.genealogy.to_parquet(tmp / "genealogy.parquet", index=False)
+        (tmp / "scenario.yaml").write_text(result.scenario.text, encoding="utf-8")
+        summary = {k: _json_value(v) for k, v in result.summary.items()}
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        for name in ("lots.parquet", "events.parquet", "genealogy.parquet", "scenario.yaml", "summary.json"):
+            os.replace(tmp / name, out / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
