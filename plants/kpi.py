@@ -37,7 +37,8 @@ def si_balance(rep: Replication) -> dict[str, float]:
     product = float(powder.loc[powder["status"] == "released", "si_kg"].sum()) if len(powder) else 0.0
     rejected = float(powder.loc[powder["status"] == "rejected", "si_kg"].sum()) if len(powder) else 0.0
     open_powder = float(powder.loc[~powder["status"].isin(["released", "rejected"]), "si_kg"].sum()) if len(powder) else 0.0
-    in_cvd_or_buffer = float(dep[cvd["status"].isin(["buffered", "coating"])].sum()) if len(cvd) else 0.0
+    # CVD lots being coated are inside their powder lot (created at coating start): count them there.
+    in_cvd_or_buffer = float(dep[cvd["status"] == "buffered"].sum()) if len(cvd) else 0.0
     depositing_fed = float(cvd.loc[depositing, "si_fed_kg"].sum()) if len(cvd) else 0.0
     in_process = open_powder + in_cvd_or_buffer + depositing_fed
     accounted = product + fines + exhaust + rejected + scrapped + in_process
