@@ -18,8 +18,10 @@ first-order fates over its residence time in the bed (plug flow through the bed,
   surface; the nucleating share rises steeply with silane concentration (Girshick et al. 2000);
 * leaving unreacted with the exhaust.
 
-Deposition goes into the pores until the pore volume is full (pore-fill fraction); Si beyond the
-pore volume and the scavenged gas-phase Si end on the outer surface (surface enrichment). The run
+Heterogeneous deposition splits between the internal (pore) surface and the particles' outer
+envelope in proportion to their rates; it goes into the pores until the pore volume is full
+(pore-fill fraction). Si on the envelope, Si beyond the pore volume and the scavenged gas-phase Si
+end on the outer surface (surface enrichment). The run
 is integrated in ``n_steps`` equal slices so that a gas program (silane fraction falling and
 C2H4 ratio rising over the run) and pore filling are followed in time.
 """
@@ -247,16 +249,21 @@ def run_batch(
         # Pores narrow as they fill: less internal area and slower Knudsen diffusion.
         s_v = s_int_cm2_g * open_share * rho_particle_g_cm3
         d_eff = d_knudsen * k.pore_porosity_over_tortuosity * open_share + 1e-30
-        k_vol = k_so / inhibition[..., i : i + 1] * s_v  # 1/s per particle volume
+        k_surf = k_so / inhibition[..., i : i + 1]
+        k_vol = k_surf * s_v  # 1/s per particle volume, internal surface
         phi = d_p_cm / 2.0 * np.sqrt(k_vol / d_eff)
-        k_reaction = k_vol * thiele_effectiveness(phi) * gas_in_particles_per_gas_in_bed
+        k_internal = k_vol * thiele_effectiveness(phi) * gas_in_particles_per_gas_in_bed
+        # The outer (envelope) surface, 6/d per particle volume, is not diffusion limited.
+        k_outer = k_surf * 6.0 / d_p_cm * gas_in_particles_per_gas_in_bed
+        k_reaction = k_internal + k_outer
         k_het = 1.0 / (1.0 / k_exchange + 1.0 / np.maximum(k_reaction, 1e-300))
+        pore_share = k_internal / np.maximum(k_reaction, 1e-300)
         k_tot = k_het + k_hom
         conversion = -np.expm1(-k_tot * tau_s)
         si_slice_g = mol_sih4[..., i : i + 1] * M_SI_G_MOL
         het = si_slice_g * conversion * k_het / k_tot
         hom = si_slice_g * conversion * k_hom / k_tot
-        into_pores = np.minimum(het, pore_capacity_g - si_pore)
+        into_pores = np.minimum(het * pore_share, pore_capacity_g - si_pore)
         si_pore = si_pore + into_pores
         fs = fines_share[..., i : i + 1]
         pore_g[..., i : i + 1] = into_pores

@@ -1,0 +1,35 @@
+"""Every test carries exactly one tier marker: unit, component or integration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+TIERS = {"unit", "component", "integration"}
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    bad = []
+    for item in items:
+        tiers = {m.name for m in item.iter_markers() if m.name in TIERS}
+        if len(tiers) != 1:
+            bad.append(f"{item.nodeid}: tiers {sorted(tiers) or 'none'}")
+    if bad:
+        raise pytest.UsageError("each test needs exactly one tier marker:\n" + "\n".join(bad))
+
+
+@pytest.fixture(scope="session")
+def params():
+    from plants.scenario import load_parameter_set
+
+    p, _ = load_parameter_set("reference-2025")
+    return p
+
+
+@pytest.fixture(scope="session")
+def smoke():
+    from twin.study import load
+
+    return load(ROOT / "scenarios" / "smoke.yaml")
