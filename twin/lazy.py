@@ -26,13 +26,14 @@ class LazyTable:
         upstream: Sequence[LazyTable] = (),
     ) -> None:
         self._names = tuple(inputs)
+        self._index = {name: j for j, name in enumerate(self._names)}
         self._rows: list[tuple[float, ...]] = []
         self._evaluate = evaluate
         self._upstream = tuple(upstream)
         self._done = 0
-        self._chunks: list[dict[str, NDArray[np.float64]]] = []
-        self._starts: list[int] = []
-        self._flat: dict[str, NDArray[np.float64]] | None = None
+        # Evaluated rows live in arrays grown by doubling: appends are amortised O(1).
+        self._in = np.empty((0, len(self._names)))
+        self._out: dict[str, NDArray[np.float64]] = {}
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -43,6 +44,19 @@ class LazyTable:
             raise ValueError(f"expected {len(self._names)} values ({', '.join(self._names)}), got {len(values)}")
         self._rows.append(values)
         return len(self._rows) - 1
+
+    def _grow(self, need: int) -> None:
+        cap = len(self._in)
+        if need <= cap:
+            return
+        new = max(need, 2 * cap, 64)
+        grown = np.empty((new, len(self._names)))
+        grown[:cap] = self._in
+        self._in = grown
+        for name, col in self._out.items():
+            g = np.empty(new)
+            g[:cap] = col
+            self._out[name] = g
 
     def flush(self) -> None:
         """Evaluate every pending row."""
@@ -57,25 +71,30 @@ class LazyTable:
         for name, values in out.items():
             if np.shape(values) != (n - self._done,):
                 raise ValueError(f"output {name!r} has shape {np.shape(values)}, expected ({n - self._done},)")
-        self._starts.append(self._done)
-        self._chunks.append(out)
+        self._grow(n)
+        self._in[self._done : n] = block
+        for name, values in out.items():
+            if name not in self._out:
+                self._out[name] = np.full(len(self._in), np.nan)
+            self._out[name][self._done : n] = values
         self._done = n
-        self._flat = None
 
     def get(self, row: int, column: str) -> float:
         if row >= self._done:
             self.flush()
-        i = int(np.searchsorted(self._starts, row, side="right")) - 1
-        return float(self._chunks[i][column][row - self._starts[i]])
+        return float(self._out[column][row])
+
+    def take(self, column: str, rows: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Values of an input or output column at ``rows`` (evaluates what is pending)."""
+        self.flush()
+        j = self._index.get(column)
+        return self._in[rows, j] if j is not None else self._out[column][rows]
 
     def inputs(self) -> dict[str, NDArray[np.float64]]:
-        block = np.array(self._rows, dtype=float).reshape(len(self._rows), len(self._names))
-        return {name: block[:, j] for j, name in enumerate(self._names)}
+        self.flush()
+        return {name: self._in[: self._done, j].copy() for j, name in enumerate(self._names)}
 
     def outputs(self) -> dict[str, NDArray[np.float64]]:
         """All outputs for all rows (evaluates what is pending)."""
         self.flush()
-        if self._flat is None:
-            names = self._chunks[0].keys() if self._chunks else ()
-            self._flat = {name: np.concatenate([c[name] for c in self._chunks]) for name in names}
-        return self._flat
+        return {name: col[: self._done].copy() for name, col in self._out.items()}

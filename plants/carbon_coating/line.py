@@ -34,22 +34,20 @@ def evaluator(
     k = settings.cvd_lots_per_batch
 
     def evaluate(c: Columns) -> Columns:
-        out = cvd.outputs()
-        cin = cvd.inputs()
-        rows = np.stack([c[f"cvd_row_{j}"].astype(int) for j in range(k)], axis=-1)
-        m_c = cin["scaffold_kg"][rows]
-        si_pore = out["si_pore_kg"][rows]
-        si_surf = out["si_surface_kg"][rows]
+        rows = np.stack([c[f"cvd_row_{j}"].astype(np.int64) for j in range(k)], axis=-1)
+        m_c = cvd.take("scaffold_kg", rows)
+        si_pore = cvd.take("si_pore_kg", rows)
+        si_surf = cvd.take("si_surface_kg", rows)
         si = si_pore + si_surf
-        vp = cin["pore_volume_cm3_g"][rows]
+        vp = cvd.take("pore_volume_cm3_g", rows)
         sum_c, sum_si = m_c.sum(-1), si.sum(-1)
         w_c = m_c / sum_c[..., None]
         w_si = si / np.maximum(sum_si[..., None], 1e-300)
         pore_vol = (vp * w_c).sum(-1)
-        dp = (cin["particle_size_um"][rows] * w_c).sum(-1)
-        area = (cin["surface_area_m2_g"][rows] * w_c).sum(-1)
-        sic_in = (out["sic_fraction"][rows] * w_si).sum(-1)
-        cryst_in = (out["crystallite_nm"][rows] * w_si).sum(-1)
+        dp = (cvd.take("particle_size_um", rows) * w_c).sum(-1)
+        area = (cvd.take("surface_area_m2_g", rows) * w_c).sum(-1)
+        sic_in = (cvd.take("sic_fraction", rows) * w_si).sum(-1)
+        cryst_in = (cvd.take("crystallite_nm", rows) * w_si).sum(-1)
         pore_fill = si_pore.sum(-1) / (sum_c * pore_vol * fb.si_density_g_cm3)
         charge = sum_c + sum_si
         rho = physics.particle_density_g_cm3(pore_vol, sum_si / sum_c, fb.carbon_skeletal_density_g_cm3)
