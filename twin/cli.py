@@ -19,7 +19,7 @@ TABLE = [
                ("powder.lots_in_quarantine", "Lots in quarantine at end", "", 0)]),
     ("FBCVD (Si infiltration)", [("fbcvd.batches_completed", "Batches completed", "", 0),
                ("fbcvd.batches_scrapped", "Batches scrapped (breakdown)", "", 0),
-               ("fbcvd.silane_fed_kg", "Silane fed", "kg", 0), ("fbcvd.silane_utilization", "Silane utilisation (Si in product / Si fed)", "", 3),
+               ("fbcvd.silane_fed_kg", "Silane fed", "kg", 0), ("fbcvd.silane_utilization", "Silane utilisation (Si deposited / Si fed)", "", 3),
                ("fbcvd.fines_fraction", "Fines (of Si fed)", "", 4), ("fbcvd.si_loading_wt_mean", "Si loading", "wt frac", 3),
                ("fbcvd.pore_fill_mean", "Pore fill", "", 3), ("fbcvd.crystallite_nm_mean", "Si crystallite", "nm", 2),
                ("fbcvd.sic_fraction_mean", "SiC share of Si", "", 3), ("fbcvd.reactor_utilization", "Reactor utilisation (working)", "", 3)]),
