@@ -17,7 +17,7 @@ from plants.fbcvd.params import FbcvdParams
 from twin.calendar import ShiftCalendar
 from twin.errors import InputError, Problem, from_validation_error, suggest
 from twin.params import Flag, ParamModel, SourceRecord, Unit, collect_sources, is_entry
-from twin.yamlio import apply_set, merge, parse_set, read_yaml
+from twin.yamlio import apply_set, parse_set, read_yaml
 
 __all__ = [
     "PARAMETER_SET_DIR",
@@ -276,12 +276,3 @@ def load_scenario(path: str | Path, sets: list[str] | None = None) -> LoadedScen
     if sets:
         text += "\n# --set " + " --set ".join(sets) + "\n"
     return LoadedScenario(path=file, text=text, scenario=scenario, params=params, sources=sources)
-
-
-def with_overrides(loaded: LoadedScenario, tree_patch: dict[str, Any]) -> LoadedScenario:
-    """A copy of a loaded scenario with a nested patch merged into the scenario tree."""
-    tree = merge(loaded.scenario.model_dump(mode="json"), tree_patch)
-    scenario = Scenario.model_validate(tree)
-    params, sources = load_parameter_set(scenario.parameter_set, scenario.overrides, loaded.path)
-    _cross_checks(scenario, params, loaded.path)
-    return LoadedScenario(path=loaded.path, text=loaded.text, scenario=scenario, params=params, sources=sources)

@@ -11,7 +11,7 @@ import yaml
 
 from twin.errors import InputError, suggest
 
-__all__ = ["apply_set", "merge", "parse_set", "read_yaml"]
+__all__ = ["apply_set", "parse_set", "read_yaml"]
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -66,15 +66,4 @@ def apply_set(tree: dict[str, Any], path: str, value: Any, known: Iterable[str] 
     if known is not None and parts[0] not in set(known):
         raise InputError.single("--set", path, "unknown top-level key", suggestion=suggest(parts[0], known))
     node[parts[-1]] = value
-    return out
-
-
-def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """Deep merge of plain mappings; ``over`` wins."""
-    out = copy.deepcopy(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
     return out
