@@ -36,6 +36,7 @@ class Crew:
     def __init__(self, env: simpy.Environment, size: int, calendar: ShiftCalendar) -> None:
         self.env = env
         self.calendar = calendar
+        self.always_on = calendar.always_on
         self.resource = simpy.Resource(env, capacity=size)
 
 
@@ -63,18 +64,36 @@ class Machine:
         self.since_maintenance_h = 0.0
         self.failures = 0
         self.state = State.IDLE
+        self._append = log.rows.append  # one tuple per state change: the cheapest record there is
         log.set(env.now, name, line, State.IDLE, "start")
 
     def set(self, state: State, reason: str = "") -> None:
         if state is not self.state or reason:
             self.state = state
-            self.log.set(self.env.now, self.name, self.line, state, reason)
+            self._append((self.env.now, self.name, self.line, state, reason))
+
+    def _start(self, hours: float, phase: str) -> simpy.events.Timeout | None:
+        """Log the start of a working phase. If no failure falls inside it (the common case), count
+        its operating hours now and return the timeout that ends it; otherwise return None."""
+        self.state = State.WORKING
+        self._append((self.env.now, self.name, self.line, State.WORKING, phase))
+        if self.ttf_left >= hours:
+            self.ttf_left -= hours
+            self.since_maintenance_h += hours
+            return self.env.timeout(hours)
+        return None
 
     def work(self, hours: float, phase: str, abortable: bool = False) -> Generator[simpy.events.Event, Any, float]:
         """Spend ``hours`` of operating time in ``phase``; returns the hours done (less if aborted)."""
+        end = self._start(hours, phase)
+        if end is not None:
+            yield end
+            return hours
+        return (yield from self._work_through_failures(hours, phase, abortable))
+
+    def _work_through_failures(self, hours: float, phase: str, abortable: bool) -> Generator[simpy.events.Event, Any, float]:
         env = self.env
         done = 0.0
-        self.set(State.WORKING, phase)
         while hours - done > 1e-12:
             left = hours - done
             if self.ttf_left >= left:
@@ -96,23 +115,36 @@ class Machine:
             self.set(State.WORKING, phase)
         return hours
 
+    @property
+    def maintenance_due(self) -> bool:
+        return self.since_maintenance_h >= self.maintenance_interval_h
+
+    def maintain(self) -> Proc:
+        """Planned maintenance now (down for ``maintenance_h``); resets the operating-hour count."""
+        self.set(State.DOWN, "planned maintenance")
+        yield self.env.timeout(self.maintenance_h)
+        self.since_maintenance_h = 0.0
+
     def maintain_if_due(self) -> Proc:
-        if self.since_maintenance_h >= self.maintenance_interval_h:
-            self.set(State.DOWN, "planned maintenance")
-            yield self.env.timeout(self.maintenance_h)
-            self.since_maintenance_h = 0.0
+        if self.maintenance_due:
+            yield from self.maintain()
 
     def with_crew(self, crew: Crew, hours: float, phase: str) -> Proc:
         """Work a phase that needs an operator on shift (charging, discharging)."""
-        t_on = crew.calendar.next_on(self.env.now)
-        if t_on > self.env.now:
-            self.set(State.IDLE, "off shift")
-            yield self.env.timeout(t_on - self.env.now)
+        if not crew.always_on:
+            t_on = crew.calendar.next_on(self.env.now)
+            if t_on > self.env.now:
+                self.set(State.IDLE, "off shift")
+                yield self.env.timeout(t_on - self.env.now)
         req = crew.resource.request()
         if not req.triggered:
             self.set(State.IDLE, "waiting for operator")
         yield req
         try:
-            yield from self.work(hours, phase)
+            end = self._start(hours, phase)  # inlined fast path of work(): one generator less
+            if end is not None:
+                yield end
+            else:
+                yield from self._work_through_failures(hours, phase, False)
         finally:
             crew.resource.release(req)

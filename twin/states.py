@@ -19,16 +19,22 @@ class State(str, Enum):
 
 
 class StateLog:
-    """Append-only log of (time_h, unit, line, state, reason) rows."""
+    """Append-only log of (time_h, unit, line, state, reason) rows.
+
+    Rows hold the :class:`State` member (a ``str``, so it compares equal to its value); the frame
+    carries plain strings.
+    """
 
     def __init__(self) -> None:
-        self.rows: list[tuple[float, str, str, str, str]] = []
+        self.rows: list[tuple[float, str, str, State, str]] = []
 
     def set(self, t: float, unit: str, line: str, state: State, reason: str = "") -> None:
-        self.rows.append((t, unit, line, state.value, reason))
+        self.rows.append((t, unit, line, state, reason))
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows, columns=["time_h", "unit", "line", "state", "reason"])
+        df = pd.DataFrame(self.rows, columns=["time_h", "unit", "line", "state", "reason"])
+        df["state"] = [s.value for s in df["state"]]
+        return df
 
 
 def state_shares(log: pd.DataFrame, horizon_h: float, start_h: float = 0.0) -> pd.DataFrame:

@@ -102,13 +102,21 @@ class CoatingLine:
         self.rng = rng
         self.bias = rng.normal(0.0, eq.reactor_temperature_bias_sd_c, size=len(machines))
         self.cv_base = eq.shell_uniformity_cv_fluidized if settings.bed is BedType.FLUIDIZED else eq.shell_uniformity_cv_rotary
+        self._z: list[tuple[float, float]] = []
         self.procs = [env.process(self._reactor(i, m)) for i, m in enumerate(machines)]
+
+    def _normals(self) -> tuple[float, float]:
+        """Standard normal pair (batch temperature, shell CV) from a block drawn ahead in one call."""
+        if not self._z:
+            self._z = [(float(a), float(b)) for a, b in self.rng.standard_normal((1024, 2))][::-1]
+        return self._z.pop()
 
     def _reactor(self, i: int, m: Machine) -> Generator[simpy.events.Event, Any, None]:
         eq, s, env = self.p.equipment, self.s, self.env
         hot_cycle = s.mode is CoatingMode.BATCH
         while True:
-            yield from m.maintain_if_due()
+            if m.maintenance_due:
+                yield from m.maintain()
             taken: list[Lot] = []
             for _ in range(s.cvd_lots_per_batch):
                 get = self.source.get()
@@ -117,8 +125,9 @@ class CoatingLine:
                 taken.append((yield get))
             for lot in taken:
                 lot.status = "coating"
-            t = s.temperature_c + float(self.bias[i]) + float(self.rng.normal(0.0, eq.batch_temperature_sd_c))
-            cv = max(self.cv_base + float(self.rng.normal(0.0, eq.shell_uniformity_batch_sd)), 0.02)
+            z_t, z_cv = self._normals()
+            t = s.temperature_c + float(self.bias[i]) + eq.batch_temperature_sd_c * z_t
+            cv = max(self.cv_base + eq.shell_uniformity_batch_sd * z_cv, 0.02)
             powder = self.lots.new("coating", m.name, env.now, mass_kg=float("nan"),
                                    parents=[(x.id, x.mass_kg) for x in taken],
                                    props={"temperature_c": t, "shell_cv": cv})

@@ -71,6 +71,9 @@ class ScaffoldStore:
                              props={"pore_volume_cm3_g": vp, "particle_size_um": dp, "surface_area_m2_g": sa})
 
     def draw(self, kg: float) -> list[tuple[Lot, float]]:
+        if self.current is not None and self.left_kg - kg > -1e-9:  # the open lot covers it
+            self.left_kg -= kg
+            return [(self.current, kg)]
         parts = []
         need = kg
         while need > 1e-9:
@@ -169,12 +172,17 @@ class FbcvdLine:
     def _reactor(self, i: int, m: Machine) -> Generator[simpy.events.Event, Any, None]:
         eq, s, env = self.p.equipment, self.s, self.env
         while True:
-            yield from m.maintain_if_due()
+            if m.maintenance_due:
+                yield from m.maintain()
             parts = self.scaffold.draw(s.batch_mass_kg)
             kg = s.batch_mass_kg
-            vp = sum(lot.props["pore_volume_cm3_g"] * w for lot, w in parts) / kg
-            dp = sum(lot.props["particle_size_um"] * w for lot, w in parts) / kg
-            sa = sum(lot.props["surface_area_m2_g"] * w for lot, w in parts) / kg
+            if len(parts) == 1:
+                pr = parts[0][0].props
+                vp, dp, sa = pr["pore_volume_cm3_g"], pr["particle_size_um"], pr["surface_area_m2_g"]
+            else:
+                vp = sum(lot.props["pore_volume_cm3_g"] * w for lot, w in parts) / kg
+                dp = sum(lot.props["particle_size_um"] * w for lot, w in parts) / kg
+                sa = sum(lot.props["surface_area_m2_g"] * w for lot, w in parts) / kg
             t_bed = self._temperature(i)
             self.batches_started += 1
             lot = self.lots.new("fbcvd", m.name, env.now, mass_kg=kg, parents=[(p.id, w) for p, w in parts],
