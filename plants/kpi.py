@@ -8,7 +8,9 @@ from plants.fbcvd.physics import M_SI_G_MOL, M_SIH4_G_MOL
 from plants.plant import Replication
 from twin.states import state_shares
 
-__all__ = ["si_balance", "summarize"]
+__all__ = ["buffer_stats", "li_balance", "si_balance", "summarize", "water_balance"]
+
+GOOD_ROLL = ("buffered", "prelithiating", "consumed")
 
 
 def _mean(s: pd.Series) -> float:
@@ -19,8 +21,11 @@ def _mean(s: pd.Series) -> float:
 def si_balance(rep: Replication) -> dict[str, float]:
     """Si fed (from the silane tank's own accounting) against where the Si went (from the lots).
 
-    fed = product + fines + exhaust + rejected + scrapped + in process. The two sides are computed
-    independently: the left from tank draws and returns, the right from lot records and physics.
+    fed = fines + exhaust + rejected + scrapped CVD lots + powder-plant in process + released powder
+    still in the warehouse + Si in mixers and slurry tanks + Si in casting scrap (scrapped rolls, web
+    breaks, changeovers, edge trim) + Si in electrode rolls (buffered, prelithiating, prelithiated).
+    The two sides are computed independently: the left from tank draws and returns, the right from
+    lot records, the physics and the genealogy's drawn masses.
     """
     lots = rep.lots
     si_per_silane = M_SI_G_MOL / M_SIH4_G_MOL
@@ -34,23 +39,173 @@ def si_balance(rep: Replication) -> dict[str, float]:
     fines = float(cvd.loc[done, "si_fines_kg"].sum()) if len(cvd) else 0.0
     exhaust = float(cvd.loc[done, "si_exhaust_kg"].sum()) if len(cvd) else 0.0
     scrapped = float(dep[cvd["status"] == "scrapped"].sum()) if len(cvd) else 0.0
-    product = float(powder.loc[powder["status"] == "released", "si_kg"].sum()) if len(powder) else 0.0
+    released = powder[powder["status"] == "released"]
     rejected = float(powder.loc[powder["status"] == "rejected", "si_kg"].sum()) if len(powder) else 0.0
-    open_powder = float(powder.loc[~powder["status"].isin(["released", "rejected"]), "si_kg"].sum()) if len(powder) else 0.0
+    open_powder = float(powder.loc[~powder["status"].isin(["released", "rejected", "consumed"]), "si_kg"].sum()) if len(powder) else 0.0
+    # Released powder not yet drawn by the mixers (the warehouse stock).
+    stock = float((released["si_kg"] * released["left_kg"] / released["mass_kg"]).sum()) if len(released) else 0.0
     # CVD lots being coated are inside their powder lot (created at coating start): count them there.
     in_cvd_or_buffer = float(dep[cvd["status"] == "buffered"].sum()) if len(cvd) else 0.0
     depositing_fed = float(cvd.loc[depositing, "si_fed_kg"].sum()) if len(cvd) else 0.0
-    in_process = open_powder + in_cvd_or_buffer + depositing_fed
-    accounted = product + fines + exhaust + rejected + scrapped + in_process
+    # Mix batches: Si not yet coated (in the mixer or the slurry tank).
+    mixes = lots[lots["line"] == "mixing"]
+    drawn = _drawn_from(rep, "M")
+    mix_left = (mixes["mass_kg"] - mixes["lot_id"].map(drawn).fillna(0.0)) / mixes["mass_kg"]
+    in_slurry = float((mixes["si_kg"] * mix_left).sum()) if len(mixes) else 0.0
+    rolls = lots[lots["line"] == "casting"]
+    if len(rolls):
+        good = rolls["status"].isin(GOOD_ROLL)
+        on_coater = rolls["end_h"].isna()
+        in_electrode = float((rolls.loc[good, "si_kg"] * rolls.loc[good, "good_share"]).sum())
+        on_line = float(rolls.loc[on_coater, "si_kg"].sum())
+        roll_scrap = float(rolls["si_kg"].sum()) - in_electrode - on_line
+    else:
+        in_electrode = roll_scrap = on_line = 0.0
+    in_process = open_powder + in_cvd_or_buffer + depositing_fed + in_slurry + on_line
+    accounted = fines + exhaust + rejected + scrapped + in_process + stock + roll_scrap + in_electrode
     err = abs(fed - accounted) / fed if fed > 0 else 0.0
+    product = stock + float(mixes["si_kg"].sum()) if len(mixes) else stock
     return {
         "si_fed_kg": fed, "si_product_kg": product, "si_fines_kg": fines, "si_exhaust_kg": exhaust,
         "si_rejected_kg": rejected, "si_scrapped_kg": scrapped, "si_in_process_kg": in_process,
+        "si_powder_stock_kg": stock, "si_casting_scrap_kg": roll_scrap, "si_in_electrode_kg": in_electrode,
         "si_rel_error": err,
     }
 
 
-def summarize(rep: Replication) -> dict[str, float]:
+def _drawn_from(rep: Replication, prefix: str) -> pd.Series:
+    """kg drawn from each parent lot whose id starts with ``prefix`` (from the genealogy)."""
+    g = rep.genealogy
+    if g.empty:
+        return pd.Series(dtype=float)
+    g = g[g["parent_id"].str.startswith(prefix)]
+    return g.groupby("parent_id")["mass_kg"].sum()
+
+
+def li_balance(rep: Replication) -> dict[str, float]:
+    """Li drawn from the supply (its own counters) against the Li the prelithiated rolls received.
+
+    Finished rolls split their Li into compensating (pays the first-cycle loss), residual metal,
+    degraded by moisture and waste left on the carrier; rolls still on the line or resting hold
+    theirs as in process.
+    """
+    drawn = rep.lithium["drawn_kg"] - rep.lithium["returned_kg"]
+    rolls = rep.lots[rep.lots["line"] == "prelith"]
+    if rolls.empty:
+        return {"li_drawn_kg": drawn, "li_rel_error": 0.0 if drawn == 0 else 1.0}
+    done = rolls["ice"].notna() if "ice" in rolls else pd.Series(False, index=rolls.index)
+    parts = {k: float(rolls.loc[done, f"li_{k}_kg"].sum()) if done.any() else 0.0
+             for k in ("compensating", "residual", "degraded", "waste")}
+    in_process = float(rolls.loc[~done, "li_applied_kg"].sum())
+    accounted = sum(parts.values()) + in_process
+    out = {"li_drawn_kg": drawn, **{f"li_{k}_kg": v for k, v in parts.items()}, "li_in_process_kg": in_process}
+    out["li_rel_error"] = abs(drawn - accounted) / drawn if drawn > 0 else 0.0
+    return out
+
+
+def water_balance(rep: Replication) -> dict[str, float]:
+    """Water added at mixing against water evaporated in the dryers plus water still in slurry."""
+    lots = rep.lots
+    mixes = lots[lots["line"] == "mixing"]
+    rolls = lots[lots["line"] == "casting"]
+    added = float(mixes["water_kg"].sum()) if len(mixes) else 0.0
+    evaporated = float(rolls["water_evaporated_kg"].sum()) if len(rolls) else 0.0
+    on_coater = float(rolls.loc[rolls["end_h"].isna(), "water_kg"].sum()) if len(rolls) else 0.0
+    drawn = _drawn_from(rep, "M")
+    left = (mixes["mass_kg"] - mixes["lot_id"].map(drawn).fillna(0.0)) / mixes["mass_kg"] if len(mixes) else pd.Series(dtype=float)
+    in_slurry = float((mixes["water_kg"] * left).sum()) if len(mixes) else 0.0
+    err = abs(added - evaporated - in_slurry - on_coater) / added if added > 0 else 0.0
+    return {"water_added_kg": added, "water_evaporated_kg": evaporated, "water_in_slurry_kg": in_slurry,
+            "water_on_coater_kg": on_coater,
+            "water_rel_error": err}
+
+
+def buffer_stats(rep: Replication, start_h: float = 0.0) -> pd.DataFrame:
+    """Per buffer over [start_h, horizon]: time-weighted mean level, throughput, mean residence.
+
+    Little's law says mean level = throughput x mean residence; the three are measured separately
+    (levels from the level log, throughput and residence from what left the buffer).
+    """
+    from twin.monitor import time_weighted_mean
+
+    rows = []
+    for name, lv in rep.levels.groupby("buffer", sort=False):
+        st = rep.stays[rep.stays["buffer"] == name]
+        st = st[st["time_out_h"] >= start_h]
+        span = rep.horizon_h - start_h
+        rows.append({
+            "buffer": name, "unit": lv["unit"].iloc[0],
+            "mean_level": time_weighted_mean(lv["time_h"].to_numpy(), lv["level"].to_numpy(), start_h, rep.horizon_h),
+            "max_level": float(lv["level"].max()),
+            "throughput_per_h": float(st["amount"].sum()) / span,
+            "mean_residence_h": float(((st["time_out_h"] - st["time_in_h"]) * st["amount"]).sum() / st["amount"].sum())
+            if len(st) else float("nan"),
+        })
+    return pd.DataFrame(rows).set_index("buffer")
+
+
+LINES = ("fbcvd", "coating", "mixing", "casting", "prelith")
+
+
+def _line_shares(rep: Replication) -> pd.DataFrame:
+    """Mean state shares of the units of each line (rows: line)."""
+    shares = state_shares(rep.states, rep.horizon_h, rep.warmup_h)
+    line_of = rep.states.groupby("unit")["line"].first()
+    return shares.groupby(line_of.reindex(shares.index)).mean()
+
+
+def _electrode(rep: Replication) -> dict[str, float]:
+    lots, h = rep.lots, rep.horizon_h
+    rolls = lots[lots["line"] == "casting"]
+    made = rolls[rolls["end_h"].notna()] if len(rolls) else rolls
+    good = made[made["status"].isin(GOOD_ROLL)] if len(made) else made
+    pl = lots[lots["line"] == "prelith"]
+    done = pl[pl["status"].isin(["released", "scrapped"])] if len(pl) else pl
+    released = pl[pl["status"] == "released"] if len(pl) else pl
+    coated = float(made["coated_area_m2"].sum()) if len(made) else 0.0
+
+    def scrap_share(reason: str) -> float:
+        if not coated:
+            return float("nan")
+        hit = made[made["reason"].str.startswith(reason)]
+        return float(hit["coated_area_m2"].sum()) / coated
+
+    li = li_balance(rep)
+    applied = float(done["li_applied_kg"].sum()) if len(done) else 0.0
+    return {
+        "mixing.batches": float((lots["line"] == "mixing").sum()),
+        "casting.rolls_made": float(len(made)),
+        "casting.rolls_scrapped": float((made["status"] == "scrapped").sum()) if len(made) else 0.0,
+        "casting.output_m2": float(good["area_m2"].sum()) if len(good) else 0.0,
+        "casting.output_m2_per_yr": (float(good["area_m2"].sum()) if len(good) else 0.0) * 8760.0 / h,
+        "casting.coated_m2": coated,
+        "casting.areal_capacity_mah_cm2_mean": _mean(made["areal_capacity_mah_cm2"]) if len(made) else float("nan"),
+        "casting.areal_capacity_mah_cm2_std": float(made["areal_capacity_mah_cm2"].std()) if len(made) > 1 else float("nan"),
+        "casting.press_density_g_cm3_mean": _mean(made["press_density_g_cm3"]) if len(made) else float("nan"),
+        "casting.coat_weight_mg_cm2_mean": _mean(made["coat_weight_mg_cm2"]) if len(made) else float("nan"),
+        "casting.coat_weight_cv_mean": _mean(made["coat_weight_cv"]) if len(made) else float("nan"),
+        "casting.crack_probability_mean": _mean(made["crack_probability"]) if len(made) else float("nan"),
+        "casting.crack_scrap_fraction": scrap_share("crack"),
+        "casting.off_spec_scrap_fraction": scrap_share("off-spec"),
+        "casting.scrap_fraction": 1.0 - (float(good["area_m2"].sum()) if len(good) else 0.0) / coated if coated else float("nan"),
+        "casting.defects_per_1000_m2": float(made["defects"].sum()) / coated * 1000.0 if coated else float("nan"),
+        "casting.water_evaporated_kg": float(made["water_evaporated_kg"].sum()) if len(made) else 0.0,
+        "casting.dryer_energy_kwh": float(made["dryer_energy_kwh"].sum()) if len(made) else 0.0,
+        "prelith.rolls_released": float(len(released)),
+        "prelith.rolls_scrapped": float((done["status"] == "scrapped").sum()) if len(done) else 0.0,
+        "prelith.output_m2": float(released["area_m2"].sum()) if len(released) else 0.0,
+        "prelith.output_m2_per_yr": (float(released["area_m2"].sum()) if len(released) else 0.0) * 8760.0 / h,
+        "prelith.ice_mean": _mean(done["ice"]) if len(done) else float("nan"),
+        "prelith.ice_std": float(done["ice"].std()) if len(done) > 1 else float("nan"),
+        "prelith.residual_li_fraction": float(done["li_residual_kg"].sum()) / applied if applied else float("nan"),
+        "prelith.li_used_kg": li["li_drawn_kg"],
+        "prelith.li_deliveries": rep.lithium["deliveries"],
+        "prelith.excursion_h": float(done["excursion_h"].sum()) if len(done) else 0.0,
+        "mass_balance.li_rel_error": li["li_rel_error"],
+    }
+
+
+def summarize(rep: Replication) -> dict[str, float | str]:
     lots, h, w = rep.lots, rep.horizon_h, rep.warmup_h
     cvd = lots[lots["line"] == "fbcvd"]
     powder = lots[lots["line"] == "coating"]
@@ -61,12 +216,10 @@ def summarize(rep: Replication) -> dict[str, float]:
     tested = steady(powder[powder["status"].isin(["released", "rejected"])])
     released = powder[powder["status"] == "released"]
     coated = steady(powder[powder["end_h"].notna()])
-    shares = state_shares(rep.states, h, w)
-    fb_units = [u for u in shares.index if u.startswith("R")]
-    co_units = [u for u in shares.index if u.startswith("K")]
+    shares = _line_shares(rep)
     si_fed = float(cvd_fed["si_fed_kg"].sum()) if len(cvd_fed) else 0.0
     bal = si_balance(rep)
-    out: dict[str, float] = {
+    out: dict[str, float | str] = {
         "horizon_h": h,
         "warmup_h": w,
         "seed": float(rep.seed),
@@ -88,11 +241,11 @@ def summarize(rep: Replication) -> dict[str, float]:
         "fbcvd.surface_enrichment_mean": _mean(cvd_done.get("surface_enrichment", pd.Series(dtype=float))),
         "fbcvd.crystallite_nm_mean": _mean(cvd_done.get("crystallite_nm", pd.Series(dtype=float))),
         "fbcvd.sic_fraction_mean": _mean(cvd_done.get("sic_fraction", pd.Series(dtype=float))),
-        "fbcvd.reactor_utilization": float(shares.loc[fb_units, "working"].mean()) if fb_units else float("nan"),
+        "fbcvd.reactor_utilization": float(shares.loc["fbcvd", "working"]) if "fbcvd" in shares.index else float("nan"),
         "coating.batches_completed": float(powder["end_h"].notna().sum()),
         "coating.shell_nm_mean": _mean(coated.get("shell_nm", pd.Series(dtype=float))),
         "coating.exposed_si_fraction_mean": _mean(coated.get("exposed_si_fraction", pd.Series(dtype=float))),
-        "coating.reactor_utilization": float(shares.loc[co_units, "working"].mean()) if co_units else float("nan"),
+        "coating.reactor_utilization": float(shares.loc["coating", "working"]) if "coating" in shares.index else float("nan"),
         "powder.output_kg": float(released["mass_kg"].sum()) if len(released) else 0.0,
         "powder.output_t_per_yr": (float(released["mass_kg"].sum()) if len(released) else 0.0) / 1e3 * 8760.0 / h,
         "powder.lots_released": float(len(released)),
@@ -108,9 +261,23 @@ def summarize(rep: Replication) -> dict[str, float]:
         "mass_balance.si_fed_kg": bal["si_fed_kg"],
         "mass_balance.si_product_kg": bal["si_product_kg"],
         "mass_balance.si_in_process_kg": bal["si_in_process_kg"],
+        "mass_balance.si_in_electrode_kg": bal["si_in_electrode_kg"],
         "mass_balance.si_rel_error": bal["si_rel_error"],
     }
-    for line, units in (("fbcvd", fb_units), ("coating", co_units)):
+    out.update(_electrode(rep))
+    wb = water_balance(rep)
+    out["mass_balance.water_added_kg"] = wb["water_added_kg"]
+    out["mass_balance.water_rel_error"] = wb["water_rel_error"]
+    for line in LINES:
         for state in shares.columns:
-            out[f"{line}.state_share.{state}"] = float(shares.loc[units, state].mean()) if units else float("nan")
-    return {k: (float(v) if v is not None else float("nan")) for k, v in out.items()}
+            out[f"{line}.state_share.{state}"] = float(shares.loc[line, state]) if line in shares.index else float("nan")
+    # The bottleneck: the line whose units are busiest (working or down, i.e. neither blocked,
+    # starved nor idle) -- the active-period view of Roser, Nakano & Tanaka (2001).
+    active = (shares["working"] + shares["down"]).reindex([ln for ln in LINES if ln in shares.index])
+    out["plant.bottleneck"] = str(active.idxmax()) if len(active) else ""
+    out["plant.bottleneck_active_share"] = float(active.max()) if len(active) else float("nan")
+    for name, row in buffer_stats(rep, w).iterrows():
+        key = str(name).replace(" ", "_").replace("->", "_to_").lower()
+        out[f"buffer.{key}.mean_level"] = row["mean_level"]
+        out[f"buffer.{key}.max_level"] = row["max_level"]
+    return {k: (v if isinstance(v, str) else float(v) if v is not None else float("nan")) for k, v in out.items()}

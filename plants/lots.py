@@ -1,4 +1,4 @@
-"""Lot records and genealogy (scaffold lot -> CVD lot -> powder lot)."""
+"""Lot records and genealogy: scaffold -> CVD lot -> powder lot -> mix batch -> electrode roll -> prelithiated roll."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pandas as pd
 
 __all__ = ["Lot", "Lots"]
 
-PREFIX = {"scaffold": "S", "fbcvd": "C", "coating": "P"}
+PREFIX = {"scaffold": "S", "fbcvd": "C", "coating": "P", "mixing": "M", "casting": "E", "prelith": "L"}
 
 
 class Lot:

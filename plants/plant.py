@@ -1,4 +1,6 @@
-"""The Si/C powder plant: FBCVD -> buffer -> carbon coating -> QC lab (quarantine) -> released/rejected.
+"""The Si/C plant, four lines: FBCVD -> buffer -> carbon coating -> QC lab (quarantine) -> powder
+warehouse -> mixing -> slurry tank -> coating/drying/calendering/slitting -> electrode buffer ->
+prelithiation (dry room) -> released rolls.
 
 :func:`simulate` runs one replication and returns immutable frames; KPIs are pure functions of
 those frames (:mod:`plants.kpi`).
@@ -18,11 +20,15 @@ import simpy
 from plants.carbon_coating.line import CoatingLine
 from plants.fbcvd.line import FbcvdLine, ScaffoldStore, SilaneTank
 from plants.lots import Lot, Lots
+from plants.prelithiation.line import DryRoom, PrelithLine
 from plants.scenario import LoadedScenario
+from plants.slurry_casting.line import CastingLine, PowderStore
 from twin.engine import run_counted
 from twin.equipment import Crew, Machine
+from twin.monitor import LevelLog, MonitoredStore
 from twin.states import StateLog
 from twin.streams import Streams
+from twin.supply import BulkSupply
 
 __all__ = ["Replication", "simulate"]
 
@@ -41,12 +47,16 @@ class Replication:
     genealogy: pd.DataFrame
     states: pd.DataFrame
     lot_events: pd.DataFrame
+    levels: pd.DataFrame
+    stays: pd.DataFrame
     silane: dict[str, float]
+    lithium: dict[str, float]
 
 
-def _machines(env: simpy.Environment, line: str, prefix: str, n: int, eq: Any, log: StateLog, streams: Streams) -> list[Machine]:
+def _machines(env: simpy.Environment, line: str, prefix: str, n: int, eq: Any, log: StateLog, streams: Streams,
+              first: int = 0) -> list[Machine]:
     out = []
-    for i in range(n):
+    for i in range(first, first + n):
         name = f"{prefix}{i + 1:02d}"
         g = streams(f"{line}.{name}.failures")
         mtbf, med, sig = eq.mtbf_h, eq.repair_median_h, eq.repair_sigma
@@ -65,8 +75,10 @@ class QualityLab:
     """Samples every powder lot: hands-on test time on a limited bench, then the turnaround
     (coin-cell formation) before the release decision against the scenario's specs."""
 
-    def __init__(self, env: simpy.Environment, loaded: LoadedScenario, coating: CoatingLine, lots: Lots) -> None:
+    def __init__(self, env: simpy.Environment, loaded: LoadedScenario, coating: CoatingLine, lots: Lots,
+                 store: PowderStore) -> None:
         self.env = env
+        self.store = store
         self.lab = loaded.params.lab
         self.bench = simpy.Resource(env, capacity=self.lab.parallel_tests)
         self.specs = loaded.scenario.specs.powder.items()
@@ -85,8 +97,10 @@ class QualityLab:
         failed = [name for name, lim in self.specs if not lim.ok(self.coating.table.get(lot.row, name))]
         if failed:
             self.lots.finish(lot, "rejected", self.env.now, "off-spec: " + ", ".join(failed))
+            self.store.reject()
         else:
             self.lots.finish(lot, "released", self.env.now)
+            self.store.release(lot, self.coating.table.get(lot.row, "mass_out_kg"))
 
 
 def simulate(loaded: LoadedScenario, replication: int = 0, horizon_h: float | None = None) -> Replication:
@@ -95,39 +109,67 @@ def simulate(loaded: LoadedScenario, replication: int = 0, horizon_h: float | No
     streams = Streams(sc.seed, replication)
     env = simpy.Environment()
     log = StateLog()
+    levels = LevelLog()
     lots = Lots()
 
+    # Powder lines
     fb_eq, co_eq = p.fbcvd.equipment, p.coating.equipment
     fb_machines = _machines(env, "fbcvd", "R", fb_eq.reactor_count, fb_eq, log, streams)
     co_machines = _machines(env, "coating", "K", co_eq.reactor_count, co_eq, log, streams)
-    buffer = simpy.Store(env, capacity=p.buffers.cvd_to_coating_lots)
+    buffer = MonitoredStore(env, p.buffers.cvd_to_coating_lots, "CVD->coating", levels)
     scaffold = ScaffoldStore(p.fbcvd.scaffold, streams("scaffold.lots"), lots)
     tank = SilaneTank(env, p.fbcvd.silane, streams("silane.deliveries"))
     fb = FbcvdLine(env, p.fbcvd, sc.settings.fbcvd, fb_machines, Crew(env, fb_eq.operators_per_shift, sc.calendar),
                    scaffold, tank, buffer, lots, streams("fbcvd.temperature"))
+    store = PowderStore(env, p.buffers.powder_store_lots, levels)
     lab_ref: list[QualityLab] = []
     co = CoatingLine(env, p.coating, p.fbcvd.kinetics, sc.settings.coating, co_machines,
                      Crew(env, co_eq.operators_per_shift, sc.calendar), buffer, fb.table, lots,
-                     lambda lot: lab_ref[0].submit(lot), streams("coating.batches"))
-    lab_ref.append(QualityLab(env, loaded, co, lots))
+                     lambda lot: lab_ref[0].submit(lot), streams("coating.batches"), warehouse=store.slots)
+    lab_ref.append(QualityLab(env, loaded, co, lots, store))
+
+    # Electrode lines
+    ca, cs = p.casting, sc.settings.casting
+    n_lines = ca.equipment.line_count
+    mix_crew = Crew(env, ca.mixer.operators_per_shift * n_lines, sc.calendar)
+    cast_crew = Crew(env, ca.equipment.operators_per_shift * n_lines, sc.calendar)
+    electrode_buffer = MonitoredStore(env, ca.equipment.electrode_buffer_rolls, "electrode rolls", levels)
+    table = co.table
+
+    def powder_props(lot: Lot) -> tuple[float, float, float, float, float]:
+        mass = table.get(lot.row, "mass_out_kg")
+        return (table.get(lot.row, "capacity_mah_g"), table.get(lot.row, "ice"), table.get(lot.row, "particle_size_um"),
+                table.get(lot.row, "si_kg") / mass, mass)
+
+    casting = []
+    for i in range(n_lines):
+        mixers = _machines(env, "mixing", "MX", ca.mixer.mixers_per_line, ca.mixer, log, streams, first=i * ca.mixer.mixers_per_line)
+        (coater,) = _machines(env, "casting", "CL", 1, ca.equipment, log, streams, first=i)
+        casting.append(CastingLine(env, i, ca, cs, sc.specs.electrode, mixers, coater, mix_crew, cast_crew, store,
+                                   powder_props, electrode_buffer, lots, streams(f"casting.line{i + 1}"), levels))
+    pl, ps = p.prelith, sc.settings.prelith
+    li = BulkSupply.from_params(env, pl.li_supply, streams("lithium.deliveries"))
+    dry_room = DryRoom(pl.dry_room, horizon, streams("dry_room.excursions"))
+    pl_crew = Crew(env, pl.equipment.operators_per_shift * pl.equipment.line_count, sc.calendar)
+    prelith = [PrelithLine(env, pl, ps, sc.specs.prelith, m, pl_crew, electrode_buffer, li, dry_room, lots)
+               for m in _machines(env, "prelith", "PL", pl.equipment.line_count, pl.equipment, log, streams)]
 
     t0 = time.perf_counter()
     n_events = run_counted(env, horizon)
     wall = time.perf_counter() - t0
 
-    frames = _frames(lots, fb, co)
+    frames = _frames(lots, fb, co, store)
     return Replication(
         replication=replication, seed=sc.seed, horizon_h=horizon, warmup_h=min(sc.warmup_h, horizon),
         events=n_events, wall_s=wall, lots=frames, genealogy=_genealogy(lots, frames),
         states=log.frame(),
         lot_events=pd.DataFrame(lots.events, columns=["time_h", "lot_id", "status", "reason"]),
-        silane={"drawn_kg": tank.drawn_kg, "returned_kg": tank.returned_kg, "delivered_kg": tank.delivered_kg,
-                "level_kg": float(tank.container.level), "initial_kg": p.fbcvd.silane.initial_level_kg,
-                "deliveries": float(len(tank.deliveries))},
+        levels=levels.frame(), stays=levels.stays_frame(),
+        silane=tank.balance(), lithium=li.balance(),
     )
 
 
-def _frames(lots: Lots, fb: FbcvdLine, co: CoatingLine) -> pd.DataFrame:
+def _frames(lots: Lots, fb: FbcvdLine, co: CoatingLine, store: PowderStore) -> pd.DataFrame:
     """One table of all lots with the physics outputs joined from the lines' lazy tables."""
     scaffold = Lots.frame(lots.of("scaffold"))
     cvd_lots = lots.of("fbcvd")
@@ -151,7 +193,9 @@ def _frames(lots: Lots, fb: FbcvdLine, co: CoatingLine) -> pd.DataFrame:
             powder[name] = values[rows]
         powder["mass_kg"] = powder["mass_out_kg"]
         powder = powder.drop(columns=["mass_out_kg"])
-    frames = [f for f in (scaffold, cvd, powder) if not f.empty]
+        powder["left_kg"] = [store.left_kg.get(x.id, np.nan) for x in powder_lots]
+    electrode = [Lots.frame(lots.of(line)) for line in ("mixing", "casting", "prelith")]
+    frames = [f for f in (scaffold, cvd, powder, *electrode) if not f.empty]
     return pd.concat(frames, ignore_index=True, sort=False) if frames else scaffold
 
 

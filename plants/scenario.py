@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from plants.carbon_coating.params import CoatingParams
 from plants.fbcvd.params import FbcvdParams
+from plants.prelithiation.params import PrelithParams
+from plants.slurry_casting.params import CastingParams
 from twin.calendar import ShiftCalendar
 from twin.errors import InputError, Problem, from_validation_error, suggest
 from twin.params import Flag, ParamModel, SourceRecord, Unit, collect_sources, is_entry
@@ -21,7 +23,12 @@ from twin.yamlio import apply_set, parse_set, read_yaml
 
 __all__ = [
     "PARAMETER_SET_DIR",
+    "Binder",
+    "CastingSettings",
     "CoatingMode",
+    "Conductive",
+    "PrelithRoute",
+    "PrelithSettings",
     "LoadedScenario",
     "PlantParams",
     "Scenario",
@@ -45,6 +52,7 @@ class LabParams(ParamModel):
 
 class BufferParams(ParamModel):
     cvd_to_coating_lots: Annotated[int, Field(ge=1, le=10000), Unit("lot")]
+    powder_store_lots: Annotated[int, Field(ge=1, le=100000), Unit("lot")]
 
 
 class PlantParams(ParamModel):
@@ -53,6 +61,8 @@ class PlantParams(ParamModel):
     description: str = ""
     fbcvd: FbcvdParams
     coating: CoatingParams
+    casting: CastingParams
+    prelith: PrelithParams
     lab: LabParams
     buffers: BufferParams
 
@@ -108,9 +118,73 @@ class CoatingSettings(Strict):
     cvd_lots_per_batch: Annotated[int, Field(ge=1, le=50)] = 1
 
 
+class Binder(str, Enum):
+    CMC_SBR = "cmc_sbr"
+    PAA = "paa"
+
+
+class Conductive(str, Enum):
+    SWCNT = "swcnt"
+    CARBON_BLACK = "carbon_black"
+
+
+class CastingSettings(Strict):
+    sic_share_of_active: Annotated[float, Field(gt=0, le=1, description="Si/C powder share of the active blend (rest graphite)")]
+    binder: Binder = Binder.CMC_SBR
+    binder_wt: Annotated[float, Field(gt=0, le=0.2, description="binder share of the dry electrode")]
+    conductive: Conductive = Conductive.SWCNT
+    conductive_wt: Annotated[float, Field(ge=0, le=0.1)]
+    solids_wt: Annotated[float, Field(gt=0.2, lt=0.8, description="solids mass fraction of the slurry")]
+    mix_batch_dry_kg: Annotated[float, Field(gt=0)]
+    coat_weight_mg_cm2: Annotated[float, Field(gt=0, le=40, description="dry coat weight per side")]
+    sides: Annotated[int, Field(ge=1, le=2)] = 2
+    line_speed_m_min: Annotated[float, Field(gt=0, le=300)]
+    coated_width_m: Annotated[float, Field(gt=0, le=3)]
+    dryer_air_temperature_c: Annotated[float, Field(ge=30, le=200)]
+    dryer_air_flow_rel: Annotated[float, Field(gt=0, le=3, description="air flow relative to the dryer's design flow")]
+    press_density_g_cm3: Annotated[float, Field(gt=0.5, lt=2.5)]
+    roll_length_m: Annotated[float, Field(gt=10, le=20000)]
+    lanes: Annotated[int, Field(ge=1, le=20)] = 4
+
+    @model_validator(mode="after")
+    def _dry_blend(self) -> CastingSettings:
+        if self.binder_wt + self.conductive_wt >= 0.5:
+            raise ValueError(f"binder_wt + conductive_wt = {self.binder_wt + self.conductive_wt:g} leaves too little "
+                             "active material (must be < 0.5)")
+        return self
+
+    @property
+    def active_wt(self) -> float:
+        return 1.0 - self.binder_wt - self.conductive_wt
+
+
+class PrelithRoute(str, Enum):
+    LI_FOIL = "li_foil"
+    THIN_LAYER = "thin_layer"
+    CHEMICAL = "chemical"
+
+
+class PrelithSettings(Strict):
+    route: PrelithRoute
+    li_dose_um: Annotated[float, Field(gt=0, le=50, description="Li laid down per coated side, um")] | None = None
+    li_dose_fraction_of_loss: Annotated[float, Field(gt=0, le=3, description="dose over the expected first-cycle loss")] | None = None
+    contact_time_min: Annotated[float, Field(gt=0, le=600)]
+    pressure_mpa: Annotated[float, Field(gt=0, le=100)]
+    line_speed_m_min: Annotated[float, Field(gt=0, le=300)]
+    dew_point_c: Annotated[float, Field(ge=-80, le=0)]
+
+    @model_validator(mode="after")
+    def _one_dose(self) -> PrelithSettings:
+        if (self.li_dose_um is None) == (self.li_dose_fraction_of_loss is None):
+            raise ValueError("give exactly one of li_dose_um and li_dose_fraction_of_loss")
+        return self
+
+
 class Settings(Strict):
     fbcvd: FbcvdSettings
     coating: CoatingSettings
+    casting: CastingSettings
+    prelith: PrelithSettings
 
 
 class Limits(Strict):
@@ -129,18 +203,33 @@ class Limits(Strict):
         return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
 
 
-class PowderSpecs(Strict):
-    si_content_wt: Limits | None = None
-    capacity_mah_g: Limits | None = None
-    ice: Limits | None = None
-    exposed_si_fraction: Limits | None = None
+class SpecGroup(Strict):
+    """Spec limits of one product; ``items()`` lists the attributes that have limits."""
 
     def items(self) -> list[tuple[str, Limits]]:
         return [(name, lim) for name in type(self).model_fields if (lim := getattr(self, name)) is not None]
 
 
+class PowderSpecs(SpecGroup):
+    si_content_wt: Limits | None = None
+    capacity_mah_g: Limits | None = None
+    ice: Limits | None = None
+    exposed_si_fraction: Limits | None = None
+
+
+class ElectrodeSpecs(SpecGroup):
+    areal_capacity_mah_cm2: Limits | None = None
+    press_density_g_cm3: Limits | None = None
+
+
+class PrelithSpecs(SpecGroup):
+    ice: Limits | None = None
+
+
 class Specs(Strict):
     powder: PowderSpecs = PowderSpecs()
+    electrode: ElectrodeSpecs = ElectrodeSpecs()
+    prelith: PrelithSpecs = PrelithSpecs()
 
 
 class Scenario(Strict):

@@ -43,7 +43,7 @@ class RunResult:
     lots: pd.DataFrame
     events: pd.DataFrame
     genealogy: pd.DataFrame
-    replications: list[dict[str, float]] = field(default_factory=list)
+    replications: list[dict[str, Any]] = field(default_factory=list)
 
     def kpis(self) -> pd.Series:
         return pd.Series(self.summary)
@@ -70,6 +70,9 @@ def run(loaded: LoadedScenario, replications: int | None = None) -> RunResult:
     }
     for key in per_rep[0]:
         values = [r[key] for r in per_rep]
+        if any(isinstance(v, str) for v in values):  # a label (e.g. the bottleneck line): most frequent
+            summary[key] = max(sorted(set(map(str, values))), key=[str(v) for v in values].count)
+            continue
         finite = [v for v in values if math.isfinite(v)]
         mean = sum(finite) / len(finite) if finite else float("nan")
         summary[key] = mean

@@ -74,7 +74,7 @@ def evaluator(
             "sic_fraction": co.sic_fraction, "si_content_wt": pw.si_content_wt,
             "capacity_mah_g": pw.capacity_mah_g, "ice": pw.ice, "exposed_si_fraction": pw.exposed_si_fraction,
             "h2_test_l_per_g": pw.h2_test_l_per_g, "surface_area_m2_g": pw.surface_area_m2_g,
-            "swelling": pw.swelling, "pore_fill": pore_fill,
+            "swelling": pw.swelling, "pore_fill": pore_fill, "particle_size_um": dp,
         }
 
     return evaluate
@@ -94,9 +94,11 @@ class CoatingLine:
         lots: Lots,
         on_done: Callable[[Lot], None],
         rng: np.random.Generator,
+        warehouse: simpy.Container | None = None,
     ) -> None:
         self.env, self.p, self.s = env, params, settings
         self.crew, self.source, self.lots, self.on_done = crew, source, lots, on_done
+        self.warehouse = warehouse
         self.table = LazyTable(inputs(settings.cvd_lots_per_batch), evaluator(params, fb, settings, cvd_table), upstream=[cvd_table])
         eq = params.equipment
         self.rng = rng
@@ -139,6 +141,11 @@ class CoatingLine:
             if hot_cycle:
                 yield from m.work(eq.purge_h, "purge")
                 yield from m.work(eq.cool_h, "cool")
+            if self.warehouse is not None:  # a place in the powder warehouse before discharging
+                slot = self.warehouse.put(1)
+                if not slot.triggered:
+                    m.set(State.BLOCKED, "powder warehouse full")
+                yield slot
             yield from m.with_crew(self.crew, eq.discharge_h, "discharge")
             powder.end_h = env.now
             powder.status = "quarantine"

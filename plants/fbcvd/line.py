@@ -21,6 +21,7 @@ from plants.scenario import FbcvdSettings
 from twin.equipment import Crew, Machine
 from twin.lazy import Columns, LazyTable
 from twin.states import State
+from twin.supply import BulkSupply
 
 __all__ = ["INPUTS", "FbcvdLine", "ScaffoldStore", "SilaneTank", "evaluator"]
 
@@ -88,48 +89,12 @@ class ScaffoldStore:
         return parts
 
 
-class SilaneTank:
+class SilaneTank(BulkSupply):
     """Bulk silane storage: a container refilled by deliveries ordered at the reorder point."""
 
     def __init__(self, env: simpy.Environment, s: SilaneSupply, rng: np.random.Generator) -> None:
-        self.env = env
-        self.s = s
-        self.rng = rng
-        self.container = simpy.Container(env, capacity=s.tank_capacity_kg, init=s.initial_level_kg)
-        self.on_order = False
-        self.delivered_kg = 0.0
-        self.drawn_kg = 0.0
-        self.returned_kg = 0.0
-        self.deliveries: list[tuple[float, float]] = []
-
-    def draw(self, kg: float) -> simpy.events.Event:
-        """Request ``kg``; it counts as drawn only once the request is filled."""
-        ev = self.container.get(kg)
-        ev.callbacks.append(self._count)
-        self._check()
-        return ev
-
-    def _count(self, ev: simpy.events.Event) -> None:
-        self.drawn_kg += ev.amount  # type: ignore[attr-defined]
-
-    def give_back(self, kg: float) -> None:
-        if kg > 0:
-            self.returned_kg += kg
-            self.container.put(kg)
-
-    def _check(self) -> None:
-        if not self.on_order and self.container.level <= self.s.reorder_point_kg:
-            self.on_order = True
-            self.env.process(self._deliver())
-
-    def _deliver(self) -> Generator[simpy.events.Event, Any, None]:
-        lead = self.s.lead_time_median_h * float(np.exp(self.rng.normal(0.0, self.s.lead_time_sigma)))
-        yield self.env.timeout(lead)
-        yield self.container.put(self.s.delivery_kg)
-        self.delivered_kg += self.s.delivery_kg
-        self.deliveries.append((self.env.now, self.s.delivery_kg))
-        self.on_order = False
-        self._check()
+        super().__init__(env, s.tank_capacity_kg, s.initial_level_kg, s.reorder_point_kg, s.delivery_kg,
+                         s.lead_time_median_h, s.lead_time_sigma, rng)
 
 
 class FbcvdLine:

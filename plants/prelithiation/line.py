@@ -1,0 +1,142 @@
+"""Prelithiation line (roll to roll, in a dry room): lays Li on each electrode roll, then the roll
+rests for the contact time before its outcome is fixed.
+
+A roll's Li is drawn from the Li supply before it runs (the line is starved when the stock is
+out). Dew-point excursions of the dry room follow a schedule drawn at the start of the run; during
+one the line stops, and the roll on it is exposed to the wet air. Physics per roll runs in floats
+(:mod:`plants.prelithiation.physics`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from plants.lots import Lot, Lots
+from plants.prelithiation import physics as ph
+from plants.prelithiation.params import DryRoomParams, PrelithParams
+from plants.scenario import PrelithSettings, PrelithSpecs
+from twin.equipment import Crew, Machine
+from twin.monitor import MonitoredStore
+from twin.states import State
+from twin.supply import BulkSupply
+
+__all__ = ["DryRoom", "PrelithLine"]
+
+Proc = Generator[simpy.events.Event, Any, Any]
+
+
+class DryRoom:
+    """Dew-point excursions as (start_h, end_h) intervals, drawn once for the whole horizon."""
+
+    def __init__(self, p: DryRoomParams, horizon_h: float, rng: np.random.Generator) -> None:
+        self.intervals: list[tuple[float, float]] = []
+        rate_h = p.excursions_per_year / 8760.0
+        t = 0.0
+        while rate_h > 0:
+            t += float(rng.exponential(1.0 / rate_h))
+            if t >= horizon_h:
+                break
+            d = p.excursion_median_h * float(np.exp(rng.normal(0.0, p.excursion_sigma)))
+            self.intervals.append((t, t + d))
+            t += d
+        self._i = 0
+
+    def next_excursion(self, t: float) -> tuple[float, float]:
+        """The first excursion that has not ended by ``t`` (or (inf, inf))."""
+        while self._i < len(self.intervals) and self.intervals[self._i][1] <= t:
+            self._i += 1
+        return self.intervals[self._i] if self._i < len(self.intervals) else (float("inf"), float("inf"))
+
+
+class PrelithLine:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        params: PrelithParams,
+        settings: PrelithSettings,
+        specs: PrelithSpecs,
+        machine: Machine,
+        crew: Crew,
+        source: MonitoredStore,
+        supply: BulkSupply,
+        dry_room: DryRoom,
+        lots: Lots,
+    ) -> None:
+        self.env, self.p, self.s, self.specs = env, params, settings, specs
+        self.crew, self.source, self.supply, self.dry_room, self.lots = crew, source, supply, dry_room, lots
+        self.route = getattr(params.routes, settings.route.value)
+        self.speed = min(settings.line_speed_m_min, params.equipment.max_speed_m_min)
+        self.efficiency = ph.transfer_efficiency(settings.contact_time_min, settings.pressure_mpa, self.route)
+        self.x_nominal = ph.humidity_ratio_g_kg(settings.dew_point_c)
+        self.x_excursion = ph.humidity_ratio_g_kg(params.dry_room.excursion_dew_point_c)
+        self.proc = env.process(self._line(machine))
+
+    def _dose_mah_cm2(self, e: Lot) -> float:
+        if self.s.li_dose_um is not None:
+            return ph.um_to_mah_cm2(self.s.li_dose_um, self.p.lithium)
+        expected = ph.li_needed_mah_cm2(e.props["areal_capacity_mah_cm2"], e.props["blend_ice"])
+        return self.s.li_dose_fraction_of_loss * expected  # type: ignore[operator]
+
+    def _line(self, m: Machine) -> Proc:
+        env, eq = self.env, self.p.equipment
+        while True:
+            if m.maintenance_due:
+                yield from m.maintain()
+            get = self.source.get()
+            if not get.triggered:
+                m.set(State.STARVED, "no electrode roll")
+            e: Lot = yield get
+            e.status = "prelithiating"
+            dose = self._dose_mah_cm2(e)
+            li_area_m2 = e.props["area_m2"] * e.props["sides"]
+            li_kg = ph.li_mass_kg(dose, li_area_m2, self.p.lithium)
+            draw = self.supply.draw(li_kg)
+            if not draw.triggered:
+                m.set(State.STARVED, "Li supply empty")
+            yield draw
+            roll = self.lots.new("prelith", m.name, env.now, mass_kg=e.mass_kg, parents=[(e.id, e.mass_kg)],
+                                 props={"li_applied_kg": li_kg, "dose_mah_cm2": dose, "area_m2": e.props["area_m2"]})
+            run_h = e.props["length_m"] / self.speed / 60.0
+            wet_h = 0.0
+            while run_h > 1e-12:
+                start, end = self.dry_room.next_excursion(env.now)
+                if start <= env.now:
+                    m.set(State.DOWN, "dew-point excursion")
+                    wet_h += end - env.now
+                    yield env.timeout(end - env.now)
+                    continue
+                step = min(run_h, start - env.now)
+                yield from m.work(step, "lithiation")
+                run_h -= step
+            yield from m.with_crew(self.crew, eq.roll_change_h, "roll change")
+            e.status = "consumed"
+            m.set(State.IDLE, "roll done")
+            env.process(self._rest(roll, e, wet_h))
+
+    def _rest(self, roll: Lot, e: Lot, wet_h: float) -> Proc:
+        """Contact time off the line; then the outcome is fixed."""
+        yield self.env.timeout(self.s.contact_time_min / 60.0)
+        dry_h = self.env.now - roll.start_h - wet_h
+        exposure = self.x_nominal * dry_h + self.x_excursion * wet_h
+        r = ph.prelithiate(e.props["areal_capacity_mah_cm2"], e.props["blend_ice"], roll.props["dose_mah_cm2"],
+                           self.efficiency, exposure, self.route.dose_cv, self.p.lithium)
+        to_kg = roll.props["li_applied_kg"] / r.applied
+        roll.props.update({
+            "ice": r.ice, "residual_li_of_capacity": r.residual_of_capacity, "li_waste_kg": r.waste * to_kg,
+            "li_degraded_kg": r.degraded * to_kg, "li_compensating_kg": r.compensating * to_kg,
+            "li_residual_kg": r.residual * to_kg, "excursion_h": wet_h, "moisture_exposure_g_h_kg": exposure,
+            "areal_capacity_mah_cm2": e.props["areal_capacity_mah_cm2"],
+        })
+        roll.end_h = self.env.now
+        if r.residual_of_capacity > self.p.lithium.residual_li_limit:
+            self.lots.finish(roll, "scrapped", self.env.now, "residual Li")
+            return
+        failed = [name for name, lim in self.specs.items() if not lim.ok(roll.props[name])]
+        if failed:
+            self.lots.finish(roll, "scrapped", self.env.now, "off-spec: " + ", ".join(failed))
+        else:
+            self.lots.finish(roll, "released", self.env.now)

@@ -1,0 +1,262 @@
+"""Slurry-casting line: batch mixers fill a slurry tank; a roll-to-roll coater coats, dries,
+calenders and slits mother rolls, drawing slurry first in, first out.
+
+Per roll the physics (:mod:`plants.slurry_casting.physics`) runs in plain floats when the roll is
+made, because its outcome (cracked, off-spec or good) decides where the roll goes next. Web breaks
+and changeovers stop the line and add scrap length; a coater breakdown holds the roll and the
+line resumes after the repair.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from plants.lots import Lot, Lots
+from plants.scenario import Binder, CastingSettings, ElectrodeSpecs
+from plants.slurry_casting import physics as ph
+from plants.slurry_casting.params import CastingParams
+from twin.equipment import Crew, Machine
+from twin.monitor import FifoInventory, LevelLog, MonitoredStore
+from twin.states import State
+
+__all__ = ["CastingLine", "PowderStore"]
+
+Proc = Generator[simpy.events.Event, Any, Any]
+
+
+class PowderStore:
+    """Released powder waiting for the mixers: a FIFO inventory by mass, plus warehouse slots.
+
+    A coater must hold a slot before it discharges a powder lot (it is blocked when the warehouse
+    is full); the slot is freed when the lab rejects the lot or the mixers have used all of it.
+    """
+
+    def __init__(self, env: simpy.Environment, slots: int, log: LevelLog) -> None:
+        self.inventory = FifoInventory(env, float("inf"), "powder store", log, on_empty=self._used_up)
+        self.slots = simpy.Container(env, capacity=slots, init=0)
+        self.left_kg: dict[str, float] = {}
+
+    def _used_up(self, lot: Lot) -> None:
+        lot.status = "consumed"
+        self.slots.get(1)
+
+    def release(self, lot: Lot, kg: float) -> None:
+        self.left_kg[lot.id] = kg
+        self.inventory.put(lot, kg)
+
+    def reject(self) -> None:
+        self.slots.get(1)
+
+    def take(self, kg: float) -> list[tuple[Lot, float]]:
+        parts = self.inventory.take(kg)
+        for lot, part in parts:
+            self.left_kg[lot.id] -= part
+        return parts
+
+
+def _mix_used_up(mix: Lot) -> None:
+    mix.status = "consumed"
+
+
+class _Blocks:
+    """Random numbers drawn ahead in blocks (one numpy call per 1024 rolls)."""
+
+    def __init__(self, rng: np.random.Generator, web_breaks_mean: float, defects_mean: float) -> None:
+        self.rng, self.wb, self.df = rng, web_breaks_mean, defects_mean
+        self.rows: list[tuple[float, float, float, int, int]] = []
+
+    def next(self) -> tuple[float, float, float, int, int]:
+        if not self.rows:
+            g, n = self.rng, 1024
+            z = g.standard_normal((n, 2))
+            u = g.random(n)
+            wb = g.poisson(self.wb, n)
+            df = g.poisson(self.df, n)
+            self.rows = [(float(a), float(b), float(c), int(d), int(e)) for (a, b), c, d, e in zip(z, u, wb, df, strict=True)][::-1]
+        return self.rows.pop()
+
+
+class CastingLine:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        index: int,
+        params: CastingParams,
+        settings: CastingSettings,
+        specs: ElectrodeSpecs,
+        mixers: list[Machine],
+        coater: Machine,
+        mix_crew: Crew,
+        crew: Crew,
+        powder: PowderStore,
+        powder_props: Callable[[Lot], tuple[float, float, float, float, float]],
+        out: MonitoredStore,
+        lots: Lots,
+        rng: np.random.Generator,
+        log: LevelLog,
+    ) -> None:
+        self.env, self.p, self.s, self.specs = env, params, settings, specs
+        self.powder, self.powder_props, self.out, self.lots = powder, powder_props, out, lots
+        self.mix_crew, self.crew = mix_crew, crew
+        self.slurry = FifoInventory(env, params.mixer.slurry_tank_dry_kg, f"slurry tank {index + 1}", log,
+                                    on_empty=_mix_used_up)
+        s, p = settings, params
+        m = p.materials
+        self.water_per_dry = ph.water_per_dry_kg(s.solids_wt)
+        self.paa = s.binder is Binder.PAA
+        self.web_width_m = s.coated_width_m
+        self.good_width_m = s.coated_width_m - p.equipment.edge_trim_m
+        self.speed_limit = min(s.line_speed_m_min, p.equipment.max_speed_m_min)
+        self.dry_capacity = ph.evaporation_capacity_kg_m2_h(s.dryer_air_temperature_c, s.dryer_air_flow_rel, p.dryer)
+        self.graphite = (m.graphite_capacity_mah_g, m.graphite_ice)
+        roll_km = s.roll_length_m / 1000.0
+        area_1000 = s.roll_length_m * s.coated_width_m / 1000.0
+        self.blocks = _Blocks(rng, p.equipment.web_breaks_per_km * roll_km, p.equipment.defects_per_1000_m2 * area_1000)
+        self.km_since_changeover = 0.0
+        self.mix_procs = [env.process(self._mixer(mx)) for mx in mixers]
+        self.proc = env.process(self._coater(coater))
+
+    # ------------------------------------------------------------------ mixing
+    def _mixer(self, m: Machine) -> Proc:
+        s, mx, env = self.s, self.p.mixer, self.env
+        dry = s.mix_batch_dry_kg
+        powder_kg = dry * s.active_wt * s.sic_share_of_active
+        while True:
+            if m.maintenance_due:
+                yield from m.maintain()
+            get = self.powder.inventory.get(powder_kg)
+            if not get.triggered:
+                m.set(State.STARVED, "no released powder")
+            yield get
+            parts = self.powder.take(powder_kg)
+            cap = ice = dp = si = 0.0
+            for lot, kg in parts:
+                c, i, d, si_per_kg, _ = self.powder_props(lot)
+                cap += c * kg
+                ice += i * kg
+                dp += d * kg
+                si += si_per_kg * kg
+            cap, ice, dp = cap / powder_kg, ice / powder_kg, dp / powder_kg
+            mix = self.lots.new("mixing", m.name, env.now, mass_kg=dry, parents=[(lot.id, kg) for lot, kg in parts], props={
+                "powder_kg": powder_kg, "powder_capacity_mah_g": cap, "powder_ice": ice, "particle_size_um": dp,
+                "si_kg": si, "water_kg": dry * self.water_per_dry,
+                "graphite_kg": dry * s.active_wt * (1.0 - s.sic_share_of_active),
+                "binder_kg": dry * s.binder_wt, "conductive_kg": dry * s.conductive_wt})
+            yield from m.with_crew(self.mix_crew, mx.charge_h, "charge")
+            yield from m.work(mx.mix_h, "mixing")
+            yield from m.work(mx.discharge_h, "discharge")
+            put = self.slurry.put(mix, dry)
+            if not put.triggered:
+                m.set(State.BLOCKED, "slurry tank full")
+            yield put
+            mix.end_h = env.now
+            mix.status = "in_tank"
+            m.set(State.IDLE, "batch done")
+
+    # ------------------------------------------------------------------ coating, drying, calendering, slitting
+    def _coater(self, m: Machine) -> Proc:
+        s, eq, env = self.s, self.p.equipment, self.env
+        while True:
+            if m.maintenance_due:
+                yield from m.maintain()
+            z_cw, z_rho, u_crack, breaks, defects = self.blocks.next()
+            changeover = self.km_since_changeover >= eq.changeover_every_km
+            scrap_m = breaks * eq.web_break_scrap_m + (eq.changeover_scrap_m if changeover else 0.0)
+            length = s.roll_length_m + scrap_m
+            cw = s.coat_weight_mg_cm2 * (1.0 + eq.coat_weight_cv_roll * z_cw)
+            dry_kg = length * self.web_width_m * s.sides * cw * 0.01  # 1 mg/cm2 = 0.01 kg/m2
+            get = self.slurry.get(dry_kg)
+            if not get.triggered:
+                m.set(State.STARVED, "slurry tank empty")
+            yield get
+            parts = self.slurry.take(dry_kg)
+            si = water = 0.0
+            for mix, kg in parts:
+                si += mix.props["si_kg"] / mix.mass_kg * kg
+                water += mix.props["water_kg"] / mix.mass_kg * kg
+            roll = self.lots.new("casting", m.name, env.now, mass_kg=dry_kg, parents=[(mix.id, kg) for mix, kg in parts],
+                                 props={"si_kg": si, "water_kg": water})
+            if changeover:
+                yield from m.with_crew(self.crew, eq.changeover_h, "changeover")
+                self.km_since_changeover = 0.0
+            water_kg_m2 = s.sides * cw * 0.01 * self.water_per_dry
+            speed = min(self.speed_limit, ph.max_dry_speed_m_min(water_kg_m2, self.dry_capacity, self.p.dryer.length_m))
+            yield from m.work(length / speed / 60.0, "coating")
+            for _ in range(breaks):
+                yield from m.with_crew(self.crew, eq.web_break_repair_h, "web break")
+            yield from m.with_crew(self.crew, eq.roll_change_h, "roll change")
+            self.km_since_changeover += length / 1000.0
+            self._finish(roll, parts, length, scrap_m, cw, speed, water_kg_m2, z_rho, u_crack, defects)
+            if roll.status == "scrapped":
+                m.set(State.IDLE, "roll scrapped")
+                continue
+            put = self.out.put(roll)
+            if not put.triggered:
+                m.set(State.BLOCKED, "electrode buffer full")
+            yield put
+            m.set(State.IDLE, "roll done")
+
+    def _finish(self, roll: Lot, parts: list[tuple[Lot, float]], length: float, scrap_m: float, cw: float,
+                speed: float, water_kg_m2: float, z_rho: float, u_crack: float, defects: int) -> None:
+        """Properties, bookkeeping and the disposition of one mother roll (floats, no numpy)."""
+        s, p, eq = self.s, self.p, self.p.equipment
+        mat = p.materials
+        dry = roll.mass_kg
+        water = roll.props["water_kg"]
+        cap = ice = dp = 0.0
+        for mix, kg in parts:
+            pr = mix.props
+            cap += pr["powder_capacity_mah_g"] * kg
+            ice += pr["powder_ice"] * kg
+            dp += pr["particle_size_um"] * kg
+        cap, ice, dp = cap / dry, ice / dry, dp / dry
+        share = s.sic_share_of_active
+        blend_cap = ph.blend_capacity_mah_g(share, cap, self.graphite[0])
+        blend_ice = ph.blend_ice(share, cap, ice, *self.graphite)
+        areal = ph.areal_capacity_mah_cm2(cw, s.active_wt, blend_cap)
+        w_act = s.active_wt
+        rho_skel = ph.skeletal_density_g_cm3(
+            [w_act * share, w_act * (1 - share), s.binder_wt, s.conductive_wt],
+            [mat.sic_density_g_cm3, mat.graphite_density_g_cm3, mat.binder_density_g_cm3, mat.conductive_density_g_cm3])
+        dried_um = ph.film_thickness_um(cw, rho_skel * (1.0 - p.cracking.dried_porosity))
+        rate = ph.drying_rate_kg_m2_h(water_kg_m2, speed, p.dryer.length_m)
+        h_crit = ph.critical_cracking_thickness_um(dp / 2.0, s.binder_wt, self.paa, rate, p.cracking.drying_rate_ref_kg_m2_h,
+                                                   s.solids_wt, p.cracking)
+        p_crack = ph.crack_probability(dried_um, h_crit, p.cracking.log_width)
+        rho_max = rho_skel * (1.0 - mat.min_porosity)
+        rho = min(s.press_density_g_cm3 + eq.press_density_sd_g_cm3 * z_rho, rho_max)
+        cv = math.sqrt(eq.coat_weight_cv_along**2 + eq.coat_weight_cv_across**2)
+        good_m = length - scrap_m
+        web_area = length * self.web_width_m
+        good_area = good_m * self.good_width_m
+        roll.props.update({
+            "length_m": length, "scrap_length_m": scrap_m, "coat_weight_mg_cm2": cw, "coat_weight_cv": cv,
+            "line_speed_m_min": speed, "drying_rate_kg_m2_h": rate, "dried_thickness_um": dried_um,
+            "critical_thickness_um": h_crit, "crack_probability": p_crack, "press_density_g_cm3": rho,
+            "thickness_um": ph.film_thickness_um(cw, rho), "porosity": ph.porosity(rho, rho_skel),
+            "blend_capacity_mah_g": blend_cap, "blend_ice": blend_ice, "areal_capacity_mah_cm2": areal,
+            "defects": float(defects), "water_evaporated_kg": water,
+            "dryer_energy_kwh": water * p.dryer.kwh_per_kg_water, "coated_area_m2": web_area,
+            "area_m2": good_area, "good_share": good_area / web_area, "sides": float(s.sides),
+        })
+        roll.end_h = self.env.now
+        reason = ""
+        if u_crack < p_crack:
+            reason = "crack"
+        elif abs(cw / s.coat_weight_mg_cm2 - 1.0) > eq.coat_weight_tolerance:
+            reason = "off-spec: coat weight"
+        else:
+            failed = [name for name, lim in self.specs.items() if not lim.ok(roll.props[name])]
+            if failed:
+                reason = "off-spec: " + ", ".join(failed)
+        if reason:
+            roll.props["area_m2"] = 0.0
+            roll.props["good_share"] = 0.0
+            self.lots.finish(roll, "scrapped", self.env.now, reason)
+        else:
+            roll.status = "buffered"

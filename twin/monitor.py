@@ -1,0 +1,131 @@
+"""Buffers that record themselves: level rows over time and the residence of what passed through.
+
+Both are SimPy resources subclassed (not patched): :class:`MonitoredStore` holds discrete items
+(lots, rolls), :class:`FifoInventory` holds material by mass in lots and hands it out first in,
+first out, splitting lots across draws. Level rows ``(time_h, buffer, level)`` go to a shared
+:class:`LevelLog`; the time-weighted mean level and residence times (Little's law:
+mean level = throughput x mean residence) are computed from those rows afterwards.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import simpy
+
+__all__ = ["FifoInventory", "LevelLog", "MonitoredStore", "time_weighted_mean"]
+
+
+class LevelLog:
+    """Rows of (time_h, buffer, level, unit) appended on every change of a buffer's content."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[float, str, float, str]] = []
+        #: (buffer, time_in_h, time_out_h, amount) of everything that left a buffer
+        self.stays: list[tuple[str, float, float, float]] = []
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=["time_h", "buffer", "level", "unit"])
+
+    def stays_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.stays, columns=["buffer", "time_in_h", "time_out_h", "amount"])
+
+
+def time_weighted_mean(times: np.ndarray, levels: np.ndarray, start_h: float, end_h: float) -> float:
+    """Mean of a step function (level ``levels[i]`` from ``times[i]`` to ``times[i+1]``) over [start, end]."""
+    if end_h <= start_h or len(times) == 0:
+        return float("nan")
+    t = np.clip(np.append(times, end_h), start_h, end_h)
+    return float(np.sum(np.diff(t) * levels) / (end_h - start_h))
+
+
+class MonitoredStore(simpy.Store):
+    """A :class:`simpy.Store` of items with a finite capacity that logs its level and item stays."""
+
+    def __init__(self, env: simpy.Environment, capacity: float, name: str, log: LevelLog) -> None:
+        super().__init__(env, capacity)
+        self.name = name
+        self.log = log
+        self._t_in: dict[int, float] = {}
+        log.rows.append((env.now, name, 0.0, "item"))
+
+    def _do_put(self, event: Any) -> None:
+        n = len(self.items)
+        super()._do_put(event)
+        if len(self.items) > n:
+            now = self._env.now
+            self._t_in[id(event.item)] = now
+            self.log.rows.append((now, self.name, float(len(self.items)), "item"))
+
+    def _do_get(self, event: Any) -> None:
+        n = len(self.items)
+        super()._do_get(event)
+        if len(self.items) < n:
+            now = self._env.now
+            self.log.stays.append((self.name, self._t_in.pop(id(event.value)), now, 1.0))
+            self.log.rows.append((now, self.name, float(len(self.items)), "item"))
+
+
+class FifoInventory:
+    """Material held as ``[item, kg left, time in]`` entries, drawn by mass first in, first out.
+
+    ``put(item, kg)`` waits while the inventory is full (the supplier is blocked); ``get(kg)``
+    waits until ``kg`` is there (the consumer is starved). After the get event, the consumer calls
+    :meth:`take` with the same mass for the parts it received: ``[(item, kg), ...]``; a part is
+    a whole lot or a piece of one, so one lot can feed several draws and one draw several lots.
+    ``on_empty(item)`` is called when the last of an item has been taken.
+    """
+
+    def __init__(self, env: simpy.Environment, capacity_kg: float, name: str, log: LevelLog,
+                 on_empty: Callable[[Any], None] | None = None) -> None:
+        self.env = env
+        self.on_empty = on_empty
+        self.name = name
+        self.log = log
+        self.container = simpy.Container(env, capacity=capacity_kg, init=0)
+        self.entries: deque[list[Any]] = deque()
+        self.put_kg = 0.0
+        self.taken_kg = 0.0
+        log.rows.append((env.now, name, 0.0, "kg"))
+
+    @property
+    def level_kg(self) -> float:
+        return float(self.container.level)
+
+    def put(self, item: Any, kg: float) -> simpy.events.Event:
+        ev = self.container.put(kg)
+        ev.callbacks.append(lambda _ev: self._arrived(item, kg))
+        return ev
+
+    def _arrived(self, item: Any, kg: float) -> None:
+        now = self.env.now
+        self.entries.append([item, kg, now])
+        self.put_kg += kg
+        self.log.rows.append((now, self.name, self.put_kg - self.taken_kg, "kg"))
+
+    def get(self, kg: float) -> simpy.events.Event:
+        return self.container.get(kg)
+
+    def take(self, kg: float) -> list[tuple[Any, float]]:
+        """The parts of a filled :meth:`get` of ``kg``, oldest first."""
+        now = self.env.now
+        parts: list[tuple[Any, float]] = []
+        need = kg
+        while need > 1e-9 and self.entries:  # below a microgram is rounding, not material
+            entry = self.entries[0]
+            part = min(need, entry[1])
+            parts.append((entry[0], part))
+            entry[1] -= part
+            need -= part
+            self.log.stays.append((self.name, entry[2], now, part))
+            if entry[1] <= 1e-9:
+                self.entries.popleft()
+                if self.on_empty is not None:
+                    self.on_empty(entry[0])
+        self.taken_kg += sum(p for _, p in parts)
+        self.log.rows.append((now, self.name, self.put_kg - self.taken_kg, "kg"))
+        return parts

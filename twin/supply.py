@@ -1,0 +1,108 @@
+"""Bulk supply of a consumable (a gas tank, a stock of Li foil or reagent) refilled by deliveries.
+
+A :class:`BulkSupply` is a SimPy container. A draw is a request that waits while the stock is
+short (the consumer is starved) and counts as drawn only once it is filled. A delivery is ordered
+when the level falls to the reorder point and arrives after a lognormal lead time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Annotated, Any
+
+import numpy as np
+import simpy
+from pydantic import Field, model_validator
+
+from twin.params import ParamModel, Unit
+
+__all__ = ["BulkSupply", "BulkSupplyParams"]
+
+
+class BulkSupplyParams(ParamModel):
+    capacity_kg: Annotated[float, Field(gt=0), Unit("kg")]
+    initial_level_kg: Annotated[float, Field(ge=0), Unit("kg")]
+    reorder_point_kg: Annotated[float, Field(ge=0), Unit("kg")]
+    delivery_kg: Annotated[float, Field(gt=0), Unit("kg")]
+    lead_time_median_h: Annotated[float, Field(gt=0), Unit("h")]
+    lead_time_sigma: Annotated[float, Field(ge=0, le=3), Unit("1")]
+
+    @model_validator(mode="after")
+    def _fits(self) -> BulkSupplyParams:
+        if self.initial_level_kg > self.capacity_kg:
+            raise ValueError("initial_level_kg exceeds capacity_kg")
+        if self.delivery_kg > self.capacity_kg:
+            raise ValueError("delivery_kg exceeds capacity_kg")
+        if self.reorder_point_kg + self.delivery_kg > self.capacity_kg:
+            raise ValueError("reorder_point_kg + delivery_kg exceeds capacity_kg: a delivery would not fit")
+        return self
+
+
+class BulkSupply:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        capacity_kg: float,
+        initial_level_kg: float,
+        reorder_point_kg: float,
+        delivery_kg: float,
+        lead_time_median_h: float,
+        lead_time_sigma: float,
+        rng: np.random.Generator,
+    ) -> None:
+        self.env = env
+        self.rng = rng
+        self.initial_level_kg = initial_level_kg
+        self.reorder_point_kg = reorder_point_kg
+        self.delivery_kg = delivery_kg
+        self.lead_time_median_h = lead_time_median_h
+        self.lead_time_sigma = lead_time_sigma
+        self.container = simpy.Container(env, capacity=capacity_kg, init=initial_level_kg)
+        self.on_order = False
+        self.delivered_kg = 0.0
+        self.drawn_kg = 0.0
+        self.returned_kg = 0.0
+        self.deliveries: list[tuple[float, float]] = []
+
+    @classmethod
+    def from_params(cls, env: simpy.Environment, p: BulkSupplyParams, rng: np.random.Generator) -> BulkSupply:
+        return cls(env, p.capacity_kg, p.initial_level_kg, p.reorder_point_kg, p.delivery_kg,
+                   p.lead_time_median_h, p.lead_time_sigma, rng)
+
+    @property
+    def level_kg(self) -> float:
+        return float(self.container.level)
+
+    def draw(self, kg: float) -> simpy.events.Event:
+        """Request ``kg``; it counts as drawn only once the request is filled."""
+        ev = self.container.get(kg)
+        ev.callbacks.append(self._count)
+        self._check()
+        return ev
+
+    def _count(self, ev: simpy.events.Event) -> None:
+        self.drawn_kg += ev.amount  # type: ignore[attr-defined]
+
+    def give_back(self, kg: float) -> None:
+        if kg > 0:
+            self.returned_kg += kg
+            self.container.put(kg)
+
+    def _check(self) -> None:
+        if not self.on_order and self.container.level <= self.reorder_point_kg:
+            self.on_order = True
+            self.env.process(self._deliver())
+
+    def _deliver(self) -> Generator[simpy.events.Event, Any, None]:
+        lead = self.lead_time_median_h * float(np.exp(self.rng.normal(0.0, self.lead_time_sigma)))
+        yield self.env.timeout(lead)
+        yield self.container.put(self.delivery_kg)
+        self.delivered_kg += self.delivery_kg
+        self.deliveries.append((self.env.now, self.delivery_kg))
+        self.on_order = False
+        self._check()
+
+    def balance(self) -> dict[str, float]:
+        """The supply's own accounting: initial + delivered = drawn - returned + level."""
+        return {"drawn_kg": self.drawn_kg, "returned_kg": self.returned_kg, "delivered_kg": self.delivered_kg,
+                "level_kg": self.level_kg, "initial_kg": self.initial_level_kg, "deliveries": float(len(self.deliveries))}
