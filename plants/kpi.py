@@ -138,8 +138,9 @@ def buffer_stats(rep: Replication, start_h: float = 0.0) -> pd.DataFrame:
             "mean_level": time_weighted_mean(lv["time_h"].to_numpy(), lv["level"].to_numpy(), start_h, rep.horizon_h),
             "max_level": float(lv["level"].max()),
             "throughput_per_h": float(st["amount"].sum()) / span,
-            "mean_residence_h": float(((st["time_out_h"] - st["time_in_h"]) * st["amount"]).sum() / st["amount"].sum())
-            if len(st) else float("nan"),
+            # time spent inside the window, weighted by amount
+            "mean_residence_h": float(((st["time_out_h"] - st["time_in_h"].clip(lower=start_h)) * st["amount"]).sum()
+                                      / st["amount"].sum()) if len(st) else float("nan"),
         })
     return pd.DataFrame(rows).set_index("buffer")
 

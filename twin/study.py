@@ -48,6 +48,21 @@ class RunResult:
     def kpis(self) -> pd.Series:
         return pd.Series(self.summary)
 
+    def _genealogy(self, replication: int) -> pd.DataFrame:
+        return self.genealogy[self.genealogy["replication"] == replication]
+
+    def ancestry(self, lot_id: str, replication: int = 0) -> pd.DataFrame:
+        """Every lot that went into ``lot_id`` (e.g. a prelithiated roll back to scaffold lots)."""
+        from plants.genealogy import ancestry
+
+        return ancestry(self._genealogy(replication), lot_id)
+
+    def descendants(self, lot_id: str, replication: int = 0) -> pd.DataFrame:
+        """Every lot made (in part) from ``lot_id`` (e.g. a scaffold lot forward to rolls)."""
+        from plants.genealogy import descendants
+
+        return descendants(self._genealogy(replication), lot_id)
+
 
 def load(path: str | os.PathLike[str], sets: list[str] | None = None) -> LoadedScenario:
     return load_scenario(Path(path), sets)

@@ -1,0 +1,57 @@
+"""Genealogy queries: the full ancestry of a lot and the descendants of a lot.
+
+The genealogy frame has one row per (lot_id, parent_id, mass_kg) link: mass_kg is how much of the
+parent went into the lot (for a prelithiated roll, the electrode roll's dry coating mass). Lots
+join and split at every batch-to-continuous transition (a mix batch draws several powder lots, a
+roll draws several mix batches, a powder lot feeds several mix batches), so both queries walk a
+graph, not a tree.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import pandas as pd
+
+__all__ = ["ancestry", "descendants"]
+
+KIND = {"S": "scaffold", "C": "fbcvd", "P": "coating", "M": "mixing", "E": "casting", "L": "prelith"}
+
+
+def _walk(links: dict[str, list[tuple[str, float]]], start: str, column: str) -> pd.DataFrame:
+    rows: list[tuple[str, str, str, float, int]] = []
+    seen = {start}
+    queue = deque([(start, 0)])
+    while queue:
+        node, depth = queue.popleft()
+        for other, kg in links.get(node, []):
+            rows.append((other, node, KIND.get(other[:1], "?"), kg, depth + 1))
+            if other not in seen:
+                seen.add(other)
+                queue.append((other, depth + 1))
+    return pd.DataFrame(rows, columns=["lot_id", column, "line", "mass_kg", "depth"])
+
+
+def _check(genealogy: pd.DataFrame, lot_id: str) -> None:
+    if not ((genealogy["lot_id"] == lot_id).any() or (genealogy["parent_id"] == lot_id).any()):
+        raise KeyError(f"lot {lot_id!r} is not in the genealogy")
+
+
+def ancestry(genealogy: pd.DataFrame, lot_id: str) -> pd.DataFrame:
+    """Every lot that went into ``lot_id``: rows (lot_id, via, line, mass_kg, depth), where ``via``
+    is the lot one step closer to ``lot_id`` and ``mass_kg`` how much of ``lot_id`` went into ``via``."""
+    _check(genealogy, lot_id)
+    links: dict[str, list[tuple[str, float]]] = {}
+    for child, parent, kg in genealogy[["lot_id", "parent_id", "mass_kg"]].itertuples(index=False):
+        links.setdefault(child, []).append((parent, kg))
+    return _walk(links, lot_id, "via")
+
+
+def descendants(genealogy: pd.DataFrame, lot_id: str) -> pd.DataFrame:
+    """Every lot made (in part) from ``lot_id``: rows (lot_id, via, line, mass_kg, depth), where
+    ``via`` is the lot one step closer to ``lot_id`` and ``mass_kg`` how much of ``via`` went into it."""
+    _check(genealogy, lot_id)
+    links: dict[str, list[tuple[str, float]]] = {}
+    for child, parent, kg in genealogy[["lot_id", "parent_id", "mass_kg"]].itertuples(index=False):
+        links.setdefault(parent, []).append((child, kg))
+    return _walk(links, lot_id, "via")
