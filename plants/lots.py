@@ -70,9 +70,9 @@ class Lots:
             "parents": ["+".join(p for p, _ in x.parents) for x in lots],
             "row": [x.row for x in lots],
         })
-        prop_names = sorted({k for x in lots for k in x.props})
-        for name in prop_names:
-            df[name] = [x.props.get(name, float("nan")) for x in lots]
+        if any(x.props for x in lots):
+            props = pd.DataFrame.from_records([x.props for x in lots])
+            df = pd.concat([df, props[sorted(props.columns)].astype(float)], axis=1)
         for name, values in (extra or {}).items():
             df[name] = values
         return df

@@ -23,7 +23,7 @@ from plants.lots import Lot, Lots
 from plants.prelithiation.line import DryRoom, PrelithLine
 from plants.scenario import LoadedScenario
 from plants.slurry_casting.line import CastingLine, PowderStore
-from twin.engine import run_counted
+from twin.engine import relaxed_gc, run_counted
 from twin.equipment import Crew, Machine
 from twin.monitor import LevelLog, MonitoredStore
 from twin.states import StateLog
@@ -158,15 +158,16 @@ def simulate(loaded: LoadedScenario, replication: int = 0, horizon_h: float | No
     n_events = run_counted(env, horizon)
     wall = time.perf_counter() - t0
 
-    frames = _frames(lots, fb, co, store)
-    return Replication(
-        replication=replication, seed=sc.seed, horizon_h=horizon, warmup_h=min(sc.warmup_h, horizon),
-        events=n_events, wall_s=wall, lots=frames, genealogy=_genealogy(lots, frames),
-        states=log.frame(),
-        lot_events=pd.DataFrame(lots.events, columns=["time_h", "lot_id", "status", "reason"]),
-        levels=levels.frame(), stays=levels.stays_frame(),
-        silane=tank.balance(), lithium=li.balance(),
-    )
+    with relaxed_gc():  # the frames are built from ~10^6 live records: no point re-scanning them
+        frames = _frames(lots, fb, co, store)
+        return Replication(
+            replication=replication, seed=sc.seed, horizon_h=horizon, warmup_h=min(sc.warmup_h, horizon),
+            events=n_events, wall_s=wall, lots=frames, genealogy=_genealogy(lots, frames),
+            states=log.frame(),
+            lot_events=pd.DataFrame(lots.events, columns=["time_h", "lot_id", "status", "reason"]),
+            levels=levels.frame(), stays=levels.stays_frame(),
+            silane=tank.balance(), lithium=li.balance(),
+        )
 
 
 def _frames(lots: Lots, fb: FbcvdLine, co: CoatingLine, store: PowderStore) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from twin.errors import InputError
 __all__ = ["main"]
 
 TABLE = [
-    ("Plant", [("powder.output_kg", "Released Si/C powder", "kg", 0), ("powder.output_t_per_yr", "  annualised", "t/yr", 0),
+    ("Powder", [("powder.output_kg", "Released Si/C powder", "kg", 0), ("powder.output_t_per_yr", "  annualised", "t/yr", 0),
                ("powder.lots_released", "Lots released", "", 0), ("powder.lots_rejected", "Lots rejected (off-spec)", "", 0),
                ("powder.lots_in_quarantine", "Lots in quarantine at end", "", 0)]),
     ("FBCVD (Si infiltration)", [("fbcvd.batches_completed", "Batches completed", "", 0),
@@ -29,12 +29,29 @@ TABLE = [
     ("Powder quality (tested lots)", [("powder.si_content_wt_mean", "Si content", "wt frac", 3),
                ("powder.capacity_mah_g_mean", "Reversible capacity", "mAh/g", 0), ("powder.ice_mean", "ICE", "", 4),
                ("powder.surface_area_m2_g_mean", "BET surface area", "m2/g", 2)]),
+    ("Slurry casting (electrode rolls)", [("casting.output_m2", "Good electrode", "m2", 0),
+               ("casting.rolls_made", "Mother rolls coated", "", 0), ("casting.rolls_scrapped", "Rolls scrapped", "", 0),
+               ("casting.areal_capacity_mah_cm2_mean", "Areal capacity (per side)", "mAh/cm2", 2),
+               ("casting.press_density_g_cm3_mean", "Press density", "g/cm3", 3),
+               ("casting.crack_scrap_fraction", "Area scrapped for cracks", "", 4),
+               ("casting.scrap_fraction", "Area not ending as good electrode", "", 4),
+               ("casting.dryer_energy_kwh", "Dryer energy", "kWh", 0)]),
+    ("Prelithiation", [("prelith.output_m2", "Released prelithiated electrode", "m2", 0),
+               ("prelith.ice_mean", "ICE after prelithiation", "", 4),
+               ("prelith.residual_li_fraction", "Residual Li (of Li applied)", "", 4),
+               ("prelith.rolls_scrapped", "Rolls scrapped", "", 0), ("prelith.li_used_kg", "Li used", "kg", 0)]),
+    ("Plant", [("plant.bottleneck", "Bottleneck line", "", None),
+               ("plant.bottleneck_active_share", "  its active share (working or down)", "", 3)]),
     ("Checks", [("mass_balance.si_rel_error", "Si mass balance, relative error", "", -1),
+                ("mass_balance.li_rel_error", "Li mass balance, relative error", "", -1),
+                ("mass_balance.water_rel_error", "Water mass balance, relative error", "", -1),
                 ("sim.events", "SimPy events processed", "", 0), ("sim.wall_s", "Wall time", "s", 2)]),
 ]
 
 
-def _fmt(value: Any, digits: int) -> str:
+def _fmt(value: Any, digits: int | None) -> str:
+    if digits is None or isinstance(value, str):
+        return str(value)
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "n/a"
     if digits < 0:
@@ -52,7 +69,7 @@ def kpi_table(summary: dict[str, Any]) -> str:
             text = _fmt(summary.get(key), digits)
             ci = summary.get(f"{key}.ci95_half")
             if ci is not None and math.isfinite(ci):
-                text += f" +/- {_fmt(ci, digits if digits >= 0 else 2)}"
+                text += f" +/- {_fmt(ci, digits if digits is not None and digits >= 0 else 2)}"
             lines.append(f"  {label:<46} {text:>18} {unit}")
     return "\n".join(lines)
 

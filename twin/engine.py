@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import simpy
 
-__all__ = ["GC_THRESHOLDS", "run_counted"]
+__all__ = ["GC_THRESHOLDS", "relaxed_gc", "run_counted"]
 
 #: Garbage-collector thresholds while the event loop runs (CPython's default is (700, 10, 10)).
 #: A run appends hundreds of thousands of records (lots, state rows, events) that live to the
@@ -14,6 +16,17 @@ __all__ = ["GC_THRESHOLDS", "run_counted"]
 #: loop in the baseline plant-year. The records are acyclic; the cyclic garbage SimPy leaves
 #: (~60k small objects per plant-year) is still collected, just in fewer, larger passes.
 GC_THRESHOLDS = (50_000, 50)
+
+
+@contextmanager
+def relaxed_gc() -> Iterator[None]:
+    """Raise the collector's thresholds to at least :data:`GC_THRESHOLDS` inside the block."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], GC_THRESHOLDS[0]), max(thresholds[1], GC_THRESHOLDS[1]), thresholds[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def run_counted(env: simpy.Environment, until: float) -> int:
@@ -27,13 +40,9 @@ def run_counted(env: simpy.Environment, until: float) -> int:
         raise ValueError(f"until={until} is before now={env.now}")
     step, peek = env.step, env.peek
     n = 0
-    thresholds = gc.get_threshold()
-    gc.set_threshold(max(thresholds[0], GC_THRESHOLDS[0]), max(thresholds[1], GC_THRESHOLDS[1]), thresholds[2])
-    try:
+    with relaxed_gc():
         while peek() < until:
             step()
             n += 1
         env.run(until=until)
-    finally:
-        gc.set_threshold(*thresholds)
     return n

@@ -115,11 +115,12 @@ class PrelithLine:
             yield from m.with_crew(self.crew, eq.roll_change_h, "roll change")
             e.status = "consumed"
             m.set(State.IDLE, "roll done")
-            env.process(self._rest(roll, e, wet_h))
+            # The roll rests off the line for the contact time (one timeout, no process needed).
+            rest = env.timeout(self.s.contact_time_min / 60.0)
+            rest.callbacks.append(lambda _ev, roll=roll, e=e, wet_h=wet_h: self._rested(roll, e, wet_h))
 
-    def _rest(self, roll: Lot, e: Lot, wet_h: float) -> Proc:
-        """Contact time off the line; then the outcome is fixed."""
-        yield self.env.timeout(self.s.contact_time_min / 60.0)
+    def _rested(self, roll: Lot, e: Lot, wet_h: float) -> None:
+        """End of the contact time: the outcome is fixed."""
         dry_h = self.env.now - roll.start_h - wet_h
         exposure = self.x_nominal * dry_h + self.x_excursion * wet_h
         r = ph.prelithiate(e.props["areal_capacity_mah_cm2"], e.props["blend_ice"], roll.props["dose_mah_cm2"],
