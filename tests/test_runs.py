@@ -113,6 +113,8 @@ def test_cli_run_writes_all_outputs(tmp_path, capsys):
     lots = pd.read_parquet(tmp_path / "lots.parquet")
     assert {"lot_id", "line", "status", "parents"} <= set(lots.columns)
     assert len(pd.read_parquet(tmp_path / "events.parquet")) > 0
+    levels = pd.read_parquet(tmp_path / "levels.parquet")
+    assert {"CVD->coating", "powder store", "slurry tank 1", "electrode rolls"} <= set(levels["buffer"])
     assert not list(tmp_path.glob(".partial-*"))
 
 

@@ -113,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(kpi_table(result.summary))
-    print(f"\nResults written to {out}/ (summary.json, lots.parquet, events.parquet, genealogy.parquet)")
+    print(f"\nResults written to {out}/ (summary.json, lots.parquet, events.parquet, genealogy.parquet, levels.parquet)")
     return 0
 
 

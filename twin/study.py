@@ -43,6 +43,7 @@ class RunResult:
     lots: pd.DataFrame
     events: pd.DataFrame
     genealogy: pd.DataFrame
+    levels: pd.DataFrame = field(default_factory=pd.DataFrame)
     replications: list[dict[str, Any]] = field(default_factory=list)
 
     def kpis(self) -> pd.Series:
@@ -104,7 +105,8 @@ def run(loaded: LoadedScenario, replications: int | None = None) -> RunResult:
     lot_events = pd.concat([r.lot_events.assign(replication=r.replication, kind="lot") for r in reps], ignore_index=True)
     events = pd.concat([states, lot_events.rename(columns={"status": "state"})], ignore_index=True, sort=False)
     genealogy = pd.concat([r.genealogy.assign(replication=r.replication) for r in reps], ignore_index=True)
-    return RunResult(loaded, summary, lots, events, genealogy, per_rep)
+    levels = pd.concat([r.levels.assign(replication=r.replication) for r in reps], ignore_index=True)
+    return RunResult(loaded, summary, lots, events, genealogy, levels, per_rep)
 
 
 def _json_value(v: Any) -> Any:
@@ -114,7 +116,7 @@ def _json_value(v: Any) -> Any:
 
 
 def write_outputs(result: RunResult, out_dir: str | os.PathLike[str]) -> Path:
-    """Write summary.json, lots.parquet, events.parquet and genealogy.parquet, all or nothing.
+    """Write summary.json, lots/events/genealogy/levels.parquet and scenario.yaml, all or nothing.
 
     Files are written to a temporary folder beside ``out_dir`` and moved in only when all of
     them were written; a failure leaves ``out_dir`` as it was.
@@ -126,10 +128,11 @@ def write_outputs(result: RunResult, out_dir: str | os.PathLike[str]) -> Path:
         result.lots.to_parquet(tmp / "lots.parquet", index=False)
         result.events.to_parquet(tmp / "events.parquet", index=False)
         result.genealogy.to_parquet(tmp / "genealogy.parquet", index=False)
+        result.levels.to_parquet(tmp / "levels.parquet", index=False)
         (tmp / "scenario.yaml").write_text(result.scenario.text, encoding="utf-8")
         summary = {k: _json_value(v) for k, v in result.summary.items()}
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        for name in ("lots.parquet", "events.parquet", "genealogy.parquet", "scenario.yaml", "summary.json"):
+        for name in ("lots.parquet", "events.parquet", "genealogy.parquet", "levels.parquet", "scenario.yaml", "summary.json"):
             os.replace(tmp / name, out / name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
