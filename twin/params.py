@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
 
-__all__ = ["Flag", "ParamModel", "SourceRecord", "Unit", "collect_sources", "is_entry"]
+__all__ = ["Reliability", "Flag", "ParamModel", "SourceRecord", "Unit", "collect_sources", "is_entry"]
 
 ENTRY_KEYS = frozenset({"value", "units", "source", "flag", "note"})
 
@@ -132,3 +132,14 @@ def collect_sources(tree: Mapping[str, Any]) -> dict[str, SourceRecord]:
         )
         for path, entry in _walk(tree, "")
     }
+
+
+class Reliability(ParamModel):
+    """Failure, maintenance and crew data shared by every kind of equipment (see :class:`twin.equipment.Machine`)."""
+
+    mtbf_h: Annotated[float, Field(gt=0), Unit("h")]
+    repair_median_h: Annotated[float, Field(gt=0), Unit("h")]
+    repair_sigma: Annotated[float, Field(ge=0, le=3), Unit("1")]
+    maintenance_interval_h: Annotated[float, Field(gt=0), Unit("h")]
+    maintenance_h: Annotated[float, Field(ge=0), Unit("h")]
+    operators_per_shift: Annotated[int, Field(ge=1, le=100), Unit("1")]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from twin.params import ParamModel, Unit
+from twin.params import ParamModel, Reliability, Unit
 
 __all__ = ["CoatingEquipment", "CoatingKinetics", "CoatingParams", "PowderProperties"]
 
@@ -30,7 +30,7 @@ class CoatingKinetics(ParamModel):
     sic_growth_activation_j_mol: Annotated[float, NonNeg, Unit("J/mol")]
 
 
-class CoatingEquipment(ParamModel):
+class CoatingEquipment(Reliability):
     reactor_count: Annotated[int, Field(ge=1, le=200), Unit("1")]
     max_charge_kg: Annotated[float, Pos, Unit("kg")]
     charge_h: Annotated[float, NonNeg, Unit("h")]
@@ -38,17 +38,11 @@ class CoatingEquipment(ParamModel):
     purge_h: Annotated[float, NonNeg, Unit("h")]
     cool_h: Annotated[float, NonNeg, Unit("h")]
     discharge_h: Annotated[float, NonNeg, Unit("h")]
-    mtbf_h: Annotated[float, Pos, Unit("h")]
-    repair_median_h: Annotated[float, Pos, Unit("h")]
-    repair_sigma: Annotated[float, Field(ge=0, le=3), Unit("1")]
-    maintenance_interval_h: Annotated[float, Pos, Unit("h")]
-    maintenance_h: Annotated[float, NonNeg, Unit("h")]
     reactor_temperature_bias_sd_c: Annotated[float, NonNeg, Unit("degC")]
     batch_temperature_sd_c: Annotated[float, NonNeg, Unit("degC")]
     shell_uniformity_cv_fluidized: Annotated[float, Field(gt=0, lt=2), Unit("1")]
     shell_uniformity_cv_rotary: Annotated[float, Field(gt=0, lt=2), Unit("1")]
     shell_uniformity_batch_sd: Annotated[float, NonNeg, Unit("1")]
-    operators_per_shift: Annotated[int, Field(ge=1, le=100), Unit("1")]
 
 
 class PowderProperties(ParamModel):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from twin.params import ParamModel, Unit
+from twin.params import ParamModel, Reliability, Unit
 
 __all__ = ["FbcvdEquipment", "FbcvdKinetics", "FbcvdParams", "ScaffoldSupply", "SilaneSupply"]
 
@@ -57,7 +57,7 @@ class FbcvdKinetics(ParamModel):
         return self
 
 
-class FbcvdEquipment(ParamModel):
+class FbcvdEquipment(Reliability):
     reactor_count: Annotated[int, Field(ge=1, le=200), Unit("1")]
     max_charge_kg: Annotated[float, Pos, Unit("kg")]
     charge_h: Annotated[float, NonNeg, Unit("h")]
@@ -65,14 +65,8 @@ class FbcvdEquipment(ParamModel):
     purge_h: Annotated[float, NonNeg, Unit("h")]
     cool_h: Annotated[float, NonNeg, Unit("h")]
     discharge_h: Annotated[float, NonNeg, Unit("h")]
-    mtbf_h: Annotated[float, Pos, Unit("h")]
-    repair_median_h: Annotated[float, Pos, Unit("h")]
-    repair_sigma: Annotated[float, Field(ge=0, le=3), Unit("1")]
-    maintenance_interval_h: Annotated[float, Pos, Unit("h")]
-    maintenance_h: Annotated[float, NonNeg, Unit("h")]
     reactor_temperature_bias_sd_c: Annotated[float, NonNeg, Unit("degC")]
     batch_temperature_sd_c: Annotated[float, NonNeg, Unit("degC")]
-    operators_per_shift: Annotated[int, Field(ge=1, le=100), Unit("1")]
 
 
 class ScaffoldSupply(ParamModel):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from twin.params import ParamModel, Unit
+from twin.params import ParamModel, Reliability, Unit
 from twin.supply import BulkSupplyParams
 
 __all__ = ["DryRoomParams", "LithiumParams", "PrelithEquipment", "PrelithParams", "RouteParams", "Routes"]
@@ -45,16 +45,10 @@ class DryRoomParams(ParamModel):
     excursion_dew_point_c: Annotated[float, Field(ge=-80, le=20), Unit("degC")]
 
 
-class PrelithEquipment(ParamModel):
+class PrelithEquipment(Reliability):
     line_count: Annotated[int, Field(ge=1, le=50), Unit("1")]
     max_speed_m_min: Annotated[float, Pos, Unit("m/min")]
     roll_change_h: Annotated[float, NonNeg, Unit("h")]
-    mtbf_h: Annotated[float, Pos, Unit("h")]
-    repair_median_h: Annotated[float, Pos, Unit("h")]
-    repair_sigma: Annotated[float, Field(ge=0, le=3), Unit("1")]
-    maintenance_interval_h: Annotated[float, Pos, Unit("h")]
-    maintenance_h: Annotated[float, NonNeg, Unit("h")]
-    operators_per_shift: Annotated[int, Field(ge=1, le=100), Unit("1")]
 
 
 class PrelithParams(ParamModel):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from twin.params import ParamModel, Unit
+from twin.params import ParamModel, Reliability, Unit
 
 __all__ = ["CastingEquipment", "CastingMaterials", "CastingParams", "CrackingParams", "DryerParams", "MixerEquipment"]
 
@@ -15,22 +15,16 @@ NonNeg = Field(ge=0)
 Frac = Field(ge=0, lt=1)
 
 
-class MixerEquipment(ParamModel):
+class MixerEquipment(Reliability):
     mixers_per_line: Annotated[int, Field(ge=1, le=20), Unit("1")]
     max_batch_dry_kg: Annotated[float, Pos, Unit("kg")]
     charge_h: Annotated[float, NonNeg, Unit("h")]
     mix_h: Annotated[float, Pos, Unit("h")]
     discharge_h: Annotated[float, NonNeg, Unit("h")]
-    mtbf_h: Annotated[float, Pos, Unit("h")]
-    repair_median_h: Annotated[float, Pos, Unit("h")]
-    repair_sigma: Annotated[float, Field(ge=0, le=3), Unit("1")]
-    maintenance_interval_h: Annotated[float, Pos, Unit("h")]
-    maintenance_h: Annotated[float, NonNeg, Unit("h")]
-    operators_per_shift: Annotated[int, Field(ge=1, le=100), Unit("1")]
     slurry_tank_dry_kg: Annotated[float, Pos, Unit("kg")]
 
 
-class CastingEquipment(ParamModel):
+class CastingEquipment(Reliability):
     line_count: Annotated[int, Field(ge=1, le=50), Unit("1")]
     max_speed_m_min: Annotated[float, Pos, Unit("m/min")]
     max_web_width_m: Annotated[float, Pos, Unit("m")]
@@ -42,12 +36,6 @@ class CastingEquipment(ParamModel):
     changeover_every_km: Annotated[float, Pos, Unit("km")]
     changeover_h: Annotated[float, NonNeg, Unit("h")]
     changeover_scrap_m: Annotated[float, NonNeg, Unit("m")]
-    mtbf_h: Annotated[float, Pos, Unit("h")]
-    repair_median_h: Annotated[float, Pos, Unit("h")]
-    repair_sigma: Annotated[float, Field(ge=0, le=3), Unit("1")]
-    maintenance_interval_h: Annotated[float, Pos, Unit("h")]
-    maintenance_h: Annotated[float, NonNeg, Unit("h")]
-    operators_per_shift: Annotated[int, Field(ge=1, le=100), Unit("1")]
     coat_weight_cv_roll: Annotated[float, Frac, Unit("1")]
     coat_weight_cv_along: Annotated[float, Frac, Unit("1")]
     coat_weight_cv_across: Annotated[float, Frac, Unit("1")]
