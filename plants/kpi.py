@@ -43,15 +43,13 @@ def si_balance(rep: Replication) -> dict[str, float]:
     rejected = float(powder.loc[powder["status"] == "rejected", "si_kg"].sum()) if len(powder) else 0.0
     open_powder = float(powder.loc[~powder["status"].isin(["released", "rejected", "consumed"]), "si_kg"].sum()) if len(powder) else 0.0
     # Released powder not yet drawn by the mixers (the warehouse stock).
-    stock = float((released["si_kg"] * released["left_kg"] / released["mass_kg"]).sum()) if len(released) else 0.0
+    stock = float((released["si_kg"] * _left_share(rep, released)).sum()) if len(released) else 0.0
     # CVD lots being coated are inside their powder lot (created at coating start): count them there.
     in_cvd_or_buffer = float(dep[cvd["status"] == "buffered"].sum()) if len(cvd) else 0.0
     depositing_fed = float(cvd.loc[depositing, "si_fed_kg"].sum()) if len(cvd) else 0.0
     # Mix batches: Si not yet coated (in the mixer or the slurry tank).
     mixes = lots[lots["line"] == "mixing"]
-    drawn = _drawn_from(rep, "M")
-    mix_left = (mixes["mass_kg"] - mixes["lot_id"].map(drawn).fillna(0.0)) / mixes["mass_kg"]
-    in_slurry = float((mixes["si_kg"] * mix_left).sum()) if len(mixes) else 0.0
+    in_slurry = float((mixes["si_kg"] * _left_share(rep, mixes)).sum()) if len(mixes) else 0.0
     rolls = lots[lots["line"] == "casting"]
     if len(rolls):
         good = rolls["status"].isin(GOOD_ROLL)
@@ -73,13 +71,11 @@ def si_balance(rep: Replication) -> dict[str, float]:
     }
 
 
-def _drawn_from(rep: Replication, prefix: str) -> pd.Series:
-    """kg drawn from each parent lot whose id starts with ``prefix`` (from the genealogy)."""
+def _left_share(rep: Replication, lots: pd.DataFrame) -> pd.Series:
+    """Share of each lot's mass not yet drawn into child lots (from the genealogy's drawn kg)."""
     g = rep.genealogy
-    if g.empty:
-        return pd.Series(dtype=float)
-    g = g[g["parent_id"].str.startswith(prefix)]
-    return g.groupby("parent_id")["mass_kg"].sum()
+    drawn = g[g["parent_id"].isin(lots["lot_id"])].groupby("parent_id")["mass_kg"].sum() if len(g) else pd.Series(dtype=float)
+    return (lots["mass_kg"] - lots["lot_id"].map(drawn).fillna(0.0)) / lots["mass_kg"]
 
 
 def li_balance(rep: Replication) -> dict[str, float]:
@@ -111,9 +107,7 @@ def water_balance(rep: Replication) -> dict[str, float]:
     added = float(mixes["water_kg"].sum()) if len(mixes) else 0.0
     evaporated = float(rolls["water_evaporated_kg"].sum()) if len(rolls) else 0.0
     on_coater = float(rolls.loc[rolls["end_h"].isna(), "water_kg"].sum()) if len(rolls) else 0.0
-    drawn = _drawn_from(rep, "M")
-    left = (mixes["mass_kg"] - mixes["lot_id"].map(drawn).fillna(0.0)) / mixes["mass_kg"] if len(mixes) else pd.Series(dtype=float)
-    in_slurry = float((mixes["water_kg"] * left).sum()) if len(mixes) else 0.0
+    in_slurry = float((mixes["water_kg"] * _left_share(rep, mixes)).sum()) if len(mixes) else 0.0
     err = abs(added - evaporated - in_slurry - on_coater) / added if added > 0 else 0.0
     return {"water_added_kg": added, "water_evaporated_kg": evaporated, "water_in_slurry_kg": in_slurry,
             "water_on_coater_kg": on_coater,

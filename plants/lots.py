@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 __all__ = ["Lot", "Lots"]
@@ -57,7 +55,7 @@ class Lots:
         return pd.DataFrame(rows, columns=["lot_id", "parent_id", "mass_kg"])
 
     @staticmethod
-    def frame(lots: list[Lot], extra: dict[str, Any] | None = None) -> pd.DataFrame:
+    def frame(lots: list[Lot]) -> pd.DataFrame:
         df = pd.DataFrame({
             "lot_id": [x.id for x in lots],
             "line": [x.line for x in lots],
@@ -73,6 +71,4 @@ class Lots:
         if any(x.props for x in lots):
             props = pd.DataFrame.from_records([x.props for x in lots])
             df = pd.concat([df, props[sorted(props.columns)].astype(float)], axis=1)
-        for name, values in (extra or {}).items():
-            df[name] = values
         return df

@@ -159,7 +159,7 @@ def simulate(loaded: LoadedScenario, replication: int = 0, horizon_h: float | No
     wall = time.perf_counter() - t0
 
     with relaxed_gc():  # the frames are built from ~10^6 live records: no point re-scanning them
-        frames = _frames(lots, fb, co, store)
+        frames = _frames(lots, fb, co)
         return Replication(
             replication=replication, seed=sc.seed, horizon_h=horizon, warmup_h=min(sc.warmup_h, horizon),
             events=n_events, wall_s=wall, lots=frames, genealogy=_genealogy(lots, frames),
@@ -170,7 +170,7 @@ def simulate(loaded: LoadedScenario, replication: int = 0, horizon_h: float | No
         )
 
 
-def _frames(lots: Lots, fb: FbcvdLine, co: CoatingLine, store: PowderStore) -> pd.DataFrame:
+def _frames(lots: Lots, fb: FbcvdLine, co: CoatingLine) -> pd.DataFrame:
     """One table of all lots with the physics outputs joined from the lines' lazy tables."""
     scaffold = Lots.frame(lots.of("scaffold"))
     cvd_lots = lots.of("fbcvd")
@@ -194,7 +194,6 @@ def _frames(lots: Lots, fb: FbcvdLine, co: CoatingLine, store: PowderStore) -> p
             powder[name] = values[rows]
         powder["mass_kg"] = powder["mass_out_kg"]
         powder = powder.drop(columns=["mass_out_kg"])
-        powder["left_kg"] = [store.left_kg.get(x.id, np.nan) for x in powder_lots]
     electrode = [Lots.frame(lots.of(line)) for line in ("mixing", "casting", "prelith")]
     frames = [f for f in (scaffold, cvd, powder, *electrode) if not f.empty]
     return pd.concat(frames, ignore_index=True, sort=False) if frames else scaffold

@@ -25,7 +25,7 @@ import simpy
 from twin.calendar import ShiftCalendar
 from twin.states import State, StateLog
 
-__all__ = ["Crew", "Machine"]
+__all__ = ["Crew", "Machine", "Proc"]
 
 Proc = Generator[simpy.events.Event, Any, Any]
 

@@ -9,9 +9,6 @@ one the line stops, and the roll on it is exposed to the wet air. Physics per ro
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import Any
-
 import numpy as np
 import simpy
 
@@ -19,15 +16,12 @@ from plants.lots import Lot, Lots
 from plants.prelithiation import physics as ph
 from plants.prelithiation.params import DryRoomParams, PrelithParams
 from plants.scenario import PrelithSettings, PrelithSpecs
-from twin.equipment import Crew, Machine
+from twin.equipment import Crew, Machine, Proc
 from twin.monitor import MonitoredStore
 from twin.states import State
 from twin.supply import BulkSupply
 
 __all__ = ["DryRoom", "PrelithLine"]
-
-Proc = Generator[simpy.events.Event, Any, Any]
-
 
 class DryRoom:
     """Dew-point excursions as (start_h, end_h) intervals, drawn once for the whole horizon."""

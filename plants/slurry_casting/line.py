@@ -10,8 +10,7 @@ line resumes after the repair.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import simpy
@@ -20,14 +19,11 @@ from plants.lots import Lot, Lots
 from plants.scenario import Binder, CastingSettings, ElectrodeSpecs
 from plants.slurry_casting import physics as ph
 from plants.slurry_casting.params import CastingParams
-from twin.equipment import Crew, Machine
+from twin.equipment import Crew, Machine, Proc
 from twin.monitor import FifoInventory, LevelLog, MonitoredStore
 from twin.states import State
 
 __all__ = ["CastingLine", "PowderStore"]
-
-Proc = Generator[simpy.events.Event, Any, Any]
-
 
 class PowderStore:
     """Released powder waiting for the mixers: a FIFO inventory by mass, plus warehouse slots.
@@ -39,24 +35,16 @@ class PowderStore:
     def __init__(self, env: simpy.Environment, slots: int, log: LevelLog) -> None:
         self.inventory = FifoInventory(env, float("inf"), "powder store", log, on_empty=self._used_up)
         self.slots = simpy.Container(env, capacity=slots, init=0)
-        self.left_kg: dict[str, float] = {}
 
     def _used_up(self, lot: Lot) -> None:
         lot.status = "consumed"
         self.slots.get(1)
 
     def release(self, lot: Lot, kg: float) -> None:
-        self.left_kg[lot.id] = kg
         self.inventory.put(lot, kg)
 
     def reject(self) -> None:
         self.slots.get(1)
-
-    def take(self, kg: float) -> list[tuple[Lot, float]]:
-        parts = self.inventory.take(kg)
-        for lot, part in parts:
-            self.left_kg[lot.id] -= part
-        return parts
 
 
 def _mix_used_up(mix: Lot) -> None:
@@ -114,6 +102,12 @@ class CastingLine:
         self.speed_limit = min(s.line_speed_m_min, p.equipment.max_speed_m_min)
         self.dry_capacity = ph.evaporation_capacity_kg_m2_h(s.dryer_air_temperature_c, s.dryer_air_flow_rel, p.dryer)
         self.graphite = (m.graphite_capacity_mah_g, m.graphite_ice)
+        share, w_act = s.sic_share_of_active, s.active_wt
+        self.rho_skel = ph.skeletal_density_g_cm3(
+            [w_act * share, w_act * (1 - share), s.binder_wt, s.conductive_wt],
+            [m.sic_density_g_cm3, m.graphite_density_g_cm3, m.binder_density_g_cm3, m.conductive_density_g_cm3])
+        self.rho_max = self.rho_skel * (1.0 - m.min_porosity)
+        self.coat_weight_cv = math.sqrt(p.equipment.coat_weight_cv_along**2 + p.equipment.coat_weight_cv_across**2)
         roll_km = s.roll_length_m / 1000.0
         area_1000 = s.roll_length_m * s.coated_width_m / 1000.0
         self.blocks = _Blocks(rng, p.equipment.web_breaks_per_km * roll_km, p.equipment.defects_per_1000_m2 * area_1000)
@@ -133,7 +127,7 @@ class CastingLine:
             if not get.triggered:
                 m.set(State.STARVED, "no released powder")
             yield get
-            parts = self.powder.take(powder_kg)
+            parts = self.powder.inventory.take(powder_kg)
             cap = ice = dp = si = 0.0
             for lot, kg in parts:
                 c, i, d, si_per_kg, _ = self.powder_props(lot)
@@ -205,7 +199,6 @@ class CastingLine:
                 speed: float, water_kg_m2: float, z_rho: float, u_crack: float, defects: int) -> None:
         """Properties, bookkeeping and the disposition of one mother roll (floats, no numpy)."""
         s, p, eq = self.s, self.p, self.p.equipment
-        mat = p.materials
         dry = roll.mass_kg
         water = roll.props["water_kg"]
         cap = ice = dp = 0.0
@@ -219,18 +212,14 @@ class CastingLine:
         blend_cap = ph.blend_capacity_mah_g(share, cap, self.graphite[0])
         blend_ice = ph.blend_ice(share, cap, ice, *self.graphite)
         areal = ph.areal_capacity_mah_cm2(cw, s.active_wt, blend_cap)
-        w_act = s.active_wt
-        rho_skel = ph.skeletal_density_g_cm3(
-            [w_act * share, w_act * (1 - share), s.binder_wt, s.conductive_wt],
-            [mat.sic_density_g_cm3, mat.graphite_density_g_cm3, mat.binder_density_g_cm3, mat.conductive_density_g_cm3])
+        rho_skel = self.rho_skel
         dried_um = ph.film_thickness_um(cw, rho_skel * (1.0 - p.cracking.dried_porosity))
         rate = ph.drying_rate_kg_m2_h(water_kg_m2, speed, p.dryer.length_m)
         h_crit = ph.critical_cracking_thickness_um(dp / 2.0, s.binder_wt, self.paa, rate, p.cracking.drying_rate_ref_kg_m2_h,
                                                    s.solids_wt, p.cracking)
         p_crack = ph.crack_probability(dried_um, h_crit, p.cracking.log_width)
-        rho_max = rho_skel * (1.0 - mat.min_porosity)
-        rho = min(s.press_density_g_cm3 + eq.press_density_sd_g_cm3 * z_rho, rho_max)
-        cv = math.sqrt(eq.coat_weight_cv_along**2 + eq.coat_weight_cv_across**2)
+        rho = min(s.press_density_g_cm3 + eq.press_density_sd_g_cm3 * z_rho, self.rho_max)
+        cv = self.coat_weight_cv
         good_m = length - scrap_m
         web_area = length * self.web_width_m
         good_area = good_m * self.good_width_m
