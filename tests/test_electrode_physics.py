@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from plants.prelithiation import physics as pl
@@ -58,6 +58,7 @@ def test_critical_cracking_thickness_form_and_trends(params):
 
 
 @given(st.floats(1.0, 300.0), st.floats(1.0, 300.0))
+@example(247.9375, 1.0)  # z/(1+z) stepped back by one ulp here (CI failure, 2026-11)
 def test_crack_probability_is_a_probability_rising_with_thickness(h, h_crit):
     p = ca.crack_probability(h, h_crit, 0.15)
     assert 0.0 <= p <= 1.0

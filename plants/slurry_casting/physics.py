@@ -111,5 +111,6 @@ def critical_cracking_thickness_um(
 
 def crack_probability(thickness_um: F, critical_um: F, log_width: F) -> F:
     """Probability that a film cracks: logistic in ln(h / h_crit), one half at h = h_crit."""
-    z = (thickness_um / critical_um) ** (1.0 / log_width)
-    return z / (1.0 + z)
+    # Written as 1 / (1 + (h_crit/h)^(1/w)): every step is monotone in h, so the result never
+    # steps backwards by round-off near 1 (z / (1 + z) does for z ~ 1e16).
+    return 1.0 / (1.0 + (critical_um / thickness_um) ** (1.0 / log_width))
