@@ -5,6 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# `python -m pytest --hypothesis-profile=deep -m unit` hunts for edge cases before a release;
+# the default profile keeps CI fast.
+settings.register_profile("deep", max_examples=5000, deadline=None)
 
 TIERS = {"unit", "component", "integration"}
 ROOT = Path(__file__).resolve().parents[1]
