@@ -11,6 +11,7 @@ from twin.states import state_shares
 __all__ = ["buffer_stats", "li_balance", "si_balance", "summarize", "water_balance"]
 
 GOOD_ROLL = ("buffered", "prelithiating", "consumed")
+RELEASED_POWDER = ("released", "consumed")
 
 
 def _mean(s: pd.Series) -> float:
@@ -208,8 +209,9 @@ def summarize(rep: Replication) -> dict[str, float | str]:
     cvd_done = steady(cvd[cvd["status"].isin(["buffered", "coating", "consumed"])])
     cvd_fed = cvd[cvd["status"] != "in_process"]
     cvd_fed = cvd_fed[cvd_fed["row"] >= 0] if "row" in cvd_fed else cvd_fed
-    tested = steady(powder[powder["status"].isin(["released", "rejected"])])
-    released = powder[powder["status"] == "released"]
+    # a released lot stays "released" until the mixers have drawn all of it ("consumed")
+    tested = steady(powder[powder["status"].isin(RELEASED_POWDER + ("rejected",))])
+    released = powder[powder["status"].isin(RELEASED_POWDER)]
     coated = steady(powder[powder["end_h"].notna()])
     shares = _line_shares(rep)
     si_fed = float(cvd_fed["si_fed_kg"].sum()) if len(cvd_fed) else 0.0

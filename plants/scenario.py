@@ -13,6 +13,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from plants.carbon_coating.params import CoatingParams
+from plants.cell import CellParams
+from plants.economics import EconomicsParams
 from plants.fbcvd.params import FbcvdParams
 from plants.prelithiation.params import PrelithParams
 from plants.slurry_casting.params import CastingParams
@@ -32,6 +34,7 @@ __all__ = [
     "LoadedScenario",
     "PlantParams",
     "Scenario",
+    "Targets",
     "load_parameter_set",
     "load_scenario",
 ]
@@ -65,6 +68,8 @@ class PlantParams(ParamModel):
     prelith: PrelithParams
     lab: LabParams
     buffers: BufferParams
+    economics: EconomicsParams
+    cell: CellParams
 
 
 # ----------------------------------------------------------------------------- settings
@@ -232,6 +237,13 @@ class Specs(Strict):
     prelith: PrelithSpecs = PrelithSpecs()
 
 
+class Targets(Strict):
+    """Cost targets the run is measured against (the gap is in the summary and the waterfall)."""
+
+    powder_usd_per_kg: Annotated[float, Field(gt=0)] | None = None
+    cell_usd_per_kwh: Annotated[float, Field(gt=0)] | None = None
+
+
 class Scenario(Strict):
     name: Annotated[str, Field(min_length=1)]
     description: str = ""
@@ -244,6 +256,7 @@ class Scenario(Strict):
     calendar: ShiftCalendar = ShiftCalendar()
     settings: Settings
     specs: Specs = Specs()
+    targets: Targets = Targets()
 
     @model_validator(mode="after")
     def _warmup(self) -> Scenario:

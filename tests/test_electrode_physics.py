@@ -57,6 +57,25 @@ def test_critical_cracking_thickness_form_and_trends(params):
     assert h(solids_wt=0.4) < h()  # low solids cracks (brief, line 3)
 
 
+def test_conductive_network_swcnt_beats_carbon_black_at_the_same_loading(params):
+    c = params.casting.conductive
+    u = lambda w, a: ca.conductive_utilization(w, getattr(c, a).characteristic_wt, c.utilization_without)  # noqa: E731
+    assert u(0.0, "swcnt") == pytest.approx(c.utilization_without)  # no additive: the powders' own conduction
+    # process-data 4.2 working ranges: SWCNT 0.05-0.2 wt %, carbon black ~3 wt % (BatPaC style)
+    assert u(0.002, "swcnt") > 0.99 and u(0.03, "carbon_black") > 0.99
+    assert u(0.002, "carbon_black") < u(0.002, "swcnt")  # brief line 3: SWCNT beats carbon black for Si
+    # hand value: 1 - 0.1 exp(-0.002/0.005) = 0.932968
+    assert u(0.002, "carbon_black") == pytest.approx(1 - (1 - c.utilization_without) * np.exp(-0.4), rel=1e-12)
+    assert ca.areal_capacity_mah_cm2(6.0, 0.968, 719.9, 0.9) == pytest.approx(0.9 * 4.181, abs=1e-3)
+
+
+@given(st.floats(0.0, 0.1), st.floats(0.0, 0.1), st.floats(1e-4, 0.05), st.floats(0.01, 1.0))
+def test_conductive_utilization_is_bounded_and_rises_with_loading(w1, w2, wc, u0):
+    lo, hi = sorted((w1, w2))
+    a, b = ca.conductive_utilization(lo, wc, u0), ca.conductive_utilization(hi, wc, u0)
+    assert u0 - 1e-15 <= a <= b <= 1.0
+
+
 @given(st.floats(1.0, 300.0), st.floats(1.0, 300.0))
 @example(247.9375, 1.0)  # z/(1+z) stepped back by one ulp here (CI failure, 2026-11)
 def test_crack_probability_is_a_probability_rising_with_thickness(h, h_crit):

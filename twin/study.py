@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from plants.kpi import summarize
+from plants.evaluate import Evaluation, evaluate
 from plants.plant import Replication, simulate
 from plants.scenario import LoadedScenario, load_scenario
 
@@ -45,9 +45,23 @@ class RunResult:
     genealogy: pd.DataFrame
     levels: pd.DataFrame = field(default_factory=pd.DataFrame)
     replications: list[dict[str, Any]] = field(default_factory=list)
+    costs: pd.DataFrame = field(default_factory=pd.DataFrame)  # the cost ledger, one row per item
+    cost_attribution: pd.DataFrame = field(default_factory=pd.DataFrame)  # line x category, mean over replications
+    quality_drivers: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def kpis(self) -> pd.Series:
         return pd.Series(self.summary)
+
+    def cost_waterfall(self, per: str = "kg") -> pd.DataFrame:
+        """Unit cost by category, then the total, the target and the gap (``per`` = "kg" or "kwh")."""
+        group, unit = {"kg": ("powder", "usd_per_kg"), "kwh": ("cell", "usd_per_kwh")}[per]
+        parts = ["capital", "labour", "materials", "utilities", "overheads", "scrap"] + (
+            ["rest_of_cell"] if per == "kwh" else [])
+        rows = [(p, self.summary.get(f"cost.waterfall.{group}.{p}_{unit}", float("nan"))) for p in parts]
+        total = self.summary["cost.powder_usd_per_kg" if per == "kg" else "cost.cell_usd_per_kwh"]
+        target = self.summary.get(f"cost.target_{unit}", float("nan"))
+        rows += [("total", total), ("target", target), ("gap", total - target)]
+        return pd.DataFrame(rows, columns=["step", unit]).set_index("step")
 
     def _genealogy(self, replication: int) -> pd.DataFrame:
         return self.genealogy[self.genealogy["replication"] == replication]
@@ -77,7 +91,8 @@ def run(loaded: LoadedScenario, replications: int | None = None) -> RunResult:
     n = loaded.scenario.replications if replications is None else replications
     t0 = time.perf_counter()
     reps: list[Replication] = [simulate(loaded, r) for r in range(n)]
-    per_rep = [summarize(r) for r in reps]
+    evals: list[Evaluation] = [evaluate(r, loaded) for r in reps]
+    per_rep = [ev.summary for ev in evals]
     summary: dict[str, Any] = {
         "scenario": loaded.scenario.name,
         "scenario_sha256": _sha256(loaded.text),
@@ -100,13 +115,20 @@ def run(loaded: LoadedScenario, replications: int | None = None) -> RunResult:
     summary.pop("replication", None)
     summary["sim.events"] = sum(r.events for r in reps)
     summary["sim.wall_s"] = time.perf_counter() - t0
-    lots = pd.concat([r.lots.assign(replication=r.replication) for r in reps], ignore_index=True)
+    lots = pd.concat([r.lots.assign(replication=r.replication, cost_usd=ev.cost.lots["cost_usd"].to_numpy(),
+                                    scrap_usd=ev.cost.lots["scrap_usd"].to_numpy())
+                      for r, ev in zip(reps, evals, strict=True)], ignore_index=True)
+    costs = pd.concat([ev.cost.ledger.assign(replication=r.replication) for r, ev in zip(reps, evals, strict=True)],
+                      ignore_index=True)
+    attribution = sum((ev.cost.attribution for ev in evals), start=evals[0].cost.attribution * 0.0) / n
+    drivers = pd.concat([ev.drivers.assign(replication=r.replication) for r, ev in zip(reps, evals, strict=True)],
+                        ignore_index=True)
     states = pd.concat([r.states.assign(replication=r.replication, kind="state") for r in reps], ignore_index=True)
     lot_events = pd.concat([r.lot_events.assign(replication=r.replication, kind="lot") for r in reps], ignore_index=True)
     events = pd.concat([states, lot_events.rename(columns={"status": "state"})], ignore_index=True, sort=False)
     genealogy = pd.concat([r.genealogy.assign(replication=r.replication) for r in reps], ignore_index=True)
     levels = pd.concat([r.levels.assign(replication=r.replication) for r in reps], ignore_index=True)
-    return RunResult(loaded, summary, lots, events, genealogy, levels, per_rep)
+    return RunResult(loaded, summary, lots, events, genealogy, levels, per_rep, costs, attribution, drivers)
 
 
 def _json_value(v: Any) -> Any:
@@ -116,7 +138,7 @@ def _json_value(v: Any) -> Any:
 
 
 def write_outputs(result: RunResult, out_dir: str | os.PathLike[str]) -> Path:
-    """Write summary.json, lots/events/genealogy/levels.parquet and scenario.yaml, all or nothing.
+    """Write summary.json, lots/events/genealogy/levels/costs/quality_drivers.parquet and scenario.yaml, all or nothing.
 
     Files are written to a temporary folder beside ``out_dir`` and moved in only when all of
     them were written; a failure leaves ``out_dir`` as it was.
@@ -129,10 +151,13 @@ def write_outputs(result: RunResult, out_dir: str | os.PathLike[str]) -> Path:
         result.events.to_parquet(tmp / "events.parquet", index=False)
         result.genealogy.to_parquet(tmp / "genealogy.parquet", index=False)
         result.levels.to_parquet(tmp / "levels.parquet", index=False)
+        result.costs.to_parquet(tmp / "costs.parquet", index=False)
+        result.quality_drivers.to_parquet(tmp / "quality_drivers.parquet", index=False)
         (tmp / "scenario.yaml").write_text(result.scenario.text, encoding="utf-8")
         summary = {k: _json_value(v) for k, v in result.summary.items()}
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        for name in ("lots.parquet", "events.parquet", "genealogy.parquet", "levels.parquet", "scenario.yaml", "summary.json"):
+        for name in ("lots.parquet", "events.parquet", "genealogy.parquet", "levels.parquet", "costs.parquet",
+                     "quality_drivers.parquet", "scenario.yaml", "summary.json"):
             os.replace(tmp / name, out / name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

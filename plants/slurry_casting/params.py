@@ -8,7 +8,16 @@ from pydantic import Field
 
 from twin.params import ParamModel, Reliability, Unit
 
-__all__ = ["CastingEquipment", "CastingMaterials", "CastingParams", "CrackingParams", "DryerParams", "MixerEquipment"]
+__all__ = [
+    "CastingEquipment",
+    "CastingMaterials",
+    "CastingParams",
+    "ConductiveAdditive",
+    "ConductiveAdditives",
+    "CrackingParams",
+    "DryerParams",
+    "MixerEquipment",
+]
 
 Pos = Field(gt=0)
 NonNeg = Field(ge=0)
@@ -81,9 +90,22 @@ class CastingMaterials(ParamModel):
     min_porosity: Annotated[float, Field(gt=0, lt=0.6), Unit("1")]
 
 
+class ConductiveAdditive(ParamModel):
+    """Electronic network an additive builds: the loading at which it reaches 1 - 1/e of its effect."""
+
+    characteristic_wt: Annotated[float, Field(gt=0, lt=0.2), Unit("1")]
+
+
+class ConductiveAdditives(ParamModel):
+    utilization_without: Annotated[float, Field(gt=0, le=1), Unit("1")]
+    swcnt: ConductiveAdditive
+    carbon_black: ConductiveAdditive
+
+
 class CastingParams(ParamModel):
     mixer: MixerEquipment
     equipment: CastingEquipment
     dryer: DryerParams
     cracking: CrackingParams
     materials: CastingMaterials
+    conductive: ConductiveAdditives

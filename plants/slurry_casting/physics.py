@@ -6,7 +6,11 @@ their sources:
 
 * blend capacity and first-cycle efficiency: mass-weighted capacities and first-cycle losses of the
   Si/C powder and graphite (process-data 7 blend rule);
-* areal capacity = coat weight x active share x blend capacity (process-data 4.2: BattMo, BatPaC);
+* areal capacity = coat weight x active share x blend capacity x utilization (process-data 4.2:
+  BattMo, BatPaC); the utilization is the share of the active capacity the electronic network
+  reaches: u = 1 - (1 - u_0) exp(-w / w_c) for an additive at mass fraction w with characteristic
+  loading w_c (SWCNT hundredths of a wt %, carbon black about half a wt %: brief line 3, "long
+  SWCNTs beat carbon black for Si"; process-data 4.2 working ranges; placeholders);
 * drying: a convective dryer removes water at a rate proportional to (T_air - T_wet-bulb) and to
   the air flow to a power (Chilton-Colburn, 0.8 for turbulent jets); the line cannot run faster
   than the dryer dries; dryer energy = water evaporated x specific energy (process-data 4.2:
@@ -29,6 +33,7 @@ __all__ = [
     "areal_capacity_mah_cm2",
     "blend_capacity_mah_g",
     "blend_ice",
+    "conductive_utilization",
     "crack_probability",
     "critical_cracking_thickness_um",
     "drying_rate_kg_m2_h",
@@ -56,9 +61,14 @@ def blend_ice(sic_share: F, sic_capacity_mah_g: F, sic_ice: F, graphite_capacity
     return rev / (rev + loss)
 
 
-def areal_capacity_mah_cm2(coat_weight_mg_cm2: F, active_wt: F, capacity_mah_g: F) -> F:
-    """Reversible areal capacity of one coated side: mg/cm2 x g/g x mAh/g / 1000."""
-    return coat_weight_mg_cm2 * active_wt * capacity_mah_g / 1000.0
+def areal_capacity_mah_cm2(coat_weight_mg_cm2: F, active_wt: F, capacity_mah_g: F, utilization: F = 1.0) -> F:
+    """Reversible areal capacity of one coated side: mg/cm2 x g/g x mAh/g x utilization / 1000."""
+    return coat_weight_mg_cm2 * active_wt * capacity_mah_g * utilization / 1000.0
+
+
+def conductive_utilization(conductive_wt: F, characteristic_wt: F, utilization_without: F) -> F:
+    """Share of the active capacity the conductive network reaches: 1 - (1 - u_0) exp(-w / w_c)."""
+    return 1.0 - (1.0 - utilization_without) * nm.exp(-conductive_wt / characteristic_wt)
 
 
 def skeletal_density_g_cm3(mass_fractions: list[F], densities_g_cm3: list[F]) -> F:

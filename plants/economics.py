@@ -1,0 +1,107 @@
+"""Typed economic parameters: currency and cost year, prices, capital per step, energy data.
+
+Prices quoted in CNY stay in CNY in the parameter set (as the sources give them) and are turned
+into the cost currency with ``cny_per_usd``, an input like any other (``--set
+economics.cny_per_usd.value=...`` is not needed: use scenario overrides ``economics.cny_per_usd``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from twin.costing import OverheadParams
+from twin.params import ParamModel, Unit
+
+__all__ = ["CapitalParams", "EconomicsParams", "EnergyParams", "Prices", "ScaledStep", "UnitStep"]
+
+NonNeg = Field(ge=0)
+Pos = Field(gt=0)
+
+
+class Prices(ParamModel):
+    scaffold_carbon_cny_per_t: Annotated[float, NonNeg, Unit("CNY/t")]
+    silane_cny_per_t: Annotated[float, NonNeg, Unit("CNY/t")]
+    ethylene_usd_per_kg: Annotated[float, NonNeg, Unit("USD/kg")]
+    acetylene_usd_per_kg: Annotated[float, NonNeg, Unit("USD/kg")]
+    nitrogen_usd_per_kg: Annotated[float, NonNeg, Unit("USD/kg")]
+    hydrogen_credit_usd_per_kg: Annotated[float, NonNeg, Unit("USD/kg")]
+    graphite_cny_per_t: Annotated[float, NonNeg, Unit("CNY/t")]
+    cmc_sbr_usd_per_kg: Annotated[float, NonNeg, Unit("USD/kg")]
+    paa_usd_per_kg: Annotated[float, NonNeg, Unit("USD/kg")]
+    swcnt_usd_per_kg: Annotated[float, NonNeg, Unit("USD/kg")]
+    carbon_black_usd_per_kg: Annotated[float, NonNeg, Unit("USD/kg")]
+    cu_foil_usd_per_m2: Annotated[float, NonNeg, Unit("USD/m2")]
+    water_usd_per_t: Annotated[float, NonNeg, Unit("USD/t")]
+    lithium_cny_per_t: Annotated[float, NonNeg, Unit("CNY/t")]
+    li_foil_premium: Annotated[float, Field(ge=1, le=20), Unit("1")]
+    li_thin_layer_premium: Annotated[float, Field(ge=1, le=20), Unit("1")]
+    li_chemical_premium: Annotated[float, Field(ge=1, le=20), Unit("1")]
+    electricity_usd_per_kwh: Annotated[float, NonNeg, Unit("USD/kWh")]
+    labour_usd_per_h: Annotated[float, NonNeg, Unit("USD/h")]
+
+
+class UnitStep(ParamModel):
+    """Equipment bought per unit (a reactor, a line, a test station) with its floor area."""
+
+    capex_usd: Annotated[float, NonNeg, Unit("USD")]
+    area_m2: Annotated[float, NonNeg, Unit("m2")]
+
+
+class ScaledStep(ParamModel):
+    """A BatPaC step: capital and area scale with the step's rate driver as X0 (R/R0)^p."""
+
+    capex_usd: Annotated[float, NonNeg, Unit("USD")]
+    capex_exponent: Annotated[float, Field(ge=0, le=1.5), Unit("1")]
+    area_m2: Annotated[float, NonNeg, Unit("m2")]
+    area_exponent: Annotated[float, Field(ge=0, le=1.5), Unit("1")]
+    base_rate: Annotated[float, Pos, Unit("driver/yr")]
+
+
+class CapitalParams(ParamModel):
+    fbcvd_reactor: UnitStep
+    silane_handling: ScaledStep  # driver: silane kg/yr
+    coating_reactor: UnitStep
+    powder_handling: ScaledStep  # driver: powder kg/yr
+    qc_station: UnitStep
+    mixing: ScaledStep  # driver: anode active material kg/yr (BatPaC)
+    coating_drying: ScaledStep  # driver: electrode m2/yr (BatPaC)
+    coating_solvent_exponent: Annotated[float, Field(ge=0, le=1), Unit("1")]
+    base_water_kg_per_m2: Annotated[float, Pos, Unit("kg/m2")]
+    calendering: ScaledStep
+    slitting: ScaledStep
+    vacuum_drying: ScaledStep
+    material_handling: ScaledStep
+    prelith_line: UnitStep
+    dry_room: ScaledStep  # driver: dry-room floor area m2
+
+
+class EnergyParams(ParamModel):
+    reactor_heat_capacity_kj_k: Annotated[float, NonNeg, Unit("kJ/K")]
+    reactor_heat_loss_kw_k: Annotated[float, NonNeg, Unit("kW/K")]
+    carbon_cp_kj_kg_k: Annotated[float, Pos, Unit("kJ/kg/K")]
+    gas_cp_kj_nm3_k: Annotated[float, Pos, Unit("kJ/Nm3/K")]
+    heater_efficiency: Annotated[float, Field(gt=0, le=1), Unit("1")]
+    silane_reaction_heat_kwh_per_kg_si: Annotated[float, NonNeg, Unit("kWh/kg")]
+    mixer_kw: Annotated[float, NonNeg, Unit("kW")]
+    casting_line_kw: Annotated[float, NonNeg, Unit("kW")]
+    prelith_line_kw: Annotated[float, NonNeg, Unit("kW")]
+    dry_room_kw_per_m3: Annotated[float, NonNeg, Unit("kW/m3")]
+    dry_room_height_m: Annotated[float, Pos, Unit("m")]
+    dry_room_dew_point_ref_c: Annotated[float, Field(ge=-80, le=0), Unit("degC")]
+    dry_room_energy_per_degc: Annotated[float, Field(ge=0, le=0.5), Unit("1/degC")]
+
+
+class EconomicsParams(ParamModel):
+    currency: str = "USD"
+    cost_year: int = 2025
+    cny_per_usd: Annotated[float, Field(gt=0), Unit("CNY/USD")]
+    prices: Prices
+    overheads: OverheadParams
+    capital: CapitalParams
+    energy: EnergyParams
+
+    def cny(self, value_cny: float) -> float:
+        """A CNY amount in the cost currency (USD)."""
+        return value_cny / self.cny_per_usd

@@ -1,0 +1,31 @@
+"""Everything a replication is worth: the plant KPIs plus cost, yield and quality consistency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from plants.consistency import quality, quality_drivers, yields
+from plants.costing import CostResult, cost_of
+from plants.kpi import summarize
+from plants.plant import Replication
+from plants.scenario import LoadedScenario
+
+__all__ = ["Evaluation", "evaluate"]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    summary: dict[str, float | str]
+    cost: CostResult
+    drivers: pd.DataFrame
+
+
+def evaluate(rep: Replication, loaded: LoadedScenario) -> Evaluation:
+    out = summarize(rep)
+    cost = cost_of(rep, loaded)
+    out.update(cost.summary)
+    out.update(yields(rep, cost.lots["scrap_usd"]))
+    out.update(quality(rep, loaded))
+    return Evaluation(out, cost, quality_drivers(rep, loaded))
