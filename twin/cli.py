@@ -40,6 +40,23 @@ TABLE = [
                ("prelith.ice_mean", "ICE after prelithiation", "", 4),
                ("prelith.residual_li_fraction", "Residual Li (of Li applied)", "", 4),
                ("prelith.rolls_scrapped", "Rolls scrapped", "", 0), ("prelith.li_used_kg", "Li used", "kg", 0)]),
+    ("Cost", [("cost.total_usd", "Total cost over the horizon", "USD", 0),
+               ("cost.powder_usd_per_kg", "Good Si/C powder", "USD/kg", 2),
+               ("cost.target_gap_usd_per_kg", "  gap to the target", "USD/kg", 2),
+               ("cost.electrode_usd_per_m2", "Good prelithiated electrode", "USD/m2", 3),
+               ("cost.anode_usd_per_kwh", "Anode (our electrode) per kWh of cells", "USD/kWh", 2),
+               ("cost.cell_usd_per_kwh", "Reference NCM811 cell", "USD/kWh", 2),
+               ("cost.target_gap_usd_per_kwh", "  gap to the target", "USD/kWh", 2),
+               ("cost.scrap_usd", "Cost that ended in scrap", "USD", 0),
+               ("cell.energy_wh_kg", "Reference cell energy", "Wh/kg", 0), ("cell.energy_wh_l", "", "Wh/L", 0)]),
+    ("Yield", [("yield.overall_first_pass", "First pass, whole plant", "", 4),
+               ("yield.fbcvd.first_pass", "  FBCVD batches", "", 4), ("yield.coating.first_pass", "  powder lots released", "", 4),
+               ("yield.casting.first_pass", "  coated area to good electrode", "", 4),
+               ("yield.prelith.first_pass", "  prelithiated rolls released", "", 4),
+               ("yield.overall_si", "Si from silane into good electrode", "", 4),
+               ("yield.carbon_scaffold", "Scaffold carbon into released powder", "", 4),
+               ("yield.coating.acetylene_carbon", "Acetylene carbon into shells", "", 4),
+               ("yield.li", "Li paying the first-cycle loss", "", 4)]),
     ("Plant", [("plant.bottleneck", "Bottleneck line", "", None),
                ("plant.bottleneck_active_share", "  its active share (working or down)", "", 3)]),
     ("Checks", [("mass_balance.si_rel_error", "Si mass balance, relative error", "", -1),
@@ -71,6 +88,22 @@ def kpi_table(summary: dict[str, Any]) -> str:
             if ci is not None and math.isfinite(ci):
                 text += f" +/- {_fmt(ci, digits if digits is not None and digits >= 0 else 2)}"
             lines.append(f"  {label:<46} {text:>18} {unit}")
+    quality = sorted(k[: -len(".cpk")] for k in summary if k.startswith("quality.") and k.endswith(".cpk"))
+    if quality:
+        lines += ["", f"Quality consistency (lots){'':<22} {'mean':>12} {'CV':>8} {'Cpk':>7} {'in spec':>8}"]
+        for q in quality:
+            lines.append(f"  {q[len('quality.'):]:<46} {_fmt(summary.get(q + '.mean'), 4):>12} {_fmt(summary.get(q + '.cv'), 4):>8} "
+                         f"{_fmt(summary.get(q + '.cpk'), 2):>7} {_fmt(summary.get(q + '.in_spec'), 3):>8}")
+    parts = [(k.split(".")[3].removesuffix("_usd_per_kg"), summary[k]) for k in summary
+             if k.startswith("cost.waterfall.powder.") and not k.endswith("ci95_half")]
+    total = summary.get("cost.powder_usd_per_kg")
+    if parts and total is not None and math.isfinite(total) and total > 0:
+        lines += ["", "Cost of a good kg of powder (USD/kg)"]
+        scale = 40.0 / max(total, summary.get("cost.target_usd_per_kg") or 0.0)
+        for name, value in [*parts, ("total", total), ("target", summary.get("cost.target_usd_per_kg"))]:
+            if value is None or not math.isfinite(value):
+                continue
+            lines.append(f"  {name:<12} {value:>9.2f}  {'#' * round(max(value, 0.0) * scale)}")
     return "\n".join(lines)
 
 
@@ -113,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(kpi_table(result.summary))
-    print(f"\nResults written to {out}/ (summary.json, lots.parquet, events.parquet, genealogy.parquet, levels.parquet)")
+    print(f"\nResults written to {out}/ (summary.json, lots, events, genealogy, levels, costs and quality_drivers .parquet)")
     return 0
 
 
