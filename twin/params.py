@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, model_validator
 from pydantic_core import PydanticCustomError, core_schema
 
-__all__ = ["Reliability", "Flag", "ParamModel", "SourceRecord", "Unit", "collect_sources", "is_entry"]
+__all__ = ["BulkSupplyParams", "Reliability", "Flag", "ParamModel", "SourceRecord", "Unit", "collect_sources", "is_entry"]
 
 ENTRY_KEYS = frozenset({"value", "units", "source", "flag", "note"})
 
@@ -143,3 +143,22 @@ class Reliability(ParamModel):
     maintenance_interval_h: Annotated[float, Field(gt=0), Unit("h")]
     maintenance_h: Annotated[float, Field(ge=0), Unit("h")]
     operators_per_shift: Annotated[int, Field(ge=1, le=100), Unit("1")]
+
+
+class BulkSupplyParams(ParamModel):
+    capacity_kg: Annotated[float, Field(gt=0), Unit("kg")]
+    initial_level_kg: Annotated[float, Field(ge=0), Unit("kg")]
+    reorder_point_kg: Annotated[float, Field(ge=0), Unit("kg")]
+    delivery_kg: Annotated[float, Field(gt=0), Unit("kg")]
+    lead_time_median_h: Annotated[float, Field(gt=0), Unit("h")]
+    lead_time_sigma: Annotated[float, Field(ge=0, le=3), Unit("1")]
+
+    @model_validator(mode="after")
+    def _fits(self) -> BulkSupplyParams:
+        if self.initial_level_kg > self.capacity_kg:
+            raise ValueError("initial_level_kg exceeds capacity_kg")
+        if self.delivery_kg > self.capacity_kg:
+            raise ValueError("delivery_kg exceeds capacity_kg")
+        if self.reorder_point_kg + self.delivery_kg > self.capacity_kg:
+            raise ValueError("reorder_point_kg + delivery_kg exceeds capacity_kg: a delivery would not fit")
+        return self

@@ -8,34 +8,14 @@ when the level falls to the reorder point and arrives after a lognormal lead tim
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
 import simpy
-from pydantic import Field, model_validator
 
-from twin.params import ParamModel, Unit
+from twin.params import BulkSupplyParams  # re-exported: it lives with the other parameter models
 
 __all__ = ["BulkSupply", "BulkSupplyParams"]
-
-
-class BulkSupplyParams(ParamModel):
-    capacity_kg: Annotated[float, Field(gt=0), Unit("kg")]
-    initial_level_kg: Annotated[float, Field(ge=0), Unit("kg")]
-    reorder_point_kg: Annotated[float, Field(ge=0), Unit("kg")]
-    delivery_kg: Annotated[float, Field(gt=0), Unit("kg")]
-    lead_time_median_h: Annotated[float, Field(gt=0), Unit("h")]
-    lead_time_sigma: Annotated[float, Field(ge=0, le=3), Unit("1")]
-
-    @model_validator(mode="after")
-    def _fits(self) -> BulkSupplyParams:
-        if self.initial_level_kg > self.capacity_kg:
-            raise ValueError("initial_level_kg exceeds capacity_kg")
-        if self.delivery_kg > self.capacity_kg:
-            raise ValueError("delivery_kg exceeds capacity_kg")
-        if self.reorder_point_kg + self.delivery_kg > self.capacity_kg:
-            raise ValueError("reorder_point_kg + delivery_kg exceeds capacity_kg: a delivery would not fit")
-        return self
 
 
 class BulkSupply:
@@ -63,6 +43,7 @@ class BulkSupply:
         self.drawn_kg = 0.0
         self.returned_kg = 0.0
         self.deliveries: list[tuple[float, float]] = []
+        self._count_cb = self._count  # one bound method for all draws
 
     @classmethod
     def from_params(cls, env: simpy.Environment, p: BulkSupplyParams, rng: np.random.Generator) -> BulkSupply:
@@ -76,8 +57,9 @@ class BulkSupply:
     def draw(self, kg: float) -> simpy.events.Event:
         """Request ``kg``; it counts as drawn only once the request is filled."""
         ev = self.container.get(kg)
-        ev.callbacks.append(self._count)
-        self._check()
+        ev.callbacks.append(self._count_cb)
+        if not self.on_order and self.container.level <= self.reorder_point_kg:  # _check(), inlined
+            self._check()
         return ev
 
     def _count(self, ev: simpy.events.Event) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field
 
 from twin.params import ParamModel, Reliability, Unit
-from twin.supply import BulkSupplyParams
+from twin.params import BulkSupplyParams
 
 __all__ = ["DryRoomParams", "LithiumParams", "PrelithEquipment", "PrelithParams", "RouteParams", "Routes"]
 
