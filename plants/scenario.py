@@ -34,6 +34,7 @@ __all__ = [
     "LoadedScenario",
     "PlantParams",
     "Scenario",
+    "SensitivitySpec",
     "Targets",
     "load_parameter_set",
     "load_scenario",
@@ -244,6 +245,34 @@ class Targets(Strict):
     cell_usd_per_kwh: Annotated[float, Field(gt=0)] | None = None
 
 
+class Range(Strict):
+    min: float
+    max: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if not self.min < self.max:
+            raise ValueError(f"min ({self.min:g}) must be below max ({self.max:g})")
+        return self
+
+
+class SensitivitySpec(Strict):
+    """What ``twin sensitivity`` varies (dotted scenario paths and their ranges) and which KPIs it reports."""
+
+    parameters: Annotated[dict[str, Range], Field(min_length=1)]
+    kpis: Annotated[list[str], Field(min_length=1)]
+    morris_trajectories: Annotated[int, Field(ge=2, le=1000)] = 10
+    sobol_samples: Annotated[int, Field(ge=4, le=65536, description="base samples, a power of 2")] = 32
+    replications: Annotated[int, Field(ge=1, le=1000)] = 1
+
+    @model_validator(mode="after")
+    def _power_of_two(self) -> SensitivitySpec:
+        n = self.sobol_samples
+        if n & (n - 1):
+            raise ValueError(f"sobol_samples must be a power of 2 (got {n})")
+        return self
+
+
 class Scenario(Strict):
     name: Annotated[str, Field(min_length=1)]
     description: str = ""
@@ -257,6 +286,7 @@ class Scenario(Strict):
     settings: Settings
     specs: Specs = Specs()
     targets: Targets = Targets()
+    sensitivity: SensitivitySpec | None = None
 
     @model_validator(mode="after")
     def _warmup(self) -> Scenario:

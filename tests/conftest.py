@@ -25,6 +25,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         raise pytest.UsageError("each test needs exactly one tier marker:\n" + "\n".join(bad))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_run_store(tmp_path_factory):
+    """Runs made by tests go to a throwaway store, never to the checkout's output/runs.duckdb."""
+    import os
+
+    old = os.environ.get("TWIN_STORE")
+    os.environ["TWIN_STORE"] = str(tmp_path_factory.mktemp("store") / "runs.duckdb")
+    yield
+    if old is None:
+        os.environ.pop("TWIN_STORE", None)
+    else:
+        os.environ["TWIN_STORE"] = old
+
+
 @pytest.fixture(scope="session")
 def params():
     from plants.scenario import load_parameter_set

@@ -107,46 +107,241 @@ def kpi_table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _backend_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("where it runs (default: a local process pool over all cores)")
+    x = g.add_mutually_exclusive_group()
+    x.add_argument("--workers", type=int, metavar="N", help="local process pool of N workers")
+    x.add_argument("--serial", action="store_true", help="run in this process, one task after the other")
+    x.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="send the work to a running Dask scheduler")
+    x.add_argument("--dask-local", type=int, metavar="N", help="start a Dask LocalCluster of N worker processes")
+
+
+def _backend(args: argparse.Namespace) -> Any:
+    from twin.experiments import Backend
+
+    if args.serial:
+        return Backend("serial")
+    if args.scheduler:
+        return Backend("dask", 0, args.scheduler)
+    if args.dask_local:
+        return Backend("dask", args.dask_local)
+    return Backend("pool", args.workers or 0)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", type=Path)
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="dotted.path=VALUE",
+                   help="override a scenario value, e.g. settings.fbcvd.bed_temperature_c=480 (repeatable)")
+    p.add_argument("--seed", type=int, help="override the scenario seed")
+    p.add_argument("--replications", type=int, help="override the number of replications")
+    p.add_argument("--store", type=Path, help="run store (DuckDB file; default $TWIN_STORE or output/runs.duckdb)")
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="twin", description="Si/C manufacturing digital twin")
     sub = ap.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="simulate a scenario and write its results")
-    run.add_argument("scenario", type=Path)
-    run.add_argument("--set", dest="sets", action="append", default=[], metavar="dotted.path=VALUE",
-                     help="override a scenario value, e.g. settings.fbcvd.bed_temperature_c=480 (repeatable)")
-    run.add_argument("--seed", type=int, help="override the scenario seed")
-    run.add_argument("--replications", type=int, help="override the number of replications")
+    run = sub.add_parser("run", help="simulate a scenario, write its results and store the run")
+    _common(run)
     run.add_argument("--out", type=Path, help="output folder (default output/<scenario name>)")
+    run.add_argument("--no-store", action="store_true", help="do not record the run in the run store")
+    _backend_args(run)
+    sw = sub.add_parser("sweep", help="run a scenario at many settings (grid or Latin hypercube) with common random numbers")
+    _common(sw)
+    sw.add_argument("--param", action="append", default=[], required=True, metavar="dotted.path=v1,v2|lo:hi",
+                    help="a setting to vary: values for a grid, or lo:hi for --design lhs (repeatable)")
+    sw.add_argument("--design", choices=["grid", "lhs"], default="grid")
+    sw.add_argument("--samples", type=int, default=10, help="points of a Latin hypercube (default 10)")
+    sw.add_argument("--kpi", action="append", default=[], help="KPI to print (repeatable; default a few headline KPIs)")
+    sw.add_argument("--resume", action="store_true", help="continue the last unfinished sweep of the same content")
+    _backend_args(sw)
+    se = sub.add_parser("sensitivity", help="Morris screening or Sobol indices over the ranges the scenario declares")
+    _common(se)
+    se.add_argument("--method", choices=["morris", "sobol"], default="morris")
+    se.add_argument("--resume", action="store_true", help="continue the last unfinished study of the same content")
+    se.add_argument("--out", type=Path, help="folder for sensitivity_<method>.csv (default output/<scenario name>)")
+    _backend_args(se)
+    runs = sub.add_parser("runs", help="list, show and compare stored runs")
+    runs.add_argument("action", choices=["list", "show", "compare"])
+    runs.add_argument("ids", nargs="*", metavar="RUN_ID")
+    runs.add_argument("--store", type=Path, help="run store (default $TWIN_STORE or output/runs.duckdb)")
+    runs.add_argument("--kpi", action="append", default=[], help="KPI to compare/show (repeatable)")
     val = sub.add_parser("validate", help="check a scenario and its parameter set")
     val.add_argument("scenario", type=Path)
     val.add_argument("--set", dest="sets", action="append", default=[], metavar="dotted.path=VALUE")
     return ap
 
 
+HEADLINE = ["powder.output_t_per_yr", "cost.powder_usd_per_kg", "cost.cell_usd_per_kwh", "powder.capacity_mah_g_mean",
+            "prelith.ice_mean", "yield.overall_first_pass"]
+
+
+def _sets(args: argparse.Namespace) -> list[str]:
+    sets = list(args.sets)
+    if getattr(args, "seed", None) is not None:
+        sets.append(f"seed={args.seed}")
+    if getattr(args, "replications", None) is not None:
+        sets.append(f"replications={args.replications}")
+    return sets
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from twin import study  # the composition root imports the plant; keep --help fast
-
     try:
-        sets = list(args.sets)
-        if getattr(args, "seed", None) is not None:
-            sets.append(f"seed={args.seed}")
-        if getattr(args, "replications", None) is not None:
-            sets.append(f"replications={args.replications}")
-        loaded = study.load(args.scenario, sets)
+        if args.command == "runs":
+            return _runs(args)
+        from twin import study  # the composition root imports the plant; keep --help fast
+
+        loaded = study.load(args.scenario, _sets(args))
         if args.command == "validate":
             n_placeholder = sum(1 for s in loaded.sources.values() if s.is_placeholder)
             print(f"{args.scenario}: valid (parameter set {loaded.params.name}@{loaded.params.version}, "
                   f"{len(loaded.sources)} sourced parameters, {n_placeholder} of them placeholders)")
             return 0
-        result = study.run(loaded)
+        if args.command == "sweep":
+            return _sweep(args, loaded)
+        if args.command == "sensitivity":
+            return _sensitivity(args, loaded)
+        result = study.run(loaded, backend=_backend(args), progress=True)
         out = args.out or Path("output") / loaded.scenario.name
         study.write_outputs(result, out)
+        run_id = None if args.no_store else study.store_run(result, args.store)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing was written for this run", file=sys.stderr)
+        return 130
     print(kpi_table(result.summary))
     print(f"\nResults written to {out}/ (summary.json, lots, events, genealogy, levels, costs and quality_drivers .parquet)")
+    if run_id:
+        print(f"Stored as run {run_id} (twin runs show {run_id})")
+    return 0
+
+
+def _sweep(args: argparse.Namespace, loaded: Any) -> int:
+    from twin.campaign import run_experiment, summarize_points
+    from twin.designs import grid, latin_hypercube, parse_params
+
+    values, ranges = parse_params(args.param)
+    if args.design == "grid":
+        if ranges:
+            raise InputError.single("--param", next(iter(ranges)), "a lo:hi range needs --design lhs; give values v1,v2,... for a grid")
+        design = grid(values)
+    else:
+        if values:
+            raise InputError.single("--param", next(iter(values)), "--design lhs needs lo:hi ranges")
+        design = latin_hypercube(ranges, args.samples, loaded.scenario.seed)
+    exp = run_experiment("sweep", args.scenario, _sets(args), design, loaded.scenario.replications, _backend(args),
+                         args.store, resume=args.resume)
+    table = summarize_points(exp.kpis, args.kpi or [k for k in HEADLINE if k in exp.kpis.columns])
+    _print_points(design, table)
+    print(f"\n{'complete' if exp.complete else 'INTERRUPTED'}: run {exp.run_id} in {exp.store_path} "
+          f"({exp.computed} tasks computed now)")
+    if not exp.complete:
+        print(f"continue with: twin sweep {args.scenario} ... --resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _print_points(design: Any, table: Any) -> None:
+    import pandas as pd
+
+    with pd.option_context("display.width", 200, "display.max_columns", 50, "display.float_format", "{:,.4g}".format):
+        print(pd.concat([design, table.set_axis([f"{a} {b}" for a, b in table.columns], axis=1)], axis=1).to_string())
+
+
+def _sensitivity(args: argparse.Namespace, loaded: Any) -> int:
+    import os
+    import tempfile
+
+    import numpy as np
+
+    from twin.campaign import run_experiment
+    from twin.sensitivity import analyze, sample
+
+    spec = loaded.scenario.sensitivity
+    if spec is None:
+        raise InputError.single(str(args.scenario), "sensitivity", "is missing: declare parameters {path: {min, max}} and kpis")
+    bounds = {k: (r.min, r.max) for k, r in spec.parameters.items()}
+    n = spec.morris_trajectories if args.method == "morris" else spec.sobol_samples
+    design = sample(args.method, bounds, n, loaded.scenario.seed)
+    exp = run_experiment("sensitivity", args.scenario, _sets(args), design, spec.replications, _backend(args),
+                         args.store, resume=args.resume, keep_lots=False)
+    if not exp.complete:
+        print(f"INTERRUPTED: run {exp.run_id}; continue with --resume", file=sys.stderr)
+        return 130
+    missing = [k for k in spec.kpis if k not in exp.kpis.columns]
+    if missing:
+        from twin.errors import suggest
+
+        raise InputError.single(str(args.scenario), "sensitivity.kpis", f"{missing[0]!r} is not a KPI of the run",
+                                suggestion=suggest(missing[0], exp.kpis.columns))
+    outputs = exp.kpis[spec.kpis].groupby(level="point_id").mean().reindex(design.index)
+    bad = outputs.index[~np.isfinite(outputs.to_numpy(dtype=float)).all(axis=1)]
+    if len(bad):
+        raise InputError.single(str(args.scenario), "sensitivity", f"KPIs {', '.join(spec.kpis)} are not defined at "
+                                f"{len(bad)} of {len(design)} points (e.g. point {bad[0]}: "
+                                f"{', '.join(f'{k}={v:g}' for k, v in design.loc[bad[0]].items())}); nothing was released "
+                                f"there or a KPI has no value: narrow the ranges or choose other KPIs (results are kept in "
+                                f"run {exp.run_id})")
+    idx = analyze(args.method, bounds, design, outputs, loaded.scenario.seed)
+    out = args.out or Path("output") / loaded.scenario.name
+    out.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".partial-", dir=out)
+    os.close(fd)
+    idx.to_csv(tmp, index=False)
+    os.replace(tmp, out / f"sensitivity_{args.method}.csv")
+    import pandas as pd
+
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:,.4g}".format):
+        print(idx.to_string(index=False))
+    print(f"\n{args.method}: {len(design)} points x {spec.replications} replication(s), run {exp.run_id}; "
+          f"indices in {out / f'sensitivity_{args.method}.csv'}")
+    return 0
+
+
+def _runs(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from twin.campaign import default_store_path
+    from twin.store import RunStore, StoreError
+
+    path = args.store or default_store_path()
+    if not path.exists():
+        print(f"error: no run store at {path} (runs are stored by twin run/sweep/sensitivity)", file=sys.stderr)
+        return 2
+    try:
+        with RunStore(path, read_only=True) as store, pd.option_context(
+                "display.width", 200, "display.max_columns", 20, "display.max_colwidth", 60,
+                "display.float_format", "{:,.6g}".format):
+            if args.action == "list":
+                print(store.runs().to_string(index=False))
+            elif args.action == "show":
+                if len(args.ids) != 1:
+                    raise InputError.single("twin runs show", "RUN_ID", "give exactly one run id")
+                info = store.run_info(args.ids[0])
+                for k, v in info.items():
+                    if k != "scenario_text":
+                        print(f"{k:<16} {v}")
+                from twin.campaign import summarize_points
+
+                table = summarize_points(store.kpis(args.ids[0]), args.kpi or None)
+                design = store.design(args.ids[0])
+                _print_points(design, table if args.kpi else table[[c for c in table.columns if c[0] in HEADLINE]])
+            else:
+                if len(args.ids) != 2:
+                    raise InputError.single("twin runs compare", "RUN_ID RUN_ID", "give exactly two run ids")
+                table = store.compare(args.ids[0], args.ids[1], args.kpi or None)
+                if not args.kpi:  # bookkeeping and timings are not results
+                    table = table[~table.index.isin(["seed", "replication", "horizon_h", "warmup_h"])
+                                  & ~table.index.str.startswith("sim.")]
+                print(table.to_string())
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -21,8 +21,9 @@ import pandas as pd
 from plants.evaluate import Evaluation, evaluate
 from plants.plant import Replication, simulate
 from plants.scenario import LoadedScenario, load_scenario
+from twin.experiments import Backend, Progress, chunked, execute
 
-__all__ = ["RunResult", "load", "run", "write_outputs"]
+__all__ = ["RunResult", "load", "run", "store_run", "write_outputs"]
 
 # two-sided 95 % Student t quantiles for 1..30 degrees of freedom
 _T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
@@ -87,11 +88,31 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def run(loaded: LoadedScenario, replications: int | None = None) -> RunResult:
+def _replicate(chunk: list[tuple[LoadedScenario, int]]) -> list[tuple[Replication, Evaluation]]:
+    """Simulate and evaluate replications (in a worker process when run on a pool or Dask)."""
+    out = []
+    for loaded, r in chunk:
+        rep = simulate(loaded, r)
+        out.append((rep, evaluate(rep, loaded)))
+    return out
+
+
+def run(loaded: LoadedScenario, replications: int | None = None, backend: Backend | None = None,
+        progress: bool = False) -> RunResult:
+    """Run the scenario's replications (serially for one, on ``backend``, default a local pool, for more)."""
     n = loaded.scenario.replications if replications is None else replications
     t0 = time.perf_counter()
-    reps: list[Replication] = [simulate(loaded, r) for r in range(n)]
-    evals: list[Evaluation] = [evaluate(r, loaded) for r in reps]
+    if backend is None:
+        backend = Backend("serial") if n == 1 else Backend("pool", min(n, os.cpu_count() or 1))
+    got: dict[int, tuple[Replication, Evaluation]] = {}
+    tasks = [(loaded, r) for r in range(n)]
+    bar = Progress(n, label=f"run {loaded.scenario.name}", enabled=progress and n > 1)
+    finished = execute(_replicate, chunked(tasks, backend.n_workers, per_worker=1, max_size=8), backend,
+                       lambda o: got.__setitem__(o[0].replication, o), bar)
+    if not finished:
+        raise KeyboardInterrupt
+    reps: list[Replication] = [got[r][0] for r in range(n)]
+    evals: list[Evaluation] = [got[r][1] for r in range(n)]
     per_rep = [ev.summary for ev in evals]
     summary: dict[str, Any] = {
         "scenario": loaded.scenario.name,
@@ -162,3 +183,22 @@ def write_outputs(result: RunResult, out_dir: str | os.PathLike[str]) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def store_run(result: RunResult, store_path: str | os.PathLike[str] | None = None) -> str:
+    """Record a run (its scenario, code version, seed, every replication's KPIs and lots) in the run store."""
+    from twin.campaign import code_version, default_store_path
+    from twin.store import RunStore
+
+    loaded = result.scenario
+    sha = _sha256(loaded.text)
+    run_id = f"run-{sha[:12]}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    design = pd.DataFrame(index=pd.RangeIndex(1, name="point_id"))
+    n = len(result.replications)
+    with RunStore(store_path if store_path is not None else default_store_path()) as store:
+        store.begin_run(run_id, "run", loaded.scenario.name, loaded.text, sha, code_version(), loaded.scenario.seed, n, design)
+        for r, summary in enumerate(result.replications):
+            lots = result.lots[result.lots["replication"] == r].drop(columns=["replication"])
+            store.add_result(run_id, 0, r, loaded.scenario.seed, summary, lots, float("nan"))
+        store.finish_run(run_id, "complete")
+    return run_id

@@ -1,0 +1,179 @@
+"""Experiments: replications, sweeps and sensitivity studies, run on a backend and kept in the run store.
+
+Composition root (like :mod:`twin.study`): it meets the plant here. Every (point, replication) is
+one task; each point's scenario is the base scenario plus that point's ``--set`` lines, and every
+point uses the scenario's seed, so replication *r* of every point draws the same random streams
+(common random numbers: differences between points are the settings, not noise). Results go to
+the store as they arrive, one transaction each; ``resume=True`` continues the latest unfinished
+experiment of the same content, recomputing only what is not stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from plants.evaluate import evaluate
+from plants.plant import simulate
+from plants.scenario import LoadedScenario, load_scenario
+from twin.designs import point_sets
+from twin.errors import InputError
+from twin.experiments import Backend, Progress, chunked, execute
+from twin.store import RunStore
+
+__all__ = ["Experiment", "Outcome", "code_version", "default_store_path", "run_experiment", "summarize_points"]
+
+# Timing keys are measurements of the machine, not results of the model: left out of comparisons.
+TIMING_KEYS = ("sim.wall_s",)
+
+
+def default_store_path() -> Path:
+    return Path(os.environ.get("TWIN_STORE", Path("output") / "runs.duckdb"))
+
+
+def code_version() -> str:
+    """Package version plus the git commit (and "+dirty" when the tree has changes), if in a checkout."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        v = version("sic-twin")
+    except PackageNotFoundError:
+        v = "0+unknown"
+    root = Path(__file__).resolve().parents[1]
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True,
+                             timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True,
+                               text=True, timeout=5, check=True).stdout.strip()
+        return f"{v}+g{sha}{'.dirty' if dirty else ''}"
+    except (OSError, subprocess.SubprocessError):
+        return v
+
+
+@dataclass(frozen=True)
+class Job:
+    loaded: LoadedScenario
+    point_id: int
+    replication: int
+    keep_lots: bool = True
+
+
+@dataclass(frozen=True)
+class Outcome:
+    point_id: int
+    replication: int
+    seed: int
+    summary: dict[str, Any]
+    lots: pd.DataFrame | None
+    wall_s: float
+
+
+def work(chunk: list[Job]) -> list[Outcome]:
+    """Simulate and evaluate each job of a chunk (runs in a worker process)."""
+    out = []
+    for job in chunk:
+        t0 = time.perf_counter()
+        rep = simulate(job.loaded, job.replication)
+        ev = evaluate(rep, job.loaded)
+        lots = None
+        if job.keep_lots:
+            lots = rep.lots.assign(cost_usd=ev.cost.lots["cost_usd"].to_numpy(), scrap_usd=ev.cost.lots["scrap_usd"].to_numpy())
+        out.append(Outcome(job.point_id, job.replication, job.loaded.scenario.seed, ev.summary, lots,
+                           time.perf_counter() - t0))
+    return out
+
+
+@dataclass(frozen=True)
+class Experiment:
+    run_id: str
+    complete: bool
+    design: pd.DataFrame
+    kpis: pd.DataFrame  # index (point_id, replication), one column per KPI
+    store_path: Path
+    computed: int  # tasks computed in this call (the rest were already stored)
+
+
+def _content_id(kind: str, base: LoadedScenario, design: pd.DataFrame, replications: int) -> str:
+    h = hashlib.sha256()
+    for part in (kind, base.text, design.to_csv(), str(replications)):
+        h.update(part.encode("utf-8"))
+        h.update(b"\0")
+    return f"{kind}-{h.hexdigest()[:12]}"
+
+
+def run_experiment(kind: str, base_path: str | os.PathLike[str], base_sets: list[str], design: pd.DataFrame,
+                   replications: int, backend: Backend, store_path: str | os.PathLike[str] | None = None,
+                   resume: bool = False, keep_lots: bool = True, progress: bool = True) -> Experiment:
+    """Run every (point, replication) of ``design`` x ``range(replications)`` and store it.
+
+    Every point is validated before anything runs (a bad value is an :class:`InputError` naming the
+    point and the field). Returns when all tasks are stored, or after Ctrl-C with ``complete=False``.
+    """
+    base = load_scenario(Path(base_path), base_sets)
+    points: dict[int, LoadedScenario] = {}
+    for pid in design.index:
+        sets = point_sets(design, pid)
+        try:
+            points[int(pid)] = load_scenario(Path(base_path), base_sets + sets)
+        except InputError as exc:
+            raise InputError([type(p)(p.file, f"point {pid} ({', '.join(sets)}): {p.path}", p.value, p.message, p.suggestion)
+                              for p in exc.problems]) from None
+    store_path = Path(store_path) if store_path is not None else default_store_path()
+    prefix = _content_id(kind, base, design, replications)
+    with RunStore(store_path) as store:
+        run_id = None
+        if resume:
+            runs = store.runs()
+            mine = runs[runs["run_id"].str.startswith(prefix)].sort_values("created")
+            if len(mine):
+                run_id = str(mine["run_id"].iloc[-1])
+        if run_id is None:
+            run_id = f"{prefix}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+        store.begin_run(run_id, kind, base.scenario.name, base.text, hashlib.sha256(base.text.encode()).hexdigest(),
+                        code_version(), base.scenario.seed, replications, design)
+        done = store.done(run_id)
+        jobs = [Job(points[pid], pid, r, keep_lots) for pid in sorted(points) for r in range(replications)
+                if (pid, r) not in done]
+        bar = Progress(len(jobs), label=f"{kind} {run_id}", enabled=progress)
+
+        def keep(o: Outcome) -> None:
+            store.add_result(run_id, o.point_id, o.replication, o.seed, o.summary, o.lots, o.wall_s)
+
+        finished = execute(work, chunked(jobs, backend.n_workers if backend.kind != "serial" else 1), backend, keep, bar)
+        complete = finished and len(store.done(run_id)) == len(points) * replications
+        store.finish_run(run_id, "complete" if complete else "interrupted")
+        kpis = store.kpis(run_id)
+    return Experiment(run_id, complete, design, kpis, store_path, bar.done)
+
+
+def summarize_points(kpis: pd.DataFrame, keys: list[str] | None = None) -> pd.DataFrame:
+    """Per point: mean and Student-t 95 % half-width of each numeric KPI over replications."""
+    from scipy import stats
+
+    num = kpis.select_dtypes("number")
+    if keys:
+        missing = [k for k in keys if k not in num.columns]
+        if missing:
+            from twin.errors import suggest
+
+            raise InputError.single("--kpi", missing[0], "is not a numeric KPI of this run",
+                                    suggestion=suggest(missing[0], num.columns))
+        num = num[keys]
+    g = num.groupby(level="point_id")
+    mean, sd, n = g.mean(), g.std(ddof=1), g.count()
+    half = sd * stats.t.ppf(0.975, (n - 1).clip(lower=1)) / n.pow(0.5)
+    half = half.where(n > 1)
+    out = pd.concat({"mean": mean, "ci95_half": half}, axis=1)
+    return out.swaplevel(axis=1).sort_index(axis=1, level=0, sort_remaining=False)
+
+
+def _finite(x: float) -> bool:
+    return isinstance(x, float) and math.isfinite(x)

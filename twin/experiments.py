@@ -1,0 +1,169 @@
+"""Run many independent tasks serially, on a local process pool or on a Dask cluster.
+
+A task is one (point, replication) of an experiment; its outcome depends only on the task (the
+scenario of its point and the replication number, whose random streams are spawned from the
+scenario seed), never on which worker ran it or in which order, so serial, pool and Dask runs
+give the same results bit for bit. Tasks are sent in chunks so per-task overhead stays small
+against simulation time; outcomes come back chunk by chunk and are handed to ``on_outcome`` in the
+parent process (which stores them) as they arrive. Ctrl-C cancels what has not started and
+returns what finished: nothing that finished is lost.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+__all__ = ["Backend", "Progress", "chunked", "execute"]
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where tasks run: ``serial``, ``pool`` (local processes) or ``dask`` (a scheduler address, or
+    a LocalCluster of ``workers`` processes when ``address`` is None)."""
+
+    kind: str = "pool"
+    workers: int = 0  # 0: all cores
+    address: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("serial", "pool", "dask"):
+            raise ValueError(f"backend must be serial, pool or dask, not {self.kind!r}")
+
+    @property
+    def n_workers(self) -> int:
+        return self.workers or os.cpu_count() or 1
+
+
+def chunked(items: Sequence[Any], workers: int, per_worker: int = 4, max_size: int = 64) -> list[list[Any]]:
+    """Split ``items`` into about ``workers x per_worker`` chunks (at most ``max_size`` each), in order."""
+    if not items:
+        return []
+    size = max(1, min(max_size, math.ceil(len(items) / (workers * per_worker))))
+    return [list(items[i:i + size]) for i in range(0, len(items), size)]
+
+
+class Progress:
+    """A one-line progress bar with rate and ETA on a terminal; plain lines (every 10 %) otherwise."""
+
+    def __init__(self, total: int, label: str = "", stream: TextIO | None = None, enabled: bool = True) -> None:
+        self.total, self.label, self.done = total, label, 0
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = enabled and total > 0
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.t0 = time.perf_counter()
+        self._last = 0.0
+        self._last_decile = -1
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if self.tty:
+            if now - self._last >= 0.2 or self.done >= self.total:
+                self._last = now
+                self.stream.write("\r" + self.line())
+                self.stream.flush()
+        else:
+            decile = int(10 * self.done / self.total)
+            if decile != self._last_decile or self.done >= self.total:
+                self._last_decile = decile
+                self.stream.write(self.line() + "\n")
+                self.stream.flush()
+
+    def line(self) -> str:
+        elapsed = time.perf_counter() - self.t0
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        left = (self.total - self.done) / rate if rate > 0 else math.nan
+        eta = time.strftime("%H:%M:%S", time.gmtime(left)) if math.isfinite(left) else "--:--:--"
+        width = 30
+        filled = int(width * self.done / self.total)
+        return (f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
+                f"{rate:.2f}/s ETA {eta}")
+
+    def close(self) -> None:
+        if self.enabled and self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def execute(work: Callable[[list[Any]], list[Any]], chunks: Iterable[list[Any]], backend: Backend,
+            on_outcome: Callable[[Any], None], progress: Progress | None = None) -> bool:
+    """Run ``work(chunk) -> outcomes`` for every chunk; call ``on_outcome`` for each outcome in the
+    parent as chunks finish. Returns True when everything ran, False when interrupted (Ctrl-C);
+    other exceptions from a task propagate after pending work is cancelled."""
+    chunks = list(chunks)
+
+    def take(outcomes: list[Any]) -> None:
+        for o in outcomes:
+            on_outcome(o)
+            if progress is not None:
+                progress.advance()
+
+    try:
+        if backend.kind == "serial" or not chunks:
+            for chunk in chunks:
+                take(work(chunk))
+            return True
+        if backend.kind == "pool":
+            return _pool(work, chunks, backend.n_workers, take)
+        return _dask(work, chunks, backend, take)
+    except KeyboardInterrupt:
+        return False
+    finally:
+        if progress is not None:
+            progress.close()
+
+
+def _pool(work: Callable[[list[Any]], list[Any]], chunks: list[list[Any]], workers: int,
+          take: Callable[[list[Any]], None]) -> bool:
+    ex = ProcessPoolExecutor(max_workers=min(workers, len(chunks)))
+    pending: set[Future[list[Any]]] = set()
+    try:
+        pending = {ex.submit(work, c) for c in chunks}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for f in done:
+                take(f.result())
+        ex.shutdown(wait=True)
+        return True
+    except BaseException:
+        for f in pending:
+            f.cancel()
+        for p in list(getattr(ex, "_processes", {}).values()):  # stop chunks already running
+            p.terminate()
+        ex.shutdown(wait=False, cancel_futures=True)
+        raise
+
+
+def _dask(work: Callable[[list[Any]], list[Any]], chunks: list[list[Any]], backend: Backend,
+          take: Callable[[list[Any]], None]) -> bool:
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if backend.address is None:
+        cluster = LocalCluster(n_workers=backend.n_workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=40)
+        client = Client(cluster)
+    else:
+        client = Client(backend.address, timeout="20s")
+    futures = []
+    try:
+        futures = [client.submit(work, c, pure=False) for c in chunks]
+        for f in as_completed(futures):
+            take(f.result())
+        return True
+    except BaseException:
+        client.cancel(futures)
+        raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

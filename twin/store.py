@@ -1,0 +1,675 @@
+"""Run store: every run, replication and sweep point kept in one embedded DuckDB file.
+
+Each experiment is a *run* (scenario text and hash, code version, seed) made of design *points*
+(the settings varied) times *replications*; every (point, replication) result keeps its seed,
+its summary KPIs and its lot table. Results are written one transaction each, so an interrupted
+sweep keeps what it finished and a resume recomputes only what :meth:`RunStore.done` lacks;
+the primary keys make sure nothing is stored twice. Everything is queryable with SQL
+(:meth:`RunStore.sql`) and comes back as pandas frames.
+
+Domain-free on purpose: it knows runs, points, KPIs and lots, not what a plant is.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+__all__ = ["KINDS", "SCHEMA_VERSION", "STATUSES", "RunStore", "StoreError"]
+
+SCHEMA_VERSION = 1
+KINDS = frozenset({"run", "sweep", "sensitivity"})
+STATUSES = frozenset({"complete", "interrupted", "failed"})
+
+# key columns of the lots table; a lot frame may not bring its own columns of these names
+# (except point_id/replication equal to the result's own, which are dropped as redundant)
+_LOT_KEYS = ("run_id", "point_id", "replication", "lot_index")
+_SQL_TYPE = {"float": "DOUBLE", "int": "DOUBLE", "bool": "BOOLEAN", "str": "VARCHAR"}
+_ACCEPTS = {"DOUBLE": {"float", "int"}, "BOOLEAN": {"bool"}, "VARCHAR": {"str"}}
+_KIND_OF_TYPE = {"DOUBLE": "float", "BOOLEAN": "bool", "VARCHAR": "str"}
+_FRAME = "_twin_store_frame"  # name under which a DataFrame is registered for one INSERT
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY,
+    kind VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    created TIMESTAMP NOT NULL,          -- UTC
+    finished TIMESTAMP,                  -- UTC; NULL while running
+    status VARCHAR NOT NULL,             -- running | complete | interrupted | failed
+    code_version VARCHAR NOT NULL,
+    seed BIGINT NOT NULL,
+    scenario_sha256 VARCHAR NOT NULL,
+    scenario_text VARCHAR NOT NULL,
+    replications BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS points (
+    run_id VARCHAR NOT NULL,
+    point_id BIGINT NOT NULL,
+    settings VARCHAR NOT NULL,           -- JSON object {setting path: value}
+    PRIMARY KEY (run_id, point_id)
+);
+CREATE TABLE IF NOT EXISTS results (
+    run_id VARCHAR NOT NULL,
+    point_id BIGINT NOT NULL,
+    replication BIGINT NOT NULL,
+    seed BIGINT NOT NULL,
+    wall_s DOUBLE,
+    stored_at TIMESTAMP NOT NULL,        -- UTC
+    n_lots BIGINT NOT NULL,
+    lot_columns VARCHAR,                 -- JSON [[column, kind], ...] of the lot frame; NULL if none given
+    PRIMARY KEY (run_id, point_id, replication)
+);
+CREATE TABLE IF NOT EXISTS kpis (
+    run_id VARCHAR NOT NULL,
+    point_id BIGINT NOT NULL,
+    replication BIGINT NOT NULL,
+    key VARCHAR NOT NULL,
+    value DOUBLE,                        -- numeric KPIs (NaN stored as NULL)
+    text VARCHAR,                        -- text KPIs (e.g. the bottleneck line)
+    PRIMARY KEY (run_id, point_id, replication, key)
+);
+CREATE TABLE IF NOT EXISTS lots (
+    run_id VARCHAR NOT NULL,
+    point_id BIGINT NOT NULL,
+    replication BIGINT NOT NULL,
+    lot_index BIGINT NOT NULL            -- row position in the frame given to add_result
+);
+"""
+_TABLES = ("store_meta", "runs", "points", "results", "kpis", "lots")
+
+
+class StoreError(Exception):
+    """A run-store problem: names the store file and what went wrong."""
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _t975(dof: float) -> float:
+    """Two-sided 95 % Student t quantile for (possibly fractional) ``dof``."""
+    try:
+        from scipy import stats
+    except ImportError:  # pragma: no cover - scipy comes with SALib; the table is a fallback
+        return _t975_table(dof)
+    return float(stats.t.ppf(0.975, dof))
+
+
+# t(0.975, dof) at these dofs; log t is interpolated linearly in 1/dof when scipy is missing (< 0.5 % off)
+_T975_DOF = (1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 30, 60, 120)
+_T975_VAL = (12.7062, 8.02795, 6.01666, 4.30265, 3.57465, 3.18245, 2.77645, 2.57058, 2.44691, 2.36462, 2.306,
+             2.22814, 2.17881, 2.13145, 2.08596, 2.04227, 2.0003, 1.97993)
+
+
+def _t975_table(dof: float) -> float:
+    inv = np.array([1.0 / d for d in _T975_DOF] + [0.0])[::-1]
+    logt = np.log([*_T975_VAL, 1.959964])[::-1]
+    return float(np.exp(np.interp(1.0 / max(float(dof), 1.0), inv, logt)))
+
+
+def _welch_half(a: np.ndarray, b: np.ndarray) -> float:
+    """95 % half-width of mean(b) - mean(a): Welch standard error, Welch-Satterthwaite dof."""
+    na, nb = len(a), len(b)
+    if na < 2 or nb < 2:
+        return math.nan
+    qa, qb = float(np.var(a, ddof=1)) / na, float(np.var(b, ddof=1)) / nb
+    se2 = qa + qb
+    if se2 == 0.0:
+        return 0.0
+    dof = se2**2 / (qa**2 / (na - 1) + qb**2 / (nb - 1))
+    return _t975(dof) * math.sqrt(se2)
+
+
+class RunStore:
+    """An embedded DuckDB file of runs, their design points and every result.
+
+    One process at a time may open a store for writing (DuckDB locks the file); several may
+    open it ``read_only`` when nobody writes. Every write is one committed transaction.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self._lock = threading.RLock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        if read_only and not self.path.exists():
+            raise StoreError(f"run store {self.path}: no such file (nothing has been stored there yet)")
+        if not read_only:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"run store {self.path}: cannot create its folder: {exc}") from exc
+        try:
+            self._con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" in text.lower():
+                raise StoreError(f"run store {self.path} is in use by another twin process; wait for it to finish "
+                                 f"or use another store ({text})") from exc
+            raise StoreError(f"run store {self.path}: cannot open it: {text}") from exc
+        except duckdb.ConnectionException as exc:
+            raise StoreError(f"run store {self.path} is already open in this process in another mode "
+                             f"(read_only={not read_only}); close that RunStore first ({exc})") from exc
+        except duckdb.Error as exc:
+            raise StoreError(f"run store {self.path}: cannot open it: {exc}") from exc
+        try:
+            self._init_schema()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def _init_schema(self) -> None:
+        con = self._connection()
+        try:
+            tables = {r[0] for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+                "AND schema_name = 'main'").fetchall()}
+            if self.read_only:
+                missing = [t for t in _TABLES if t not in tables]
+                if missing:
+                    raise StoreError(f"run store {self.path}: not a run store (tables {', '.join(missing)} missing)")
+            else:
+                with self._transaction(con):
+                    con.execute(_SCHEMA)
+                    con.execute("INSERT INTO store_meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
+                                [str(SCHEMA_VERSION)])
+            row = con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchone()
+        except duckdb.Error as exc:
+            raise StoreError(f"run store {self.path}: cannot read or create its tables: {exc}") from exc
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"run store {self.path}: written by a newer twin (schema {version}, "
+                             f"this code reads up to {SCHEMA_VERSION})")
+
+    def close(self) -> None:
+        """Close the file (DuckDB checkpoints its WAL into it). Safe to call twice."""
+        with self._lock:
+            if self._con is not None:
+                con, self._con = self._con, None
+                con.close()
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"RunStore({str(self.path)!r}, read_only={self.read_only})"
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            raise StoreError(f"run store {self.path} is closed")
+        return self._con
+
+    def _error(self, message: str) -> StoreError:
+        return StoreError(f"run store {self.path}: {message}")
+
+    @contextmanager
+    def _op(self, what: str, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Serialize calls (threads may share a store) and turn DuckDB errors into StoreError."""
+        with self._lock:
+            con = self._connection()
+            if write and self.read_only:
+                raise self._error(f"{what}: the store is open read-only")
+            try:
+                yield con
+            except duckdb.Error as exc:
+                raise self._error(f"{what} failed: {exc}") from exc
+
+    @staticmethod
+    @contextmanager
+    def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+        """All or nothing: commit at the end, roll back on any exception (Ctrl-C included)."""
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+            con.execute("COMMIT")
+        except BaseException:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass  # a failed COMMIT has already ended the transaction
+            raise
+
+    def _insert_frame(self, con: duckdb.DuckDBPyConnection, sql: str, frame: pd.DataFrame,
+                      params: Sequence[Any] = ()) -> None:
+        con.register(_FRAME, frame)
+        try:
+            con.execute(sql, list(params))
+        finally:
+            con.unregister(_FRAME)
+
+    def _run_row(self, con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[Any, ...]:
+        row = con.execute("SELECT replications FROM runs WHERE run_id = ?", [run_id]).fetchone()
+        if row is None:
+            known = [r[0] for r in con.execute("SELECT run_id FROM runs ORDER BY created DESC LIMIT 5").fetchall()]
+            hint = f"; latest runs: {', '.join(known)}" if known else "; the store has no runs yet"
+            raise self._error(f"no run {run_id!r}{hint}")
+        return row
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def begin_run(self, run_id: str, kind: str, name: str, scenario_text: str, scenario_sha256: str,
+                  code_version: str, seed: int, replications: int, design: pd.DataFrame) -> bool:
+        """Create a run and its design points in one transaction; True when created.
+
+        An existing ``run_id`` is a resume: nothing changes and False is returned, unless the
+        stored scenario hash, design, replications, seed or kind differ (resuming a different
+        experiment would mix its results into this one), which is a StoreError.
+        """
+        if kind not in KINDS:
+            raise self._error(f"run {run_id!r}: kind {kind!r} must be one of {sorted(KINDS)}")
+        if not isinstance(replications, numbers.Integral) or replications < 1:
+            raise self._error(f"run {run_id!r}: replications must be a positive integer (got {replications!r})")
+        if not isinstance(seed, numbers.Integral):
+            raise self._error(f"run {run_id!r}: seed must be an integer (got {seed!r})")
+        records = self._design_records(run_id, design)
+        with self._op(f"begin run {run_id!r}", write=True) as con, self._transaction(con):
+            row = con.execute("SELECT scenario_sha256, replications, seed, kind FROM runs WHERE run_id = ?",
+                              [run_id]).fetchone()
+            if row is not None:
+                stored = [json.loads(s) for (s,) in con.execute(
+                    "SELECT settings FROM points WHERE run_id = ? ORDER BY point_id", [run_id]).fetchall()]
+                diffs = [what for what, same in (
+                    (f"scenario sha256 {row[0][:12]}… vs {scenario_sha256[:12]}…", row[0] == scenario_sha256),
+                    (f"replications {row[1]} vs {replications}", row[1] == int(replications)),
+                    (f"seed {row[2]} vs {seed}", row[2] == int(seed)),
+                    (f"kind {row[3]!r} vs {kind!r}", row[3] == kind),
+                    (f"design ({len(stored)} vs {len(records)} points)", stored == records)) if not same]
+                if diffs:
+                    raise self._error(f"run {run_id!r} exists with a different experiment (stored vs given: "
+                                      f"{'; '.join(diffs)}); resuming it would mix results - use a new run id")
+                return False
+            con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, NULL, 'running', ?, ?, ?, ?, ?)",
+                        [run_id, kind, name, _now(), code_version, int(seed), scenario_sha256, scenario_text,
+                         int(replications)])
+            points = pd.DataFrame({"point_id": np.arange(len(records), dtype=np.int64),
+                                   "settings": [json.dumps(r, allow_nan=False) for r in records]})
+            self._insert_frame(con, f"INSERT INTO points SELECT ?, point_id, settings FROM {_FRAME}", points, [run_id])
+        return True
+
+    def _design_records(self, run_id: str, design: pd.DataFrame) -> list[dict[str, float | str | None]]:
+        """The design as one {path: value} dict per point (floats or str; NaN as None)."""
+        where = f"run {run_id!r}: design"
+        if not isinstance(design, pd.DataFrame):
+            raise self._error(f"{where} must be a DataFrame (got {type(design).__name__})")
+        n = len(design)
+        if n < 1:
+            raise self._error(f"{where} has no points (a single run is one point with no columns)")
+        if [i for i in design.index if not isinstance(i, numbers.Integral)] or list(design.index) != list(range(n)):
+            raise self._error(f"{where} index must be the point ids 0..{n - 1} in order")
+        cols = list(design.columns)
+        if [c for c in cols if not isinstance(c, str)] or len(set(cols)) != len(cols):
+            raise self._error(f"{where} columns must be distinct setting paths (str); got {cols}")
+
+        def value(col: str, v: Any) -> float | str | None:
+            if isinstance(v, str):
+                return v
+            if v is None:
+                return None
+            if isinstance(v, numbers.Real):
+                f = float(v)
+                if math.isnan(f):
+                    return None
+                if math.isinf(f):
+                    raise self._error(f"{where}: {col} = {f} is not a usable setting")
+                return f
+            raise self._error(f"{where}: {col} = {v!r} ({type(v).__name__}); settings must be numbers or text")
+
+        rows = design.itertuples(index=False, name=None) if cols else [()] * n  # no columns: itertuples yields nothing
+        return [{c: value(c, v) for c, v in zip(cols, row, strict=True)} for row in rows]
+
+    def add_result(self, run_id: str, point_id: int, replication: int, seed: int, kpis: Mapping[str, float | str],
+                   lots: pd.DataFrame | None = None, wall_s: float = math.nan) -> None:
+        """Store one (point, replication): its result row, KPIs and lots, all in one transaction.
+
+        Storing the same (run, point, replication) twice is a StoreError; any failure leaves
+        nothing of this result behind. Returns once the transaction is committed (durable).
+        """
+        keys, values, texts = self._kpi_columns(run_id, kpis)
+        point_id, replication = int(point_id), int(replication)
+        frame, spec = (None, []) if lots is None else self._lot_frame(run_id, point_id, replication, lots)
+        what = f"add result (point {point_id}, replication {replication}) to run {run_id!r}"
+        with self._op(what, write=True) as con, self._transaction(con):
+            (reps,) = self._run_row(con, run_id)
+            if con.execute("SELECT 1 FROM points WHERE run_id = ? AND point_id = ?", [run_id, point_id]).fetchone() is None:
+                n = con.execute("SELECT count(*) FROM points WHERE run_id = ?", [run_id]).fetchone()[0]
+                raise self._error(f"{what}: the run has points 0..{n - 1}")
+            if not 0 <= replication < reps:
+                raise self._error(f"{what}: the run has replications 0..{reps - 1}")
+            if con.execute("SELECT 1 FROM results WHERE run_id = ? AND point_id = ? AND replication = ?",
+                           [run_id, point_id, replication]).fetchone() is not None:
+                raise self._error(f"{what}: already stored (a result is stored once; resume skips done())")
+            columns = None
+            if frame is not None:
+                spec = self._prepare_lot_columns(con, what, frame, spec)
+                columns = json.dumps(spec)
+            con.execute("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [run_id, point_id, replication, int(seed), float(wall_s), _now(),
+                         0 if frame is None else len(frame), columns])
+            if keys:
+                kf = pd.DataFrame({"key": keys, "value": values, "text": pd.Series(texts, dtype=object)})
+                self._insert_frame(con, "INSERT INTO kpis SELECT ?, ?, ?, key, CAST(value AS DOUBLE), "
+                                        f"CAST(text AS VARCHAR) FROM {_FRAME}", kf, [run_id, point_id, replication])
+            if frame is not None:
+                self._insert_lots(con, run_id, point_id, replication, frame)
+
+    def _kpi_columns(self, run_id: str, kpis: Mapping[str, float | str]) -> tuple[list[str], np.ndarray, list[str | None]]:
+        keys: list[str] = []
+        values: list[float] = []
+        texts: list[str | None] = []
+        for k, v in kpis.items():
+            if not isinstance(k, str):
+                raise self._error(f"run {run_id!r}: KPI names must be str (got {k!r})")
+            keys.append(k)
+            if isinstance(v, str):
+                values.append(math.nan)
+                texts.append(v)
+            elif v is None or isinstance(v, (numbers.Real, np.bool_)):  # bool and numpy numbers included
+                values.append(math.nan if v is None else float(v))
+                texts.append(None)
+            else:
+                raise self._error(f"run {run_id!r}: KPI {k!r} = {v!r} ({type(v).__name__}) is neither a number nor text")
+        return keys, np.asarray(values, dtype=np.float64), texts
+
+    def _lot_frame(self, run_id: str, point_id: int, replication: int,
+                   lots: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+        """A shallow copy ready for DuckDB (key columns dropped, odd dtypes converted) and [(column, kind)]."""
+        where = f"run {run_id!r} point {point_id} replication {replication}: lot frame"
+        if not isinstance(lots, pd.DataFrame):
+            raise self._error(f"{where} must be a DataFrame (got {type(lots).__name__})")
+        cols = list(lots.columns)
+        bad = [c for c in cols if not isinstance(c, str) or not c.strip()]
+        if bad:
+            raise self._error(f"{where}: column names must be non-empty str (got {bad[:5]})")
+        lower = [c.lower() for c in cols]
+        if len(set(lower)) != len(lower):
+            dup = sorted({c for c in cols if lower.count(c.lower()) > 1})
+            raise self._error(f"{where}: duplicate column names (SQL names ignore case): {dup}")
+        frame = lots.copy(deep=False)
+        own = {"point_id": point_id, "replication": replication}
+        for c in cols:
+            key = c.lower()
+            if key not in _LOT_KEYS:
+                continue
+            if key in own and bool((lots[c] == own[key]).all()):
+                frame = frame.drop(columns=[c])  # redundant copy of the result's own key
+                continue
+            raise self._error(f"{where}: column {c!r} is reserved for the store's keys {list(_LOT_KEYS)}")
+        spec: list[tuple[str, str]] = []
+        for c in frame.columns:
+            kind, converted = _lot_kind(frame[c])
+            if kind is None:
+                raise self._error(f"{where}: column {c!r} has dtype {frame[c].dtype} "
+                                  f"({pd.api.types.infer_dtype(frame[c], skipna=True)}); "
+                                  "lot columns must be numbers, booleans or text")
+            if converted is not None:
+                frame[c] = converted
+            spec.append((c, kind))
+        frame["lot_index"] = np.arange(len(frame), dtype=np.int64)
+        return frame, spec
+
+    def _prepare_lot_columns(self, con: duckdb.DuckDBPyConnection, what: str, frame: pd.DataFrame,
+                             spec: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Check the frame's columns against the lots table, add the new ones; the final [(column, kind)]."""
+        existing = {n.lower(): (n, t) for n, t in con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND table_name = 'lots'").fetchall()}
+        final: list[tuple[str, str]] = []
+        for name, kind in spec:
+            empty = bool(frame[name].isna().all())
+            if name.lower() in existing:
+                stored, sql_type = existing[name.lower()]
+                if not empty and kind not in _ACCEPTS.get(sql_type, set()):
+                    raise self._error(f"{what}: lot column {name!r} holds {kind} values but is stored as {sql_type}")
+                final.append((name, kind if not empty else _KIND_OF_TYPE.get(sql_type, kind)))
+            else:
+                con.execute(f"ALTER TABLE lots ADD COLUMN {_quote(name)} {_SQL_TYPE[kind]}")
+                final.append((name, kind))
+        return final
+
+    def _insert_lots(self, con: duckdb.DuckDBPyConnection, run_id: str, point_id: int, replication: int,
+                     frame: pd.DataFrame) -> None:
+        if len(frame):
+            self._insert_frame(con, f"INSERT INTO lots BY NAME SELECT ? AS run_id, ? AS point_id, ? AS replication, * "
+                                    f"FROM {_FRAME}", frame, [run_id, point_id, replication])
+
+    def finish_run(self, run_id: str, status: str) -> None:
+        """Record how the run ended (complete, interrupted or failed) and when."""
+        if status not in STATUSES:
+            raise self._error(f"run {run_id!r}: status {status!r} must be one of {sorted(STATUSES)}")
+        with self._op(f"finish run {run_id!r}", write=True) as con:
+            self._run_row(con, run_id)
+            con.execute("UPDATE runs SET status = ?, finished = ? WHERE run_id = ?", [status, _now(), run_id])
+
+    # -- reading ---------------------------------------------------------------------------
+
+    _RUNS_SQL = """
+        WITH p AS (SELECT run_id, count(*) AS n FROM points GROUP BY run_id),
+             s AS (SELECT run_id, count(*) AS n FROM results GROUP BY run_id)
+        SELECT r.run_id, r.kind, r.name, r.created, r.finished, r.status, r.code_version, r.seed,
+               r.scenario_sha256, coalesce(p.n, 0) AS points, r.replications, coalesce(s.n, 0) AS results_stored{extra}
+        FROM runs r LEFT JOIN p USING (run_id) LEFT JOIN s USING (run_id)
+        {where} ORDER BY r.created, r.run_id
+    """
+
+    def runs(self) -> pd.DataFrame:
+        """One row per run, oldest first, with how many of its results are stored."""
+        with self._op("list runs") as con:
+            return con.execute(self._RUNS_SQL.format(extra="", where="")).df()
+
+    def run_info(self, run_id: str) -> dict[str, Any]:
+        """The run's row of :meth:`runs` plus its scenario text."""
+        with self._op(f"read run {run_id!r}") as con:
+            self._run_row(con, run_id)
+            cur = con.execute(self._RUNS_SQL.format(extra=", r.scenario_text", where="WHERE r.run_id = ?"), [run_id])
+            row = cur.fetchone()
+            names = [d[0] for d in cur.description]
+        assert row is not None
+        return dict(zip(names, row, strict=True))
+
+    def design(self, run_id: str) -> pd.DataFrame:
+        """The design as given to :meth:`begin_run` (index point_id; numbers as float, NaN as given)."""
+        with self._op(f"read design of run {run_id!r}") as con:
+            self._run_row(con, run_id)
+            rows = con.execute("SELECT point_id, settings FROM points WHERE run_id = ? ORDER BY point_id",
+                               [run_id]).fetchall()
+        index = pd.Index([r[0] for r in rows], dtype=np.int64, name="point_id")
+        records = [json.loads(r[1]) for r in rows]
+        cols = list(records[0]) if records else []
+        if not cols:
+            return pd.DataFrame(index=index)
+        return pd.DataFrame.from_records(records, columns=cols).set_axis(index)
+
+    def done(self, run_id: str) -> set[tuple[int, int]]:
+        """The (point_id, replication) pairs already stored for the run."""
+        with self._op(f"read results of run {run_id!r}") as con:
+            self._run_row(con, run_id)
+            return {(int(p), int(r)) for p, r in con.execute(
+                "SELECT point_id, replication FROM results WHERE run_id = ?", [run_id]).fetchall()}
+
+    def _kpis_long(self, con: duckdb.DuckDBPyConnection, run_id: str, point_id: int | None = None) -> pd.DataFrame:
+        sql = "SELECT point_id, replication, key, value, text FROM kpis WHERE run_id = ?"
+        params: list[Any] = [run_id]
+        if point_id is not None:
+            sql += " AND point_id = ?"
+            params.append(int(point_id))
+        long = con.execute(sql, params).df()  # insertion order: KPI keys stay in the order given
+        return long.sort_values(["point_id", "replication"], kind="stable").reset_index(drop=True)
+
+    def kpis(self, run_id: str, wide: bool = True) -> pd.DataFrame:
+        """KPIs of every stored result.
+
+        ``wide``: index (point_id, replication), one column per KPI (float, or object for text
+        KPIs), in the order given. Long: columns point_id, replication, key, value, text.
+        """
+        with self._op(f"read KPIs of run {run_id!r}") as con:
+            self._run_row(con, run_id)
+            long = self._kpis_long(con, run_id)
+            if not wide:
+                return long
+            stored = con.execute("SELECT point_id, replication FROM results WHERE run_id = ? "
+                                 "ORDER BY point_id, replication", [run_id]).fetchall()
+        index = pd.MultiIndex.from_tuples(stored, names=["point_id", "replication"]) if stored else \
+            pd.MultiIndex.from_arrays([np.array([], np.int64)] * 2, names=["point_id", "replication"])
+        order = list(pd.unique(long["key"]))
+        text_keys = set(long.loc[long["text"].notna(), "key"])
+        parts = []
+        for keyset, column in ((lambda k: ~k.isin(text_keys), "value"), (lambda k: k.isin(text_keys), "text")):
+            part = long[keyset(long["key"])]
+            if len(part):
+                parts.append(part.pivot(index=["point_id", "replication"], columns="key", values=column))
+        wide_df = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=index)
+        wide_df = wide_df.reindex(index=index, columns=order)
+        for k in order:
+            if k not in text_keys:
+                wide_df[k] = wide_df[k].astype(np.float64)
+        wide_df.columns.name = None
+        return wide_df
+
+    def lots(self, run_id: str, point_id: int | None = None, replication: int | None = None) -> pd.DataFrame:
+        """Lot rows of the run (or of one point / replication), in the order they were given.
+
+        Columns: point_id, replication, then the lot columns the selected results had (a column
+        another line added later is not shown for a result without it). Integer columns come
+        back as integers when no value is missing.
+        """
+        where, params = "run_id = ?", [run_id]
+        if point_id is not None:
+            where, params = where + " AND point_id = ?", [*params, int(point_id)]
+        if replication is not None:
+            where, params = where + " AND replication = ?", [*params, int(replication)]
+        with self._op(f"read lots of run {run_id!r}") as con:
+            self._run_row(con, run_id)
+            specs = con.execute(f"SELECT lot_columns FROM results WHERE {where} AND lot_columns IS NOT NULL "
+                                "ORDER BY point_id, replication", params).fetchall()
+            kinds: dict[str, set[str]] = {}
+            for (text,) in specs:
+                for name, kind in json.loads(text):
+                    kinds.setdefault(name, set()).add(kind)
+            select = ", ".join(["point_id", "replication", "lot_index", *(_quote(c) for c in kinds)])
+            # no ORDER BY: sorting the wide rows in DuckDB costs more than checking (and rarely fixing) it here
+            df = con.execute(f"SELECT {select} FROM lots WHERE {where}", params).df()
+        order = np.lexsort((df["lot_index"].to_numpy(), df["replication"].to_numpy(), df["point_id"].to_numpy()))
+        if (np.diff(order) != 1).any():
+            df = df.take(order)
+        df = df.drop(columns=["lot_index"]).reset_index(drop=True)
+        for name, ks in kinds.items():
+            col = df[name]
+            if ks == {"int"} and len(col) and not col.isna().any():
+                df[name] = col.astype(np.int64)
+            elif ks == {"bool"} and not col.isna().any():
+                df[name] = col.astype(bool)
+        return df
+
+    def compare(self, run_a: str, run_b: str, keys: Sequence[str] | None = None, point_a: int = 0,
+                point_b: int = 0) -> pd.DataFrame:
+        """Per numeric KPI of both: means, delta (b - a) and its Welch 95 % half-width.
+
+        Over the finite values of each side's replications; ``ci95_half`` is NaN when a side has
+        fewer than two. Index: KPI key; columns mean_a, mean_b, delta, ci95_half, n_a, n_b.
+        """
+        with self._op(f"compare runs {run_a!r} and {run_b!r}") as con:
+            side_a = self._numeric_samples(con, run_a, point_a)
+            side_b = self._numeric_samples(con, run_b, point_b)
+        common = [k for k in side_a if k in side_b]
+        if keys is not None:
+            missing = [k for k in keys if k not in side_a or k not in side_b]
+            if missing:
+                raise self._error(f"compare {run_a!r} and {run_b!r}: no numeric KPI {missing} in both "
+                                  f"(e.g. {common[:5]})")
+            common = list(keys)
+        rows = []
+        for k in common:
+            a, b = side_a[k], side_b[k]
+            mean_a = float(a.mean()) if len(a) else math.nan
+            mean_b = float(b.mean()) if len(b) else math.nan
+            rows.append((mean_a, mean_b, mean_b - mean_a, _welch_half(a, b), len(a), len(b)))
+        out = pd.DataFrame(rows, index=pd.Index(common, name="key", dtype=object),
+                           columns=["mean_a", "mean_b", "delta", "ci95_half", "n_a", "n_b"])
+        return out.astype({"mean_a": np.float64, "mean_b": np.float64, "delta": np.float64,
+                           "ci95_half": np.float64, "n_a": np.int64, "n_b": np.int64})
+
+    def _numeric_samples(self, con: duckdb.DuckDBPyConnection, run_id: str, point_id: int) -> dict[str, np.ndarray]:
+        """Finite values of each numeric KPI of one point, over its replications (key order kept)."""
+        self._run_row(con, run_id)
+        long = self._kpis_long(con, run_id, point_id)
+        if not len(long):
+            raise self._error(f"run {run_id!r} has no stored results at point {point_id}")
+        out: dict[str, np.ndarray] = {}
+        for key, g in long.groupby("key", sort=False):
+            if g["text"].notna().any():
+                continue
+            v = g["value"].to_numpy(dtype=np.float64)
+            out[str(key)] = v[np.isfinite(v)]
+        return out
+
+    def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """Run one read-only query (SELECT, WITH, FROM, DESCRIBE, SUMMARIZE, EXPLAIN) on the store."""
+        with self._op("query") as con:
+            try:
+                statements = duckdb.extract_statements(query)
+            except duckdb.Error as exc:
+                raise self._error(f"query does not parse: {exc}") from exc
+            if len(statements) != 1:
+                raise self._error(f"sql() takes exactly one statement (got {len(statements)})")
+            kind = statements[0].type
+            if kind not in (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN):
+                raise self._error(f"sql() is read-only; a {kind.name} statement is not allowed "
+                                  "(write through the RunStore methods)")
+            con.execute("BEGIN TRANSACTION")  # and roll back whatever happens: nothing a query does is kept
+            try:
+                return con.execute(query, list(params) if params is not None else None).df()
+            finally:
+                con.execute("ROLLBACK")
+
+
+def _lot_kind(col: pd.Series) -> tuple[str | None, Any]:
+    """The stored kind of a lot column (float, int, bool, str or None if unsupported) and, when
+    DuckDB needs it in another form, the converted values."""
+    dt = col.dtype
+    if pd.api.types.is_bool_dtype(dt):
+        return "bool", None
+    if pd.api.types.is_integer_dtype(dt):
+        return "int", None
+    if pd.api.types.is_float_dtype(dt):
+        return "float", None
+    if isinstance(dt, pd.CategoricalDtype):
+        inner, _ = _lot_kind(pd.Series(dt.categories))
+        if inner == "str" or len(dt.categories) == 0:
+            return "str", col.astype(object).where(col.notna(), None)
+        return None, None
+    if pd.api.types.is_string_dtype(dt) and dt != object:
+        return "str", None
+    if dt == object:
+        inferred = pd.api.types.infer_dtype(col, skipna=True)
+        if inferred in ("string", "empty"):
+            return "str", None
+        if inferred == "boolean":
+            return "bool", None
+        if inferred in ("integer", "floating", "mixed-integer-float"):
+            return "float", pd.to_numeric(col, errors="coerce").astype(np.float64)
+    return None, None
