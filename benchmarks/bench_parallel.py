@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from twin.campaign import run_experiment, work, Job  # noqa: E402
-from twin.experiments import Backend  # noqa: E402
+from twin.experiments import Backend, chunked  # noqa: E402
 from twin.store import RunStore  # noqa: E402
 from twin.study import load  # noqa: E402
 
@@ -51,16 +51,17 @@ def main() -> int:
             assert exp.complete
             results[name] = {"wall_s": wall, "replications_per_s": args.replications / wall}
             print(f"{name:<7} {wall:8.2f} s  {args.replications / wall:7.2f} replications/s", flush=True)
-        # the store's share: simulate+evaluate each replication, then time its write alone
+        # the store's share: simulate+evaluate the replications chunk by chunk (as run_experiment
+        # chunks them for the pool), then time each chunk's write (one transaction) alone
         loaded = load(scen, sets)
         sim_s = write_s = 0.0
         with RunStore(Path(tmp) / "overhead.duckdb") as store:
             store.begin_run("overhead", "run", "smoke", loaded.text, "x", "bench", loaded.scenario.seed, args.replications, design)
-            for r in range(args.replications):
+            for chunk in chunked([Job(loaded, 0, r) for r in range(args.replications)], args.workers):
                 t0 = time.perf_counter()
-                (o,) = work([Job(loaded, 0, r)])
+                outs = work(chunk)
                 t1 = time.perf_counter()
-                store.add_result("overhead", 0, r, o.seed, o.summary, o.lots, o.wall_s)
+                store.add_results("overhead", [(o.point_id, o.replication, o.seed, o.summary, o.lots, o.wall_s) for o in outs])
                 t2 = time.perf_counter()
                 sim_s += t1 - t0
                 write_s += t2 - t1

@@ -371,3 +371,26 @@ def test_store_locked_by_another_process_is_a_clear_error(tmp_path: Path) -> Non
         proc.wait(timeout=30)
     with RunStore(path) as s:  # free again once the other process is gone
         assert s.runs().empty
+
+
+def test_a_batch_is_stored_whole_and_reads_back_like_single_results(tmp_path: Path) -> None:
+    with RunStore(tmp_path / "a.duckdb") as a, RunStore(tmp_path / "b.duckdb") as b:
+        _begin(a)
+        _begin(b)
+        items = [(0, 0, 7, {"x": 1.0, "b": "fbcvd"}, _lots_a(), 0.1), (1, 1, 7, {"x": 2.0}, _lots_b(), 0.2),
+                 (1, 0, 7, {"x": 3.0}, None, 0.3)]
+        a.add_results("sweep-1", items)
+        for it in items:
+            b.add_result("sweep-1", *it)
+        assert a.done("sweep-1") == b.done("sweep-1") == {(0, 0), (1, 1), (1, 0)}
+        pd.testing.assert_frame_equal(a.kpis("sweep-1"), b.kpis("sweep-1"))
+        pd.testing.assert_frame_equal(a.lots("sweep-1"), b.lots("sweep-1"))
+        pd.testing.assert_frame_equal(a.lots("sweep-1", 1, 1), b.lots("sweep-1", 1, 1))
+        # one bad item (already stored) and the whole batch is refused: nothing of it appears
+        counts = _counts(a)
+        with pytest.raises(StoreError, match="already stored"):
+            a.add_results("sweep-1", [(0, 1, 7, {"x": 9.0}, _lots_b(), 0.1), (1, 1, 7, {"x": 9.0}, None, 0.1)])
+        assert _counts(a) == counts and (0, 1) not in a.done("sweep-1")
+        with pytest.raises(StoreError, match="twice in the batch"):
+            a.add_results("sweep-1", [(0, 1, 7, {"x": 9.0}, None, 0.1), (0, 1, 7, {"x": 9.0}, None, 0.1)])
+        assert _counts(a) == counts

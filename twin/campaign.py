@@ -11,7 +11,6 @@ experiment of the same content, recomputing only what is not stored.
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import subprocess
 import time
@@ -25,7 +24,7 @@ from plants.evaluate import evaluate
 from plants.plant import simulate
 from plants.scenario import LoadedScenario, load_scenario
 from twin.designs import point_sets
-from twin.errors import InputError
+from twin.errors import InputError, Problem
 from twin.experiments import Backend, Progress, chunked, execute
 from twin.store import RunStore
 
@@ -124,7 +123,7 @@ def run_experiment(kind: str, base_path: str | os.PathLike[str], base_sets: list
         try:
             points[int(pid)] = load_scenario(Path(base_path), base_sets + sets)
         except InputError as exc:
-            raise InputError([type(p)(p.file, f"point {pid} ({', '.join(sets)}): {p.path}", p.value, p.message, p.suggestion)
+            raise InputError([Problem(p.file, f"point {pid} ({', '.join(sets)}): {p.path}", p.value, p.message, p.suggestion)
                               for p in exc.problems]) from None
     store_path = Path(store_path) if store_path is not None else default_store_path()
     prefix = _content_id(kind, base, design, replications)
@@ -144,8 +143,8 @@ def run_experiment(kind: str, base_path: str | os.PathLike[str], base_sets: list
                 if (pid, r) not in done]
         bar = Progress(len(jobs), label=f"{kind} {run_id}", enabled=progress)
 
-        def keep(o: Outcome) -> None:
-            store.add_result(run_id, o.point_id, o.replication, o.seed, o.summary, o.lots, o.wall_s)
+        def keep(outcomes: list[Outcome]) -> None:  # a chunk: stored in one transaction, all or none
+            store.add_results(run_id, [(o.point_id, o.replication, o.seed, o.summary, o.lots, o.wall_s) for o in outcomes])
 
         finished = execute(work, chunked(jobs, backend.n_workers if backend.kind != "serial" else 1), backend, keep, bar)
         complete = finished and len(store.done(run_id)) == len(points) * replications
@@ -173,7 +172,3 @@ def summarize_points(kpis: pd.DataFrame, keys: list[str] | None = None) -> pd.Da
     half = half.where(n > 1)
     out = pd.concat({"mean": mean, "ci95_half": half}, axis=1)
     return out.swaplevel(axis=1).sort_index(axis=1, level=0, sort_remaining=False)
-
-
-def _finite(x: float) -> bool:
-    return isinstance(x, float) and math.isfinite(x)

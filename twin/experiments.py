@@ -95,17 +95,17 @@ class Progress:
 
 
 def execute(work: Callable[[list[Any]], list[Any]], chunks: Iterable[list[Any]], backend: Backend,
-            on_outcome: Callable[[Any], None], progress: Progress | None = None) -> bool:
-    """Run ``work(chunk) -> outcomes`` for every chunk; call ``on_outcome`` for each outcome in the
-    parent as chunks finish. Returns True when everything ran, False when interrupted (Ctrl-C);
-    other exceptions from a task propagate after pending work is cancelled."""
+            on_outcomes: Callable[[list[Any]], None], progress: Progress | None = None) -> bool:
+    """Run ``work(chunk) -> outcomes`` for every chunk; call ``on_outcomes(outcomes)`` in the parent
+    as each chunk finishes (one call per chunk, so the caller can store a chunk in one transaction).
+    Returns True when everything ran, False when interrupted (Ctrl-C); other exceptions from a task
+    propagate after pending work is cancelled."""
     chunks = list(chunks)
 
     def take(outcomes: list[Any]) -> None:
-        for o in outcomes:
-            on_outcome(o)
-            if progress is not None:
-                progress.advance()
+        on_outcomes(outcomes)
+        if progress is not None:
+            progress.advance(len(outcomes))
 
     try:
         if backend.kind == "serial" or not chunks:

@@ -377,6 +377,72 @@ class RunStore:
             if frame is not None:
                 self._insert_lots(con, run_id, point_id, replication, frame)
 
+    def add_results(self, run_id: str, items: Sequence[tuple[int, int, int, Mapping[str, float | str],
+                                                           pd.DataFrame | None, float]]) -> None:
+        """Store several results ``(point_id, replication, seed, kpis, lots, wall_s)`` in ONE transaction.
+
+        All or none: the batch is what a worker sent back together (a chunk), so the store still
+        never shows half of a result, and one commit serves the whole chunk (the write cost per
+        result falls several-fold). The same checks as :meth:`add_result` apply to every item.
+        """
+        if not items:
+            return
+        prepared = []
+        for point_id, replication, seed, kpis, lots, wall_s in items:
+            keys, values, texts = self._kpi_columns(run_id, kpis)
+            pid, rep = int(point_id), int(replication)
+            frame, spec = (None, []) if lots is None else self._lot_frame(run_id, pid, rep, lots)
+            prepared.append((pid, rep, int(seed), keys, values, texts, frame, spec, float(wall_s)))
+        pairs = [(p[0], p[1]) for p in prepared]
+        what = f"add {len(prepared)} results to run {run_id!r}"
+        if len(set(pairs)) != len(pairs):
+            raise self._error(f"{what}: a (point, replication) appears twice in the batch")
+        with self._op(what, write=True) as con, self._transaction(con):
+            (reps,) = self._run_row(con, run_id)
+            n_points = con.execute("SELECT count(*) FROM points WHERE run_id = ?", [run_id]).fetchone()[0]
+            for pid, rep in pairs:
+                if not 0 <= pid < n_points:
+                    raise self._error(f"{what}: point {pid}: the run has points 0..{n_points - 1}")
+                if not 0 <= rep < reps:
+                    raise self._error(f"{what}: replication {rep}: the run has replications 0..{reps - 1}")
+            stored = {(int(a), int(b)) for a, b in con.execute(
+                "SELECT point_id, replication FROM results WHERE run_id = ?", [run_id]).fetchall()}
+            again = sorted(set(pairs) & stored)
+            if again:
+                raise self._error(f"{what}: (point, replication) {again[0]} already stored (a result is stored once; "
+                                  "resume skips done())")
+            spec_all: dict[str, str] = {}
+            frames = []
+            for pid, rep, _, _, _, _, frame, spec, _ in prepared:
+                if frame is None:
+                    continue
+                for name, kind in spec:
+                    if spec_all.setdefault(name, kind) != kind and not frame[name].isna().all():
+                        raise self._error(f"{what}: lot column {name!r} holds {kind} values in point {pid} replication "
+                                          f"{rep} but {spec_all[name]} values in another result")
+                frames.append(frame.assign(point_id=pid, replication=rep))
+            columns: dict[tuple[int, int], str | None] = {}
+            if frames:
+                merged = pd.concat(frames, ignore_index=True, sort=False)
+                final = dict(self._prepare_lot_columns(con, what, merged, list(spec_all.items())))
+                for pid, rep, _, _, _, _, frame, spec, _ in prepared:
+                    if frame is not None:
+                        columns[(pid, rep)] = json.dumps([(n, final[n]) for n, _ in spec])
+                self._insert_frame(con, f"INSERT INTO lots BY NAME SELECT ? AS run_id, * FROM {_FRAME}", merged, [run_id])
+            now = _now()
+            res = pd.DataFrame({
+                "point_id": [p[0] for p in prepared], "replication": [p[1] for p in prepared],
+                "seed": [p[2] for p in prepared], "wall_s": [p[8] for p in prepared],
+                "n_lots": [0 if p[6] is None else len(p[6]) for p in prepared],
+                "lot_columns": pd.Series([columns.get((p[0], p[1])) for p in prepared], dtype=object)})
+            self._insert_frame(con, "INSERT INTO results SELECT ?, point_id, replication, seed, wall_s, ?, n_lots, "
+                                    f"CAST(lot_columns AS VARCHAR) FROM {_FRAME}", res, [run_id, now])
+            kf = [pd.DataFrame({"point_id": p[0], "replication": p[1], "key": p[3], "value": p[4],
+                                "text": pd.Series(p[5], dtype=object)}) for p in prepared if p[3]]
+            if kf:
+                self._insert_frame(con, "INSERT INTO kpis SELECT ?, point_id, replication, key, CAST(value AS DOUBLE), "
+                                        f"CAST(text AS VARCHAR) FROM {_FRAME}", pd.concat(kf, ignore_index=True), [run_id])
+
     def _kpi_columns(self, run_id: str, kpis: Mapping[str, float | str]) -> tuple[list[str], np.ndarray, list[str | None]]:
         keys: list[str] = []
         values: list[float] = []

@@ -108,7 +108,7 @@ def run(loaded: LoadedScenario, replications: int | None = None, backend: Backen
     tasks = [(loaded, r) for r in range(n)]
     bar = Progress(n, label=f"run {loaded.scenario.name}", enabled=progress and n > 1)
     finished = execute(_replicate, chunked(tasks, backend.n_workers, per_worker=1, max_size=8), backend,
-                       lambda o: got.__setitem__(o[0].replication, o), bar)
+                       lambda outs: got.update((o[0].replication, o) for o in outs), bar)
     if not finished:
         raise KeyboardInterrupt
     reps: list[Replication] = [got[r][0] for r in range(n)]
