@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import chain
+from operator import itemgetter
+
+import numpy as np
 import pandas as pd
 
 __all__ = ["Lot", "Lots"]
@@ -9,11 +14,21 @@ __all__ = ["Lot", "Lots"]
 PREFIX = {"scaffold": "S", "fbcvd": "C", "coating": "P", "mixing": "M", "casting": "E", "prelith": "L"}
 
 
+def _objects(values: Sequence[str]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _parent_ids(parents: tuple[tuple[str, float], ...]) -> str:
+    return parents[0][0] if len(parents) == 1 else "+".join([p for p, _ in parents])
+
+
 class Lot:
     __slots__ = ("id", "line", "unit", "start_h", "end_h", "mass_kg", "parents", "props", "row", "status", "reason")
 
     def __init__(self, id: str, line: str, unit: str, start_h: float, mass_kg: float,
-                 parents: list[tuple[str, float]], props: dict[str, float]) -> None:
+                 parents: tuple[tuple[str, float], ...], props: dict[str, float]) -> None:
         self.id = id
         self.line = line
         self.unit = unit
@@ -36,9 +51,12 @@ class Lots:
         self.events: list[tuple[float, str, str, str]] = []
 
     def new(self, line: str, unit: str, t: float, mass_kg: float,
-            parents: list[tuple[str, float]] | None = None, props: dict[str, float] | None = None) -> Lot:
-        self._count[line] += 1
-        lot = Lot(f"{PREFIX[line]}{self._count[line]:06d}", line, unit, t, mass_kg, parents or [], props or {})
+            parents: Sequence[tuple[str, float]] | None = None, props: dict[str, float] | None = None) -> Lot:
+        count = self._count
+        n = count[line] = count[line] + 1
+        # parents kept as a tuple of (id, kg) tuples: all atomic, so the garbage collector stops
+        # tracking it (a list would be re-scanned in every collection of the run's ~10^5 records)
+        lot = Lot(f"{PREFIX[line]}{n:06d}", line, unit, t, mass_kg, tuple(parents) if parents else (), props or {})
         self.all.append(lot)
         return lot
 
@@ -52,23 +70,40 @@ class Lots:
 
     def genealogy(self) -> pd.DataFrame:
         rows = [(lot.id, parent, kg) for lot in self.all for parent, kg in lot.parents]
-        return pd.DataFrame(rows, columns=["lot_id", "parent_id", "mass_kg"])
+        if not rows:
+            return pd.DataFrame(rows, columns=["lot_id", "parent_id", "mass_kg"])
+        ids, parents, kg = zip(*rows)
+        return pd.DataFrame({"lot_id": _objects(ids), "parent_id": _objects(parents), "mass_kg": np.array(kg)})
 
     @staticmethod
     def frame(lots: list[Lot]) -> pd.DataFrame:
+        if lots:
+            # numbers straight into numpy (the dtype pandas would infer: float, or int for rows),
+            # strings as object arrays: pandas then skips its per-element type inference
+            num, obj = np.array, _objects
+        else:
+            num = obj = list
         df = pd.DataFrame({
-            "lot_id": [x.id for x in lots],
-            "line": [x.line for x in lots],
-            "unit": [x.unit for x in lots],
-            "start_h": [x.start_h for x in lots],
-            "end_h": [x.end_h for x in lots],
-            "mass_kg": [x.mass_kg for x in lots],
-            "status": [x.status for x in lots],
-            "reason": [x.reason for x in lots],
-            "parents": ["+".join(p for p, _ in x.parents) for x in lots],
-            "row": [x.row for x in lots],
+            "lot_id": obj([x.id for x in lots]),
+            "line": obj([x.line for x in lots]),
+            "unit": obj([x.unit for x in lots]),
+            "start_h": num([x.start_h for x in lots]),
+            "end_h": num([x.end_h for x in lots]),
+            "mass_kg": num([x.mass_kg for x in lots]),
+            "status": obj([x.status for x in lots]),
+            "reason": obj([x.reason for x in lots]),
+            "parents": obj([_parent_ids(x.parents) for x in lots]),
+            "row": num([x.row for x in lots]),
         })
-        if any(x.props for x in lots):
-            props = pd.DataFrame.from_records([x.props for x in lots])
-            df = pd.concat([df, props[sorted(props.columns)].astype(float)], axis=1)
+        props = [x.props for x in lots]
+        if any(props):
+            # The values as from_records(props)[sorted columns].astype(float) (a missing key is NaN),
+            # without building a frame of objects first.
+            keys = sorted(set().union(*props))
+            n, nan = len(keys), float("nan")
+            get_all = itemgetter(*keys) if n > 1 else lambda p: (p[keys[0]],)
+            # a lot with as many props as there are keys has them all: one C call gets its values
+            rows = [get_all(p) if len(p) == n else tuple(p.get(k, nan) for k in keys) for p in props]
+            values = np.fromiter(chain.from_iterable(rows), dtype=float, count=len(rows) * n).reshape(len(rows), n)
+            df = pd.concat([df, pd.DataFrame(values, columns=keys)], axis=1)
         return df

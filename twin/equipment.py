@@ -23,11 +23,14 @@ from typing import Any
 import simpy
 
 from twin.calendar import ShiftCalendar
-from twin.states import State, StateLog
+from twin.states import Key, State, StateLog
 
 __all__ = ["Crew", "Machine", "Proc"]
 
 Proc = Generator[simpy.events.Event, Any, Any]
+
+_WORKING = State.WORKING
+_WORKING_STR: str = State.WORKING.value  # what a state row holds (a plain str, see StateLog)
 
 
 class Crew:
@@ -64,30 +67,41 @@ class Machine:
         self.since_maintenance_h = 0.0
         self.failures = 0
         self.state = State.IDLE
-        self._append = log.rows.append  # one tuple per state change: the cheapest record there is
+        # A state row is a time and a shared key (see StateLog), looked up in these caches.
+        self._log_time = log.times.append
+        self._log_key = log.keys.append
+        self._working_keys: dict[str, Key] = {}  # phase -> key of (working, phase)
+        self._reason_keys: dict[str, Key] = {}  # reason -> key of the last row set() logged with it
         log.set(env.now, name, line, State.IDLE, "start")
 
     def set(self, state: State, reason: str = "") -> None:
         if state is not self.state or reason:
             self.state = state
-            self._append((self.env.now, self.name, self.line, state, reason))
+            value = state._value_
+            key = self._reason_keys.get(reason)
+            if key is None or key[2] != value:  # a reason nearly always comes with the same state
+                key = self._reason_keys[reason] = self.log.key(self.name, self.line, value, reason)
+            self._log_time(self.env.now)
+            self._log_key(key)
 
-    def _start(self, hours: float, phase: str) -> simpy.events.Timeout | None:
-        """Log the start of a working phase. If no failure falls inside it (the common case), count
-        its operating hours now and return the timeout that ends it; otherwise return None."""
-        self.state = State.WORKING
-        self._append((self.env.now, self.name, self.line, State.WORKING, phase))
-        if self.ttf_left >= hours:
-            self.ttf_left -= hours
-            self.since_maintenance_h += hours
-            return self.env.timeout(hours)
-        return None
+    def _working_key(self, phase: str) -> Key:
+        """The key of a (working, phase) row, made and cached on the phase's first use."""
+        key = self.log.key(self.name, self.line, _WORKING_STR, phase)
+        self._working_keys[phase] = key
+        return key
 
     def work(self, hours: float, phase: str, abortable: bool = False) -> Generator[simpy.events.Event, Any, float]:
         """Spend ``hours`` of operating time in ``phase``; returns the hours done (less if aborted)."""
-        end = self._start(hours, phase)
-        if end is not None:
-            yield end
+        # The common case, kept short (it runs for every phase of every machine): log the phase
+        # start; if no failure falls inside the phase, count its operating hours now and wait.
+        env = self.env
+        self.state = _WORKING
+        self._log_time(env.now)
+        self._log_key(self._working_keys.get(phase) or self._working_key(phase))
+        if self.ttf_left >= hours:
+            self.ttf_left -= hours
+            self.since_maintenance_h += hours
+            yield env.timeout(hours)
             return hours
         return (yield from self._work_through_failures(hours, phase, abortable))
 
@@ -136,15 +150,22 @@ class Machine:
             if t_on > self.env.now:
                 self.set(State.IDLE, "off shift")
                 yield self.env.timeout(t_on - self.env.now)
-        req = crew.resource.request()
+        resource = crew.resource
+        req = resource.request()
         if not req.triggered:
             self.set(State.IDLE, "waiting for operator")
         yield req
         try:
-            end = self._start(hours, phase)  # inlined fast path of work(): one generator less
-            if end is not None:
-                yield end
+            # the fast path of work(), inlined: one generator less per phase
+            env = self.env
+            self.state = _WORKING
+            self._log_time(env.now)
+            self._log_key(self._working_keys.get(phase) or self._working_key(phase))
+            if self.ttf_left >= hours:
+                self.ttf_left -= hours
+                self.since_maintenance_h += hours
+                yield env.timeout(hours)
             else:
                 yield from self._work_through_failures(hours, phase, False)
         finally:
-            crew.resource.release(req)
+            resource.release(req)

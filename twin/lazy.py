@@ -34,6 +34,9 @@ class LazyTable:
         # Evaluated rows live in arrays grown by doubling: appends are amortised O(1).
         self._in = np.empty((0, len(self._names)))
         self._out: dict[str, NDArray[np.float64]] = {}
+        # The evaluated outputs again as lists of Python floats, for :meth:`get` (one list index
+        # instead of a numpy scalar read and a float() per call; the values are the same)
+        self._values: dict[str, list[float]] = {}
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -77,12 +80,18 @@ class LazyTable:
             if name not in self._out:
                 self._out[name] = np.full(len(self._in), np.nan)
             self._out[name][self._done : n] = values
+        for name, col in self._out.items():
+            known = self._values.get(name)
+            if known is None:
+                self._values[name] = col[:n].tolist()
+            else:
+                known.extend(col[self._done : n].tolist())
         self._done = n
 
     def get(self, row: int, column: str) -> float:
         if row >= self._done:
             self.flush()
-        return float(self._out[column][row])
+        return self._values[column][row]
 
     def take(self, column: str, rows: NDArray[np.int64]) -> NDArray[np.float64]:
         """Values of an input or output column at ``rows`` (evaluates what is pending)."""

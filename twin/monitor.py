@@ -43,6 +43,10 @@ def time_weighted_mean(times: np.ndarray, levels: np.ndarray, start_h: float, en
     return float(np.sum(np.diff(t) * levels) / (end_h - start_h))
 
 
+_store_put = simpy.Store._do_put
+_store_get = simpy.Store._do_get
+
+
 class MonitoredStore(simpy.Store):
     """A :class:`simpy.Store` of items with a finite capacity that logs its level and item stays."""
 
@@ -51,23 +55,29 @@ class MonitoredStore(simpy.Store):
         self.name = name
         self.log = log
         self._t_in: dict[int, float] = {}
+        self._rows, self._stays = log.rows, log.stays
         log.rows.append((env.now, name, 0.0, "item"))
 
+    # simpy.Store's methods called directly (not through super(), which costs an object per call)
     def _do_put(self, event: Any) -> None:
-        n = len(self.items)
-        super()._do_put(event)
-        if len(self.items) > n:
+        items = self.items
+        n = len(items)
+        _store_put(self, event)
+        if len(items) > n:
             now = self._env.now
             self._t_in[id(event.item)] = now
-            self.log.rows.append((now, self.name, float(len(self.items)), "item"))
+            self._rows.append((now, self.name, float(len(items)), "item"))
 
     def _do_get(self, event: Any) -> None:
-        n = len(self.items)
-        super()._do_get(event)
-        if len(self.items) < n:
+        items = self.items
+        n = len(items)
+        if not n:  # nothing to hand out: simpy.Store._do_get would do nothing either
+            return
+        _store_get(self, event)
+        if len(items) < n:
             now = self._env.now
-            self.log.stays.append((self.name, self._t_in.pop(id(event.value)), now, 1.0))
-            self.log.rows.append((now, self.name, float(len(self.items)), "item"))
+            self._stays.append((self.name, self._t_in.pop(id(event.value)), now, 1.0))
+            self._rows.append((now, self.name, float(len(items)), "item"))
 
 
 class FifoInventory:
@@ -115,15 +125,16 @@ class FifoInventory:
         now = self.env.now
         parts: list[tuple[Any, float]] = []
         need = kg
-        while need > 1e-9 and self.entries:  # below a microgram is rounding, not material
-            entry = self.entries[0]
+        entries, stays, name = self.entries, self.log.stays, self.name
+        while need > 1e-9 and entries:  # below a microgram is rounding, not material
+            entry = entries[0]
             part = min(need, entry[1])
             parts.append((entry[0], part))
             entry[1] -= part
             need -= part
-            self.log.stays.append((self.name, entry[2], now, part))
+            stays.append((name, entry[2], now, part))
             if entry[1] <= 1e-9:
-                self.entries.popleft()
+                entries.popleft()
                 if self.on_empty is not None:
                     self.on_empty(entry[0])
         self.taken_kg += sum(p for _, p in parts)

@@ -18,22 +18,43 @@ class State(str, Enum):
     IDLE = "idle"  # waiting for an operator or the shift calendar
 
 
+Key = tuple[str, str, str, str]  # (unit, line, state, reason)
+
+
 class StateLog:
     """Append-only log of (time_h, unit, line, state, reason) rows.
 
-    Rows hold the :class:`State` member (a ``str``, so it compares equal to its value); the frame
-    carries plain strings.
+    Stored as two columns rather than a tuple per row: ``times`` and ``keys``, where a row's key is
+    its (unit, line, state, reason), one shared tuple per distinct combination (a few hundred
+    against ~10^5 rows in a plant-year). Appending a row then allocates nothing the garbage
+    collector tracks, so its passes during the run do not keep re-scanning the log. States are
+    plain strings, the :class:`State` member's value (to which the member compares equal).
+    :attr:`rows` rebuilds the row tuples.
     """
 
     def __init__(self) -> None:
-        self.rows: list[tuple[float, str, str, State, str]] = []
+        self.times: list[float] = []
+        self.keys: list[Key] = []
+        self._shared: dict[Key, Key] = {}
+
+    def key(self, unit: str, line: str, state: State | str, reason: str = "") -> Key:
+        """The shared key tuple for a row (``state`` a :class:`State` or its value)."""
+        k = (unit, line, getattr(state, "_value_", state), reason)
+        return self._shared.setdefault(k, k)
 
     def set(self, t: float, unit: str, line: str, state: State, reason: str = "") -> None:
-        self.rows.append((t, unit, line, state, reason))
+        self.times.append(t)
+        self.keys.append(self.key(unit, line, state, reason))
+
+    @property
+    def rows(self) -> list[tuple[float, str, str, str, str]]:
+        return [(t, *k) for t, k in zip(self.times, self.keys, strict=True)]
 
     def frame(self) -> pd.DataFrame:
-        df = pd.DataFrame(self.rows, columns=["time_h", "unit", "line", "state", "reason"])
-        df["state"] = [s.value for s in df["state"]]
+        if not self.times:
+            return pd.DataFrame([], columns=["time_h", "unit", "line", "state", "reason"])
+        df = pd.DataFrame(self.keys, columns=["unit", "line", "state", "reason"])
+        df.insert(0, "time_h", np.array(self.times))  # float64, as pandas would infer from the list
         return df
 
 

@@ -67,37 +67,45 @@ class PrelithLine:
         self.efficiency = ph.transfer_efficiency(settings.contact_time_min, settings.pressure_mpa, self.route)
         self.x_nominal = ph.humidity_ratio_g_kg(settings.dew_point_c)
         self.x_excursion = ph.humidity_ratio_g_kg(params.dry_room.excursion_dew_point_c)
+        # per-run constants (settings and specs are frozen)
+        self.fixed_dose = None if settings.li_dose_um is None else ph.um_to_mah_cm2(settings.li_dose_um, params.lithium)
+        self.contact_h = settings.contact_time_min / 60.0
+        self.spec_items = specs.items()
         self.proc = env.process(self._line(machine))
 
     def _dose_mah_cm2(self, e: Lot) -> float:
-        if self.s.li_dose_um is not None:
-            return ph.um_to_mah_cm2(self.s.li_dose_um, self.p.lithium)
+        if self.fixed_dose is not None:
+            return self.fixed_dose
         expected = ph.li_needed_mah_cm2(e.props["areal_capacity_mah_cm2"], e.props["blend_ice"])
         return self.s.li_dose_fraction_of_loss * expected  # type: ignore[operator]
 
     def _line(self, m: Machine) -> Proc:
         env, eq = self.env, self.p.equipment
+        source, supply, lots, crew, dry_room = self.source, self.supply, self.lots, self.crew, self.dry_room
+        lithium, speed, contact_h, name = self.p.lithium, self.speed, self.contact_h, m.name
+        rested = self._rested
         while True:
             if m.maintenance_due:
                 yield from m.maintain()
-            get = self.source.get()
+            get = source.get()
             if not get.triggered:
                 m.set(State.STARVED, "no electrode roll")
             e: Lot = yield get
             e.status = "prelithiating"
+            ep = e.props
             dose = self._dose_mah_cm2(e)
-            li_area_m2 = e.props["area_m2"] * e.props["sides"]
-            li_kg = ph.li_mass_kg(dose, li_area_m2, self.p.lithium)
-            draw = self.supply.draw(li_kg)
+            li_area_m2 = ep["area_m2"] * ep["sides"]
+            li_kg = ph.li_mass_kg(dose, li_area_m2, lithium)
+            draw = supply.draw(li_kg)
             if not draw.triggered:
                 m.set(State.STARVED, "Li supply empty")
             yield draw
-            roll = self.lots.new("prelith", m.name, env.now, mass_kg=e.mass_kg, parents=[(e.id, e.mass_kg)],
-                                 props={"li_applied_kg": li_kg, "dose_mah_cm2": dose, "area_m2": e.props["area_m2"]})
-            run_h = e.props["length_m"] / self.speed / 60.0
+            roll = lots.new("prelith", name, env.now, mass_kg=e.mass_kg, parents=[(e.id, e.mass_kg)],
+                            props={"li_applied_kg": li_kg, "dose_mah_cm2": dose, "area_m2": ep["area_m2"]})
+            run_h = ep["length_m"] / speed / 60.0
             wet_h = 0.0
             while run_h > 1e-12:
-                start, end = self.dry_room.next_excursion(env.now)
+                start, end = dry_room.next_excursion(env.now)
                 if start <= env.now:
                     m.set(State.DOWN, "dew-point excursion")
                     wet_h += end - env.now
@@ -106,32 +114,34 @@ class PrelithLine:
                 step = min(run_h, start - env.now)
                 yield from m.work(step, "lithiation")
                 run_h -= step
-            yield from m.with_crew(self.crew, eq.roll_change_h, "roll change")
+            yield from m.with_crew(crew, eq.roll_change_h, "roll change")
             e.status = "consumed"
             m.set(State.IDLE, "roll done")
             # The roll rests off the line for the contact time (one timeout, no process needed).
-            rest = env.timeout(self.s.contact_time_min / 60.0)
-            rest.callbacks.append(lambda _ev, roll=roll, e=e, wet_h=wet_h: self._rested(roll, e, wet_h))
+            rest = env.timeout(contact_h)
+            rest.callbacks.append(lambda _ev, roll=roll, e=e, wet_h=wet_h: rested(roll, e, wet_h))
 
     def _rested(self, roll: Lot, e: Lot, wet_h: float) -> None:
         """End of the contact time: the outcome is fixed."""
-        dry_h = self.env.now - roll.start_h - wet_h
+        now = self.env.now
+        props, areal = roll.props, e.props["areal_capacity_mah_cm2"]
+        dry_h = now - roll.start_h - wet_h
         exposure = self.x_nominal * dry_h + self.x_excursion * wet_h
-        r = ph.prelithiate(e.props["areal_capacity_mah_cm2"], e.props["blend_ice"], roll.props["dose_mah_cm2"],
+        r = ph.prelithiate(areal, e.props["blend_ice"], props["dose_mah_cm2"],
                            self.efficiency, exposure, self.route.dose_cv, self.p.lithium)
-        to_kg = roll.props["li_applied_kg"] / r.applied
-        roll.props.update({
+        to_kg = props["li_applied_kg"] / r.applied
+        props.update({
             "ice": r.ice, "residual_li_of_capacity": r.residual_of_capacity, "li_waste_kg": r.waste * to_kg,
             "li_degraded_kg": r.degraded * to_kg, "li_compensating_kg": r.compensating * to_kg,
             "li_residual_kg": r.residual * to_kg, "excursion_h": wet_h, "moisture_exposure_g_h_kg": exposure,
-            "areal_capacity_mah_cm2": e.props["areal_capacity_mah_cm2"],
+            "areal_capacity_mah_cm2": areal,
         })
-        roll.end_h = self.env.now
+        roll.end_h = now
         if r.residual_of_capacity > self.p.lithium.residual_li_limit:
-            self.lots.finish(roll, "scrapped", self.env.now, "residual Li")
+            self.lots.finish(roll, "scrapped", now, "residual Li")
             return
-        failed = [name for name, lim in self.specs.items() if not lim.ok(roll.props[name])]
+        failed = [name for name, lim in self.spec_items if not lim.ok(props[name])]
         if failed:
-            self.lots.finish(roll, "scrapped", self.env.now, "off-spec: " + ", ".join(failed))
+            self.lots.finish(roll, "scrapped", now, "off-spec: " + ", ".join(failed))
         else:
-            self.lots.finish(roll, "released", self.env.now)
+            self.lots.finish(roll, "released", now)

@@ -65,7 +65,8 @@ class _Blocks:
             u = g.random(n)
             wb = g.poisson(self.wb, n)
             df = g.poisson(self.df, n)
-            self.rows = [(float(a), float(b), float(c), int(d), int(e)) for (a, b), c, d, e in zip(z, u, wb, df, strict=True)][::-1]
+            # tolist() gives the same Python floats and ints as float()/int() per element, in one call
+            self.rows = list(zip(z[:, 0].tolist(), z[:, 1].tolist(), u.tolist(), wb.tolist(), df.tolist(), strict=True))[::-1]
         return self.rows.pop()
 
 
@@ -107,6 +108,8 @@ class CastingLine:
             [w_act * share, w_act * (1 - share), s.binder_wt, s.conductive_wt],
             [m.sic_density_g_cm3, m.graphite_density_g_cm3, m.binder_density_g_cm3, m.conductive_density_g_cm3])
         self.rho_max = self.rho_skel * (1.0 - m.min_porosity)
+        self.rho_dried = self.rho_skel * (1.0 - p.cracking.dried_porosity)
+        self.spec_items = specs.items()  # the specs are frozen: list the limits once, not per roll
         self.coat_weight_cv = math.sqrt(p.equipment.coat_weight_cv_along**2 + p.equipment.coat_weight_cv_across**2)
         roll_km = s.roll_length_m / 1000.0
         area_1000 = s.roll_length_m * s.coated_width_m / 1000.0
@@ -120,28 +123,31 @@ class CastingLine:
         s, mx, env = self.s, self.p.mixer, self.env
         dry = s.mix_batch_dry_kg
         powder_kg = dry * s.active_wt * s.sic_share_of_active
+        inventory, powder_props, lots, crew = self.powder.inventory, self.powder_props, self.lots, self.mix_crew
+        # the same for every batch
+        water_kg, graphite_kg = dry * self.water_per_dry, dry * s.active_wt * (1.0 - s.sic_share_of_active)
+        binder_kg, conductive_kg = dry * s.binder_wt, dry * s.conductive_wt
         while True:
             if m.maintenance_due:
                 yield from m.maintain()
-            get = self.powder.inventory.get(powder_kg)
+            get = inventory.get(powder_kg)
             if not get.triggered:
                 m.set(State.STARVED, "no released powder")
             yield get
-            parts = self.powder.inventory.take(powder_kg)
+            parts = inventory.take(powder_kg)
             cap = ice = dp = si = 0.0
             for lot, kg in parts:
-                c, i, d, si_per_kg, _ = self.powder_props(lot)
+                c, i, d, si_per_kg, _ = powder_props(lot)
                 cap += c * kg
                 ice += i * kg
                 dp += d * kg
                 si += si_per_kg * kg
             cap, ice, dp = cap / powder_kg, ice / powder_kg, dp / powder_kg
-            mix = self.lots.new("mixing", m.name, env.now, mass_kg=dry, parents=[(lot.id, kg) for lot, kg in parts], props={
+            mix = lots.new("mixing", m.name, env.now, mass_kg=dry, parents=[(lot.id, kg) for lot, kg in parts], props={
                 "powder_kg": powder_kg, "powder_capacity_mah_g": cap, "powder_ice": ice, "particle_size_um": dp,
-                "si_kg": si, "water_kg": dry * self.water_per_dry,
-                "graphite_kg": dry * s.active_wt * (1.0 - s.sic_share_of_active),
-                "binder_kg": dry * s.binder_wt, "conductive_kg": dry * s.conductive_wt})
-            yield from m.with_crew(self.mix_crew, mx.charge_h, "charge")
+                "si_kg": si, "water_kg": water_kg, "graphite_kg": graphite_kg,
+                "binder_kg": binder_kg, "conductive_kg": conductive_kg})
+            yield from m.with_crew(crew, mx.charge_h, "charge")
             yield from m.work(mx.mix_h, "mixing")
             yield from m.work(mx.discharge_h, "discharge")
             put = self.slurry.put(mix, dry)
@@ -155,35 +161,43 @@ class CastingLine:
     # ------------------------------------------------------------------ coating, drying, calendering, slitting
     def _coater(self, m: Machine) -> Proc:
         s, eq, env = self.s, self.p.equipment, self.env
+        slurry, lots, crew, blocks, name = self.slurry, self.lots, self.crew, self.blocks, m.name
+        # scenario constants, looked up once (the arithmetic below keeps the original order)
+        roll_length_m, coat_weight, sides, web_width_m = s.roll_length_m, s.coat_weight_mg_cm2, s.sides, self.web_width_m
+        cv_roll, changeover_every_km = eq.coat_weight_cv_roll, eq.changeover_every_km
+        break_scrap_m, changeover_scrap_m = eq.web_break_scrap_m, eq.changeover_scrap_m
+        water_per_dry, speed_limit, dry_capacity = self.water_per_dry, self.speed_limit, self.dry_capacity
+        dryer_length_m, max_dry_speed = self.p.dryer.length_m, ph.max_dry_speed_m_min
         while True:
             if m.maintenance_due:
                 yield from m.maintain()
-            z_cw, z_rho, u_crack, breaks, defects = self.blocks.next()
-            changeover = self.km_since_changeover >= eq.changeover_every_km
-            scrap_m = breaks * eq.web_break_scrap_m + (eq.changeover_scrap_m if changeover else 0.0)
-            length = s.roll_length_m + scrap_m
-            cw = s.coat_weight_mg_cm2 * (1.0 + eq.coat_weight_cv_roll * z_cw)
-            dry_kg = length * self.web_width_m * s.sides * cw * 0.01  # 1 mg/cm2 = 0.01 kg/m2
-            get = self.slurry.get(dry_kg)
+            z_cw, z_rho, u_crack, breaks, defects = blocks.next()
+            changeover = self.km_since_changeover >= changeover_every_km
+            scrap_m = breaks * break_scrap_m + (changeover_scrap_m if changeover else 0.0)
+            length = roll_length_m + scrap_m
+            cw = coat_weight * (1.0 + cv_roll * z_cw)
+            dry_kg = length * web_width_m * sides * cw * 0.01  # 1 mg/cm2 = 0.01 kg/m2
+            get = slurry.get(dry_kg)
             if not get.triggered:
                 m.set(State.STARVED, "slurry tank empty")
             yield get
-            parts = self.slurry.take(dry_kg)
+            parts = slurry.take(dry_kg)
             si = water = 0.0
             for mix, kg in parts:
-                si += mix.props["si_kg"] / mix.mass_kg * kg
-                water += mix.props["water_kg"] / mix.mass_kg * kg
-            roll = self.lots.new("casting", m.name, env.now, mass_kg=dry_kg, parents=[(mix.id, kg) for mix, kg in parts],
-                                 props={"si_kg": si, "water_kg": water})
+                pr = mix.props
+                si += pr["si_kg"] / mix.mass_kg * kg
+                water += pr["water_kg"] / mix.mass_kg * kg
+            roll = lots.new("casting", name, env.now, mass_kg=dry_kg, parents=[(mix.id, kg) for mix, kg in parts],
+                            props={"si_kg": si, "water_kg": water})
             if changeover:
-                yield from m.with_crew(self.crew, eq.changeover_h, "changeover")
+                yield from m.with_crew(crew, eq.changeover_h, "changeover")
                 self.km_since_changeover = 0.0
-            water_kg_m2 = s.sides * cw * 0.01 * self.water_per_dry
-            speed = min(self.speed_limit, ph.max_dry_speed_m_min(water_kg_m2, self.dry_capacity, self.p.dryer.length_m))
+            water_kg_m2 = sides * cw * 0.01 * water_per_dry
+            speed = min(speed_limit, max_dry_speed(water_kg_m2, dry_capacity, dryer_length_m))
             yield from m.work(length / speed / 60.0, "coating")
             for _ in range(breaks):
-                yield from m.with_crew(self.crew, eq.web_break_repair_h, "web break")
-            yield from m.with_crew(self.crew, eq.roll_change_h, "roll change")
+                yield from m.with_crew(crew, eq.web_break_repair_h, "web break")
+            yield from m.with_crew(crew, eq.roll_change_h, "roll change")
             self.km_since_changeover += length / 1000.0
             self._finish(roll, parts, length, scrap_m, cw, speed, water_kg_m2, z_rho, u_crack, defects)
             if roll.status == "scrapped":
@@ -199,8 +213,9 @@ class CastingLine:
                 speed: float, water_kg_m2: float, z_rho: float, u_crack: float, defects: int) -> None:
         """Properties, bookkeeping and the disposition of one mother roll (floats, no numpy)."""
         s, p, eq = self.s, self.p, self.p.equipment
+        props = roll.props
         dry = roll.mass_kg
-        water = roll.props["water_kg"]
+        water = props["water_kg"]
         cap = ice = dp = 0.0
         for mix, kg in parts:
             pr = mix.props
@@ -209,22 +224,23 @@ class CastingLine:
             dp += pr["particle_size_um"] * kg
         cap, ice, dp = cap / dry, ice / dry, dp / dry
         share = s.sic_share_of_active
-        blend_cap = ph.blend_capacity_mah_g(share, cap, self.graphite[0])
-        blend_ice = ph.blend_ice(share, cap, ice, *self.graphite)
+        graphite_cap, graphite_ice = self.graphite
+        blend_cap = ph.blend_capacity_mah_g(share, cap, graphite_cap)
+        blend_ice = ph.blend_ice(share, cap, ice, graphite_cap, graphite_ice)
         areal = ph.areal_capacity_mah_cm2(cw, s.active_wt, blend_cap)
         rho_skel = self.rho_skel
-        dried_um = ph.film_thickness_um(cw, rho_skel * (1.0 - p.cracking.dried_porosity))
+        cracking = p.cracking
+        dried_um = ph.film_thickness_um(cw, self.rho_dried)
         rate = ph.drying_rate_kg_m2_h(water_kg_m2, speed, p.dryer.length_m)
-        h_crit = ph.critical_cracking_thickness_um(dp / 2.0, s.binder_wt, self.paa, rate, p.cracking.drying_rate_ref_kg_m2_h,
-                                                   s.solids_wt, p.cracking)
-        p_crack = ph.crack_probability(dried_um, h_crit, p.cracking.log_width)
+        h_crit = ph.critical_cracking_thickness_um(dp / 2.0, s.binder_wt, self.paa, rate, cracking.drying_rate_ref_kg_m2_h,
+                                                   s.solids_wt, cracking)
+        p_crack = ph.crack_probability(dried_um, h_crit, cracking.log_width)
         rho = min(s.press_density_g_cm3 + eq.press_density_sd_g_cm3 * z_rho, self.rho_max)
-        cv = self.coat_weight_cv
         good_m = length - scrap_m
         web_area = length * self.web_width_m
         good_area = good_m * self.good_width_m
-        roll.props.update({
-            "length_m": length, "scrap_length_m": scrap_m, "coat_weight_mg_cm2": cw, "coat_weight_cv": cv,
+        props.update({
+            "length_m": length, "scrap_length_m": scrap_m, "coat_weight_mg_cm2": cw, "coat_weight_cv": self.coat_weight_cv,
             "line_speed_m_min": speed, "drying_rate_kg_m2_h": rate, "dried_thickness_um": dried_um,
             "critical_thickness_um": h_crit, "crack_probability": p_crack, "press_density_g_cm3": rho,
             "thickness_um": ph.film_thickness_um(cw, rho), "porosity": ph.porosity(rho, rho_skel),
@@ -233,19 +249,20 @@ class CastingLine:
             "dryer_energy_kwh": water * p.dryer.kwh_per_kg_water, "coated_area_m2": web_area,
             "area_m2": good_area, "good_share": good_area / web_area, "sides": float(s.sides),
         })
-        roll.end_h = self.env.now
+        now = self.env.now
+        roll.end_h = now
         reason = ""
         if u_crack < p_crack:
             reason = "crack"
         elif abs(cw / s.coat_weight_mg_cm2 - 1.0) > eq.coat_weight_tolerance:
             reason = "off-spec: coat weight"
         else:
-            failed = [name for name, lim in self.specs.items() if not lim.ok(roll.props[name])]
+            failed = [name for name, lim in self.spec_items if not lim.ok(props[name])]
             if failed:
                 reason = "off-spec: " + ", ".join(failed)
         if reason:
-            roll.props["area_m2"] = 0.0
-            roll.props["good_share"] = 0.0
-            self.lots.finish(roll, "scrapped", self.env.now, reason)
+            props["area_m2"] = 0.0
+            props["good_share"] = 0.0
+            self.lots.finish(roll, "scrapped", now, reason)
         else:
             roll.status = "buffered"
