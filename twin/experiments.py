@@ -147,10 +147,17 @@ def _dask(work: Callable[[list[Any]], list[Any]], chunks: list[list[Any]], backe
           take: Callable[[list[Any]], None]) -> bool:
     from distributed import Client, LocalCluster, as_completed
 
+    import dask
+
     cluster = None
     if backend.address is None:
-        cluster = LocalCluster(n_workers=backend.n_workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=40)
+        # Workers forked from this process start with the twin already imported (spawned ones
+        # spend the first seconds importing it); no statistical profiler on pure-Python tasks.
+        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        with dask.config.set({"distributed.worker.multiprocessing-method": method,
+                              "distributed.worker.profile.enabled": False}):
+            cluster = LocalCluster(n_workers=backend.n_workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=40)
         client = Client(cluster)
     else:
         client = Client(backend.address, timeout="20s")

@@ -486,7 +486,13 @@ class RunStore:
                 continue
             raise self._error(f"{where}: column {c!r} is reserved for the store's keys {list(_LOT_KEYS)}")
         spec: list[tuple[str, str]] = []
-        for c in frame.columns:
+        for c, dt in frame.dtypes.items():
+            # plain numpy number/bool columns are decided by their dtype alone (most lot columns:
+            # no per-column Series access, which is what a write costs in Python)
+            fast = _FAST_KIND.get(dt.kind) if isinstance(dt, np.dtype) else None
+            if fast is not None:
+                spec.append((c, fast))
+                continue
             kind, converted = _lot_kind(frame[c])
             if kind is None:
                 raise self._error(f"{where}: column {c!r} has dtype {frame[c].dtype} "
@@ -711,6 +717,9 @@ class RunStore:
                 return con.execute(query, list(params) if params is not None else None).df()
             finally:
                 con.execute("ROLLBACK")
+
+
+_FAST_KIND = {"f": "float", "i": "int", "u": "int", "b": "bool"}
 
 
 def _lot_kind(col: pd.Series) -> tuple[str | None, Any]:
