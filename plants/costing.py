@@ -380,7 +380,8 @@ def _cell(rep: Replication, loaded: LoadedScenario) -> CellResult | None:
     parent = rep.genealogy[rep.genealogy["lot_id"].isin(done["lot_id"])].set_index("lot_id")["parent_id"]
     src = rolls.reindex(parent.reindex(done["lot_id"]).to_numpy())
     return reference_cell(
-        anode_capacity_mah_g=float(src["blend_capacity_mah_g"].mean()), anode_ice=float(done["ice"].mean()),
+        anode_capacity_mah_g=float((src["blend_capacity_mah_g"] * src.get("conductive_utilization", 1.0)).mean()),
+        anode_ice=float(done["ice"].mean()),
         anode_press_density_g_cm3=float(src["press_density_g_cm3"].mean()),
         anode_areal_capacity_mah_cm2=float(done["areal_capacity_mah_cm2"].mean()),
         anode_active_wt=loaded.scenario.settings.casting.active_wt, params=loaded.params.cell)

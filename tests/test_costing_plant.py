@@ -173,3 +173,22 @@ def test_baseline_powder_economics_against_published_figures():
     assert 56_000 / 2 < intensity < 56_000 * 2
     e = loaded.params.economics
     assert e.cny(20_000) / 1000 < c.summary["cost.powder_usd_per_kg"] < e.cny(500_000) / 1000
+
+
+def test_conductive_additive_trades_capacity_against_cost(smoke):
+    # brief line 3: long SWCNTs beat carbon black for Si; at the same 0.2 wt % carbon black leaves
+    # capacity unreached, and at 2 wt % it catches up while SWCNT at 2 wt % costs far more per m2
+    def s(cond: str, w: float) -> dict:
+        return run(load(smoke.path, SHORT + [f"settings.casting.conductive={cond}", f"settings.casting.conductive_wt={w}"])).summary
+
+    sw, cb, cb_hi, sw_hi = s("swcnt", 0.002), s("carbon_black", 0.002), s("carbon_black", 0.02), s("swcnt", 0.02)
+    assert cb["casting.areal_capacity_mah_cm2_mean"] < 0.96 * sw["casting.areal_capacity_mah_cm2_mean"]
+    assert cb_hi["casting.areal_capacity_mah_cm2_mean"] > cb["casting.areal_capacity_mah_cm2_mean"]
+    assert sw_hi["cost.electrode_usd_per_m2"] > 1.2 * cb_hi["cost.electrode_usd_per_m2"]
+
+
+def test_casting_scrap_splits_into_web_breaks_and_changeovers(base):
+    _, rep, _ = base
+    rolls = rep.lots[(rep.lots["line"] == "casting") & rep.lots["end_h"].notna()]
+    assert np.allclose(rolls["web_break_scrap_m"] + rolls["changeover_scrap_m"], rolls["scrap_length_m"])
+    assert rolls["changeover_scrap_m"].sum() > 0

@@ -16,7 +16,7 @@ import numpy as np
 import simpy
 
 from plants.lots import Lot, Lots
-from plants.scenario import Binder, CastingSettings, ElectrodeSpecs
+from plants.scenario import Binder, CastingSettings, Conductive, ElectrodeSpecs
 from plants.slurry_casting import physics as ph
 from plants.slurry_casting.params import CastingParams
 from twin.equipment import Crew, Machine, Proc
@@ -103,6 +103,8 @@ class CastingLine:
         self.speed_limit = min(s.line_speed_m_min, p.equipment.max_speed_m_min)
         self.dry_capacity = ph.evaporation_capacity_kg_m2_h(s.dryer_air_temperature_c, s.dryer_air_flow_rel, p.dryer)
         self.graphite = (m.graphite_capacity_mah_g, m.graphite_ice)
+        additive = p.conductive.swcnt if s.conductive is Conductive.SWCNT else p.conductive.carbon_black
+        self.utilization = ph.conductive_utilization(s.conductive_wt, additive.characteristic_wt, p.conductive.utilization_without)
         share, w_act = s.sic_share_of_active, s.active_wt
         self.rho_skel = ph.skeletal_density_g_cm3(
             [w_act * share, w_act * (1 - share), s.binder_wt, s.conductive_wt],
@@ -173,7 +175,8 @@ class CastingLine:
                 yield from m.maintain()
             z_cw, z_rho, u_crack, breaks, defects = blocks.next()
             changeover = self.km_since_changeover >= changeover_every_km
-            scrap_m = breaks * break_scrap_m + (changeover_scrap_m if changeover else 0.0)
+            break_m, change_m = breaks * break_scrap_m, (changeover_scrap_m if changeover else 0.0)
+            scrap_m = break_m + change_m
             length = roll_length_m + scrap_m
             cw = coat_weight * (1.0 + cv_roll * z_cw)
             dry_kg = length * web_width_m * sides * cw * 0.01  # 1 mg/cm2 = 0.01 kg/m2
@@ -199,7 +202,7 @@ class CastingLine:
                 yield from m.with_crew(crew, eq.web_break_repair_h, "web break")
             yield from m.with_crew(crew, eq.roll_change_h, "roll change")
             self.km_since_changeover += length / 1000.0
-            self._finish(roll, parts, length, scrap_m, cw, speed, water_kg_m2, z_rho, u_crack, defects)
+            self._finish(roll, parts, length, break_m, change_m, cw, speed, water_kg_m2, z_rho, u_crack, defects)
             if roll.status == "scrapped":
                 m.set(State.IDLE, "roll scrapped")
                 continue
@@ -209,9 +212,10 @@ class CastingLine:
             yield put
             m.set(State.IDLE, "roll done")
 
-    def _finish(self, roll: Lot, parts: list[tuple[Lot, float]], length: float, scrap_m: float, cw: float,
-                speed: float, water_kg_m2: float, z_rho: float, u_crack: float, defects: int) -> None:
+    def _finish(self, roll: Lot, parts: list[tuple[Lot, float]], length: float, break_m: float, change_m: float,
+                cw: float, speed: float, water_kg_m2: float, z_rho: float, u_crack: float, defects: int) -> None:
         """Properties, bookkeeping and the disposition of one mother roll (floats, no numpy)."""
+        scrap_m = break_m + change_m
         s, p, eq = self.s, self.p, self.p.equipment
         props = roll.props
         dry = roll.mass_kg
@@ -227,7 +231,7 @@ class CastingLine:
         graphite_cap, graphite_ice = self.graphite
         blend_cap = ph.blend_capacity_mah_g(share, cap, graphite_cap)
         blend_ice = ph.blend_ice(share, cap, ice, graphite_cap, graphite_ice)
-        areal = ph.areal_capacity_mah_cm2(cw, s.active_wt, blend_cap)
+        areal = ph.areal_capacity_mah_cm2(cw, s.active_wt, blend_cap, self.utilization)
         rho_skel = self.rho_skel
         cracking = p.cracking
         dried_um = ph.film_thickness_um(cw, self.rho_dried)
@@ -240,7 +244,8 @@ class CastingLine:
         web_area = length * self.web_width_m
         good_area = good_m * self.good_width_m
         props.update({
-            "length_m": length, "scrap_length_m": scrap_m, "coat_weight_mg_cm2": cw, "coat_weight_cv": self.coat_weight_cv,
+            "length_m": length, "scrap_length_m": scrap_m, "web_break_scrap_m": break_m, "changeover_scrap_m": change_m,
+            "conductive_utilization": self.utilization, "coat_weight_mg_cm2": cw, "coat_weight_cv": self.coat_weight_cv,
             "line_speed_m_min": speed, "drying_rate_kg_m2_h": rate, "dried_thickness_um": dried_um,
             "critical_thickness_um": h_crit, "crack_probability": p_crack, "press_density_g_cm3": rho,
             "thickness_um": ph.film_thickness_um(cw, rho), "porosity": ph.porosity(rho, rho_skel),
