@@ -266,3 +266,28 @@ def test_runs_are_stored_listed_shown_and_compared(tmp_path, capsys):
     assert len(lots) > 0 and {"lot_id", "cost_usd"} <= set(lots.columns)
     assert main(["runs", "show", "run-nope", "--store", store]) == 2
     assert "run-nope" in capsys.readouterr().err
+
+
+@pytest.mark.integration
+def test_ctrl_c_stops_cleanly_keeping_what_finished(tmp_path):
+    store = tmp_path / "runs.duckdb"
+    cmd = TWIN + ["sweep", str(SMOKE), "--store", str(store), "--workers", "2", "--replications", "4",
+                  "--param", "settings.casting.line_speed_m_min=20,25,30,35", "--set", "horizon_h=1500"]
+    proc = _start(cmd, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        line = proc.stderr.readline()
+        if "/16 " in line and not line.split("]")[1].strip().startswith("0/"):
+            break
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground process group
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "--resume" in err
+    from twin.store import RunStore
+
+    with RunStore(store, read_only=True) as s:
+        runs = s.runs()
+        kept = s.done(runs["run_id"].iloc[0])
+    assert runs["status"].iloc[0] == "interrupted" and 0 < len(kept) < 16
+    done = subprocess.run(cmd + ["--resume"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and f"({16 - len(kept)} tasks computed now)" in done.stdout

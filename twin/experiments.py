@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -122,9 +123,14 @@ def execute(work: Callable[[list[Any]], list[Any]], chunks: Iterable[list[Any]],
             progress.close()
 
 
+def _ignore_sigint() -> None:
+    """Pool workers leave Ctrl-C to the parent, which decides what to stop and what to keep."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _pool(work: Callable[[list[Any]], list[Any]], chunks: list[list[Any]], workers: int,
           take: Callable[[list[Any]], None]) -> bool:
-    ex = ProcessPoolExecutor(max_workers=min(workers, len(chunks)))
+    ex = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), initializer=_ignore_sigint)
     pending: set[Future[list[Any]]] = set()
     try:
         pending = {ex.submit(work, c) for c in chunks}
@@ -137,9 +143,9 @@ def _pool(work: Callable[[list[Any]], list[Any]], chunks: list[list[Any]], worke
     except BaseException:
         for f in pending:
             f.cancel()
-        for p in list(getattr(ex, "_processes", {}).values()):  # stop chunks already running
+        for p in list((getattr(ex, "_processes", None) or {}).values()):  # stop the chunks already running
             p.terminate()
-        ex.shutdown(wait=False, cancel_futures=True)
+        ex.shutdown(wait=True, cancel_futures=True)  # the pool sees its workers gone and winds down
         raise
 
 
