@@ -327,13 +327,26 @@ def cost_of(rep: Replication, loaded: LoadedScenario) -> CostResult:
     electrode_scrap = float(table.loc[["mixing", "casting", "prelith"], "scrap"].sum())
     electrode_usd = float(lots_cost.loc[released, "cost_usd"].sum()) + electrode_scrap
     per_kg = powder_usd / powder_kg if powder_kg else math.nan
+    cvd = lots[lots["line"] == "fbcvd"]
+    scaffold_kg = float(lots.loc[lots["line"] == "scaffold", "mass_kg"].sum())
+    li_kg = float(lots.loc[lots["line"] == "prelith", "li_applied_kg"].sum()) if "li_applied_kg" in lots else 0.0
     per_m2 = electrode_usd / m2 if m2 else math.nan
     cell = _cell(rep, loaded)
+    ov = loaded.params.economics.overheads
+    capex = sum(c + a * ov.building_usd_per_m2 for _, _, c, a, _ in _capital(rep, loaded))
     out: dict[str, float] = {
         "cost.total_usd": total,
+        "cost.capex_usd": capex,
         "cost.powder_usd_per_kg": per_kg,
         "cost.electrode_usd_per_m2": per_m2,
     }
+    # what a unit of output consumes (period totals over good output): the optimizer's price levers
+    out["consumption.silane_kg_per_kg"] = float(cvd.get("silane_fed_kg", pd.Series(dtype=float)).sum()) / powder_kg if powder_kg else math.nan
+    out["consumption.scaffold_kg_per_kg"] = scaffold_kg / powder_kg if powder_kg else math.nan
+    if cell is not None and m2:
+        out["consumption.lithium_kg_per_kwh"] = li_kg / (m2 * cell.wh_per_m2_anode / 1000.0)
+    else:
+        out["consumption.lithium_kg_per_kwh"] = math.nan
     if cell is not None and m2:
         kwh_per_m2 = cell.wh_per_m2_anode / 1000.0
         anode = per_m2 / kwh_per_m2

@@ -33,6 +33,9 @@ __all__ = [
     "PrelithSettings",
     "LoadedScenario",
     "PlantParams",
+    "Decision",
+    "ObjectiveKind",
+    "OptimizationSpec",
     "Scenario",
     "SensitivitySpec",
     "Targets",
@@ -273,6 +276,66 @@ class SensitivitySpec(Strict):
         return self
 
 
+class Decision(Strict):
+    """A decision variable: a continuous range (``min``, ``max``, ``levels`` candidate values) or ``options``."""
+
+    min: float | None = None
+    max: float | None = None
+    levels: Annotated[int, Field(ge=2, le=101)] = 5
+    options: Annotated[list[float | str], Field(min_length=2)] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Decision:
+        ranged = self.min is not None or self.max is not None
+        if ranged == (self.options is not None):
+            raise ValueError("give either min and max (a continuous range) or options (a discrete choice)")
+        if ranged and (self.min is None or self.max is None or not self.min < self.max):
+            raise ValueError(f"a range needs min < max (got min={self.min}, max={self.max})")
+        return self
+
+
+class ObjectiveKind(str, Enum):
+    MIN_COST_PER_KG = "min_cost_per_kg"
+    MIN_COST_PER_KWH = "min_cost_per_kwh"
+    MAX_OUTPUT = "max_output"
+
+
+class OptConstraints(Strict):
+    spec_confidence: Annotated[float, Field(gt=0.5, lt=1)] | None = Field(
+        None, description="every attribute with spec limits in spec for this share of lots (normal lot distribution)")
+    min_cpk: Annotated[float, Field(gt=0, le=5)] | None = None
+    min_output_t_per_yr: Annotated[float, Field(gt=0)] | None = None
+    max_capital_usd: Annotated[float, Field(gt=0)] | None = None
+    max_cost_usd_per_kg: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="for max_output (default: targets.powder_usd_per_kg)")
+    kpi_min: dict[str, float] = Field(default_factory=dict)
+    kpi_max: dict[str, float] = Field(default_factory=dict)
+
+
+class OptBudget(Strict):
+    evaluations: Annotated[int, Field(ge=4, le=100000, description="twin simulations in all, verification included")] = 60
+    initial_points: Annotated[int, Field(ge=2, le=10000)] | None = None
+    replications: Annotated[int, Field(ge=1, le=100)] = 1
+    verify_replications: Annotated[int, Field(ge=1, le=100)] = 3
+    tolerance: Annotated[float, Field(gt=0, lt=1, description="relative agreement of surrogate and twin")] = 0.02
+    max_candidates: Annotated[int, Field(ge=10, le=1_000_000)] = 20000
+
+
+class TradeOff(Strict):
+    kpi: str
+    min: float
+    max: float
+    steps: Annotated[int, Field(ge=2, le=50)] = 6
+
+
+class OptimizationSpec(Strict):
+    decisions: Annotated[dict[str, Decision], Field(min_length=1)]
+    objective: ObjectiveKind
+    constraints: OptConstraints = OptConstraints()
+    budget: OptBudget = OptBudget()
+    tradeoff: TradeOff | None = None
+
+
 class Scenario(Strict):
     name: Annotated[str, Field(min_length=1)]
     description: str = ""
@@ -287,6 +350,7 @@ class Scenario(Strict):
     specs: Specs = Specs()
     targets: Targets = Targets()
     sensitivity: SensitivitySpec | None = None
+    optimization: OptimizationSpec | None = None
 
     @model_validator(mode="after")
     def _warmup(self) -> Scenario:

@@ -160,6 +160,10 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("--resume", action="store_true", help="continue the last unfinished study of the same content")
     se.add_argument("--out", type=Path, help="folder for sensitivity_<method>.csv (default output/<scenario name>)")
     _backend_args(se)
+    op = sub.add_parser("optimize", help="choose settings against cost targets (surrogates + MILP on HiGHS, verified by the twin)")
+    _common(op)
+    op.add_argument("--out", type=Path, help="folder for optimization.json and the report (default output/<scenario name>)")
+    _backend_args(op)
     runs = sub.add_parser("runs", help="list, show and compare stored runs")
     runs.add_argument("action", choices=["list", "show", "compare"])
     runs.add_argument("ids", nargs="*", metavar="RUN_ID")
@@ -201,6 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sweep(args, loaded)
         if args.command == "sensitivity":
             return _sensitivity(args, loaded)
+        if args.command == "optimize":
+            return _optimize(args, loaded)
         result = study.run(loaded, backend=_backend(args), progress=True)
         out = args.out or Path("output") / loaded.scenario.name
         study.write_outputs(result, out)
@@ -298,6 +304,35 @@ def _sensitivity(args: argparse.Namespace, loaded: Any) -> int:
     print(f"\n{args.method}: {len(design)} points x {spec.replications} replication(s), run {exp.run_id}; "
           f"indices in {out / f'sensitivity_{args.method}.csv'}")
     return 0
+
+
+def _optimize(args: argparse.Namespace, loaded: Any) -> int:
+    import hashlib
+
+    from optimization.report import to_json, write_report
+    from twin.campaign import code_version
+    from twin.optimize import build_problem, run_optimization
+
+    build_problem(loaded)  # a bad optimization section fails here, before any simulation
+    run = run_optimization(args.scenario, _sets(args), _backend(args), args.store,
+                           say=lambda m: print(m, file=sys.stderr))
+    r, p = run.result, run.problem
+    meta = {"scenario": loaded.scenario.name, "scenario_sha256": hashlib.sha256(loaded.text.encode()).hexdigest(),
+            "code_version": code_version(), "seed": loaded.scenario.seed}
+    out = args.out or Path("output") / loaded.scenario.name
+    write_report(out, to_json(r, p, run.baseline, meta), r, p, run.baseline)
+    print(f"status: {r.status}" + (f" ({r.message})" if r.message else ""))
+    if r.settings:
+        print("settings: " + ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in r.settings.items()))
+        ci = r.verified.loc[p.objective, "ci95_half"] if p.objective in r.verified.index else float("nan")
+        base = run.baseline.loc[p.objective, "mean"] if p.objective in run.baseline.index else float("nan")
+        print(f"{p.objective}: verified {r.objective:.4g} +/- {ci:.2g} {p.objective_unit} (predicted "
+              f"{r.predicted.get(p.objective, float('nan')):.4g}; baseline {base:.4g})")
+    if not r.relaxations.empty:
+        print("relaxations that would make it feasible:")
+        print(r.relaxations.to_string(index=False))
+    print(f"twin evaluations: {r.evaluations} of {p.evaluations}; report in {out}/ (optimization.json, report.md, report.html)")
+    return 0 if r.settings else 3
 
 
 def _runs(args: argparse.Namespace) -> int:

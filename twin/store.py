@@ -30,7 +30,7 @@ import pandas as pd
 __all__ = ["KINDS", "SCHEMA_VERSION", "STATUSES", "RunStore", "StoreError"]
 
 SCHEMA_VERSION = 1
-KINDS = frozenset({"run", "sweep", "sensitivity"})
+KINDS = frozenset({"run", "sweep", "sensitivity", "optimization"})
 STATUSES = frozenset({"complete", "interrupted", "failed"})
 
 # key columns of the lots table; a lot frame may not bring its own columns of these names

@@ -1,0 +1,187 @@
+"""``optimization.json`` and the report (Markdown and self-contained HTML, plots embedded as PNG).
+
+Plots (matplotlib, Agg backend): baseline vs optimum cost waterfall, the trade-off curve, predicted
+vs verified KPIs, and convergence (predicted and verified objective per round). Everything is
+written to a temporary folder beside the output and moved in only when all files are written.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from optimization.loop import OptimizationResult, Problem
+
+__all__ = ["to_json", "write_report"]
+
+CATEGORIES = ("capital", "labour", "materials", "utilities", "overheads", "scrap")
+
+
+def _num(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if hasattr(v, "item"):
+        return _num(v.item())
+    return v
+
+
+def to_json(result: OptimizationResult, problem: Problem, baseline: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:
+    kpis = [problem.objective, *(k for lim in problem.limits for k, _ in lim.terms)]
+    ver = result.verified
+    return {
+        **meta,
+        "status": result.status,
+        "message": result.message,
+        "objective": {"kpi": problem.objective, "sense": problem.sense, "unit": problem.objective_unit,
+                      "verified": _num(result.objective),
+                      "verified_ci95_half": _num(ver.loc[problem.objective, "ci95_half"]) if problem.objective in ver.index else None,
+                      "predicted": _num(result.predicted.get(problem.objective, math.nan)),
+                      "baseline": _num(baseline.loc[problem.objective, "mean"]) if problem.objective in baseline.index else None},
+        "settings": result.settings,
+        "kpis": {k: {"predicted": _num(result.predicted.get(k, math.nan)),
+                     "verified": _num(ver.loc[k, "mean"]) if k in ver.index else None,
+                     "verified_ci95_half": _num(ver.loc[k, "ci95_half"]) if k in ver.index else None,
+                     "baseline": _num(baseline.loc[k, "mean"]) if k in baseline.index else None}
+                 for k in dict.fromkeys(kpis)},
+        "constraints": [{k: _num(v) for k, v in row.items()} for row in result.limits.to_dict("records")],
+        "relaxations": [{k: _num(v) for k, v in row.items()} for row in result.relaxations.to_dict("records")],
+        "tradeoff": [{k: _num(v) for k, v in row.items()} for row in result.tradeoff.to_dict("records")],
+        "evaluations": result.evaluations,
+        "budget": problem.evaluations,
+        "history": [{k: _num(v) for k, v in row.items()} for row in result.history.to_dict("records")],
+    }
+
+
+def _png(fig: Any) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _plots(result: OptimizationResult, problem: Problem, baseline: pd.DataFrame) -> dict[str, str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = {}
+    ver = result.verified
+    group, unit = ("powder", "usd_per_kg") if problem.objective != "cost.cell_usd_per_kwh" else ("cell", "usd_per_kwh")
+    keys = [f"cost.waterfall.{group}.{c}_{unit}" for c in CATEGORIES]
+    if not ver.empty and all(k in ver.index and k in baseline.index for k in keys):
+        fig, ax = plt.subplots(figsize=(7, 3.6))
+        for j, (label, frame) in enumerate((("baseline", baseline), ("optimum", ver))):
+            bottom = 0.0
+            for i, (c, k) in enumerate(zip(CATEGORIES, keys, strict=True)):
+                v = float(frame.loc[k, "mean"])
+                ax.bar(j, v, bottom=bottom, color=f"C{i}", label=c if j == 0 else None)
+                bottom += v
+            ax.text(j, bottom, f"{bottom:.2f}", ha="center", va="bottom")
+        ax.set_xticks([0, 1], ["baseline", "optimum"])
+        ax.set_ylabel(unit.replace("_per_", "/").replace("usd", "USD"))
+        ax.set_title("Cost by category, baseline vs optimum (verified)")
+        ax.legend(fontsize=8, ncol=3)
+        out["waterfall"] = _png(fig)
+    t = result.tradeoff
+    if not t.empty:
+        fig, ax = plt.subplots(figsize=(6, 3.4))
+        ok = t["status"] == "optimal"
+        ax.plot(t.loc[ok, "value"], t.loc[ok, "predicted_objective"], "o-")
+        ax.set_xlabel(str(t["limit"].iloc[0]).replace(" >= v", " (lower limit)"))
+        ax.set_ylabel(f"{problem.objective} ({problem.objective_unit}), predicted")
+        ax.set_title("Trade-off: objective against the limit")
+        out["tradeoff"] = _png(fig)
+    lim = result.limits
+    if not lim.empty:
+        fig, ax = plt.subplots(figsize=(5, 4))
+        rel_p = lim["predicted"] / lim["rhs"].abs().clip(lower=1e-12)
+        rel_v = lim["verified"] / lim["rhs"].abs().clip(lower=1e-12)
+        ax.scatter(rel_p, rel_v)
+        lo, hi = float(min(rel_p.min(), rel_v.min())), float(max(rel_p.max(), rel_v.max()))
+        ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
+        ax.set_xlabel("predicted / limit")
+        ax.set_ylabel("verified / limit")
+        ax.set_title("Limits: surrogate vs twin")
+        out["predicted_vs_verified"] = _png(fig)
+    h = result.history
+    if not h.empty:
+        fig, ax = plt.subplots(figsize=(6, 3.4))
+        ax.plot(h["evaluations"], h["predicted"], "o-", label="predicted (surrogate)")
+        ax.errorbar(h["evaluations"], h["verified"], yerr=h["verified_ci95_half"].fillna(0.0), fmt="s-", label="verified (twin)")
+        ax.set_xlabel("twin evaluations used")
+        ax.set_ylabel(f"{problem.objective} ({problem.objective_unit})")
+        ax.set_title("Convergence")
+        ax.legend(fontsize=8)
+        out["convergence"] = _png(fig)
+    return out
+
+
+def _md_table(df: pd.DataFrame) -> str:
+    if df.empty:
+        return "_none_\n"
+    cols = list(df.columns)
+    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
+    for row in df.itertuples(index=False):
+        lines.append("| " + " | ".join(f"{v:.6g}" if isinstance(v, float) else str(v) for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(out_dir: str | os.PathLike[str], data: dict[str, Any], result: OptimizationResult, problem: Problem,
+                 baseline: pd.DataFrame) -> Path:
+    """Write optimization.json, report.md, report.html (all or nothing)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
+    try:
+        plots = _plots(result, problem, baseline)
+        (tmp / "optimization.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        obj = data["objective"]
+        head = (f"# Optimization: {data.get('scenario', '')}\n\n"
+                f"Status: **{result.status}**{' (' + result.message + ')' if result.message else ''}. "
+                f"Objective {problem.sense} {problem.objective}: verified **{obj['verified']}** {problem.objective_unit} "
+                f"(+/- {obj['verified_ci95_half']}), predicted {obj['predicted']}, baseline {obj['baseline']}. "
+                f"Twin evaluations: {result.evaluations} of {problem.evaluations}. Code {data.get('code_version', '')}, "
+                f"scenario sha256 {data.get('scenario_sha256', '')[:12]}.\n")
+        settings = pd.DataFrame([{"setting": k, "value": v} for k, v in result.settings.items()])
+        kpis = pd.DataFrame([{"kpi": k, **v} for k, v in data["kpis"].items()])
+        sections = [("Chosen settings", settings), ("KPIs: predicted, verified (mean +/- 95 %), baseline", kpis),
+                    ("Constraints (marginal: objective change per unit the limit is loosened, surrogate)", result.limits),
+                    ("Relaxations that would make the problem feasible", result.relaxations),
+                    ("Trade-off", result.tradeoff), ("Rounds", result.history)]
+        md = [head]
+        for title, df in sections:
+            md += [f"\n## {title}\n\n", _md_table(df)]
+        for name in plots:
+            md.append(f"\n![{name}](data:image/png;base64,{plots[name]})\n")
+        (tmp / "report.md").write_text("".join(md), encoding="utf-8")
+        body = [f"<h1>Optimization: {html.escape(str(data.get('scenario', '')))}</h1>",
+                f"<p>{html.escape(head.split(chr(10), 2)[2].strip())}</p>"]
+        for title, df in sections:
+            body.append(f"<h2>{html.escape(title)}</h2>")
+            body.append(df.to_html(index=False, float_format=lambda v: f"{v:.6g}", na_rep="n/a", border=0)
+                        if not df.empty else "<p><em>none</em></p>")
+        for name, b64 in plots.items():
+            body.append(f'<figure><img alt="{name}" src="data:image/png;base64,{b64}"><figcaption>{name}</figcaption></figure>')
+        page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Optimization report</title>"
+                "<style>body{font-family:sans-serif;max-width:1000px;margin:auto}table{border-collapse:collapse}"
+                "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}</style></head><body>"
+                + "\n".join(body) + "</body></html>\n")
+        (tmp / "report.html").write_text(page, encoding="utf-8")
+        for name in ("optimization.json", "report.md", "report.html"):
+            os.replace(tmp / name, out / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out

@@ -1,0 +1,137 @@
+"""``twin optimize``: turn a scenario's ``optimization`` section into a problem, run it against the twin.
+
+Composition root (like :mod:`twin.study` and :mod:`twin.campaign`): it meets the plant and the
+optimizer here. Every twin evaluation is a stored experiment (kind ``optimization``) run on the
+chosen backend with common random numbers: sampling points share the scenario seed; each
+verification uses a fresh seed (scenario seed + 1000 + 100 x round), and the baseline is
+evaluated with the same fresh seed as the final verification, so baseline and optimum are compared
+on common random numbers too.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from optimization.loop import VERIFY_BASE, Limit, OptimizationResult, Problem, optimize
+from optimization.surrogate import Space
+from plants.scenario import LoadedScenario, ObjectiveKind, load_scenario
+from twin.campaign import run_experiment
+from twin.errors import InputError
+from twin.experiments import Backend
+
+__all__ = ["OptimizationRun", "build_problem", "run_optimization"]
+
+OBJECTIVE = {
+    ObjectiveKind.MIN_COST_PER_KG: ("cost.powder_usd_per_kg", "min", "USD/kg"),
+    ObjectiveKind.MIN_COST_PER_KWH: ("cost.cell_usd_per_kwh", "min", "USD/kWh"),
+    ObjectiveKind.MAX_OUTPUT: ("powder.output_t_per_yr", "max", "t/yr"),
+}
+
+
+def build_problem(loaded: LoadedScenario) -> Problem:
+    """The optimizer's problem from the scenario's ``optimization`` section and its specs."""
+    sc, file = loaded.scenario, loaded.path
+    spec = sc.optimization
+    if spec is None:
+        raise InputError.single(file, "optimization", "is missing: declare decisions, objective, constraints and budget")
+    ranges, options, levels = {}, {}, {}
+    for path, d in spec.decisions.items():
+        if d.options is not None:
+            options[path] = tuple(d.options)
+            levels[path] = tuple(d.options)
+        else:
+            ranges[path] = (float(d.min), float(d.max))
+            levels[path] = tuple(float(v) for v in np.linspace(d.min, d.max, d.levels))
+    objective, sense, unit = OBJECTIVE[spec.objective]
+    c = spec.constraints
+    limits: list[Limit] = []
+    z = max(stats.norm.ppf(c.spec_confidence) if c.spec_confidence else -math.inf, 3.0 * c.min_cpk if c.min_cpk else -math.inf)
+    if math.isfinite(z):
+        why = " and ".join(x for x in (f"{c.spec_confidence:g} of lots" if c.spec_confidence else "",
+                                       f"Cpk >= {c.min_cpk:g}" if c.min_cpk else "") if x)
+        for product, group in (("powder", sc.specs.powder), ("electrode", sc.specs.electrode), ("prelith", sc.specs.prelith)):
+            for attr, lim in group.items():
+                mean, std = f"quality.{product}.{attr}.mean", f"quality.{product}.{attr}.std"
+                if lim.min is not None:
+                    limits.append(Limit(f"{product}.{attr} >= {lim.min:g} ({why})", ((mean, 1.0), (std, -z)), ">=", lim.min))
+                if lim.max is not None:
+                    limits.append(Limit(f"{product}.{attr} <= {lim.max:g} ({why})", ((mean, 1.0), (std, z)), "<=", lim.max))
+    if c.min_output_t_per_yr is not None:
+        limits.append(Limit(f"powder output >= {c.min_output_t_per_yr:g} t/yr", (("powder.output_t_per_yr", 1.0),), ">=",
+                            c.min_output_t_per_yr, "t/yr"))
+    if c.max_capital_usd is not None:
+        limits.append(Limit(f"capital <= {c.max_capital_usd:g} USD", (("cost.capex_usd", 1.0),), "<=", c.max_capital_usd, "USD"))
+    if spec.objective is ObjectiveKind.MAX_OUTPUT:
+        cap = c.max_cost_usd_per_kg if c.max_cost_usd_per_kg is not None else sc.targets.powder_usd_per_kg
+        if cap is None:
+            raise InputError.single(file, "optimization.constraints.max_cost_usd_per_kg",
+                                    "max_output needs a cost limit: set it here or targets.powder_usd_per_kg")
+        limits.append(Limit(f"powder cost <= {cap:g} USD/kg", (("cost.powder_usd_per_kg", 1.0),), "<=", cap, "USD/kg"))
+    for k, v in c.kpi_min.items():
+        limits.append(Limit(f"{k} >= {v:g}", ((k, 1.0),), ">=", v))
+    for k, v in c.kpi_max.items():
+        limits.append(Limit(f"{k} <= {v:g}", ((k, 1.0),), "<=", v))
+    e = loaded.params.economics
+    prices: dict[str, float] = {}
+    quantities: dict[str, str] = {}
+    if spec.objective is ObjectiveKind.MIN_COST_PER_KG:
+        prices = {"silane": e.cny(e.prices.silane_cny_per_t) / 1000.0, "scaffold": e.cny(e.prices.scaffold_carbon_cny_per_t) / 1000.0}
+        quantities = {"silane": "consumption.silane_kg_per_kg", "scaffold": "consumption.scaffold_kg_per_kg"}
+    tradeoff = None
+    if spec.tradeoff is not None:
+        t = spec.tradeoff
+        tradeoff = (Limit(f"{t.kpi} >= v", ((t.kpi, 1.0),), ">=", t.min), tuple(np.linspace(t.min, t.max, t.steps)))
+    b = spec.budget
+    return Problem(Space(ranges, options), levels, objective, sense, unit, tuple(limits), b.evaluations, b.replications,
+                   b.verify_replications, b.tolerance, b.initial_points, b.max_candidates, sc.seed, prices, quantities,
+                   tradeoff)
+
+
+@dataclass(frozen=True)
+class OptimizationRun:
+    result: OptimizationResult
+    problem: Problem
+    baseline: pd.DataFrame  # per KPI: mean, ci95_half, n (same fresh seed as the final verification)
+    loaded: LoadedScenario
+    store_path: Path | None
+
+
+def run_optimization(path: str | os.PathLike[str], sets: list[str], backend: Backend,
+                     store_path: str | os.PathLike[str] | None = None, say=print) -> OptimizationRun:  # noqa: ANN001
+    loaded = load_scenario(Path(path), sets)
+    problem = build_problem(loaded)
+    seed = loaded.scenario.seed
+    missing_kpis: list[str] = []
+
+    def evaluate(design: pd.DataFrame, reps: int, first: int) -> pd.DataFrame:
+        extra = [f"seed={seed + first}"] if first else []
+        exp = run_experiment("optimization", path, sets + extra, design, reps, backend, store_path,
+                             keep_lots=False, progress=False)
+        if not exp.complete:
+            raise KeyboardInterrupt
+        k = exp.kpis
+        if not missing_kpis:
+            missing_kpis.extend(x for x in problem.kpis if x not in k.columns)
+            if missing_kpis:
+                from twin.errors import suggest
+
+                raise InputError.single(loaded.path, "optimization", f"KPI {missing_kpis[0]!r} is not produced by the twin",
+                                        suggestion=suggest(missing_kpis[0], k.columns))
+        return k
+
+    result = optimize(problem, evaluate, say)
+    rounds = len(result.history)
+    first = VERIFY_BASE + 100 * max(rounds, 1)
+    base = evaluate(pd.DataFrame(index=pd.RangeIndex(1, name="point_id")), problem.verify_replications, first)
+    num = base.select_dtypes("number")
+    n = num.count()
+    half = num.std(ddof=1) * stats.t.ppf(0.975, (n - 1).clip(lower=1)) / np.sqrt(n)
+    baseline = pd.DataFrame({"mean": num.mean(), "ci95_half": half.where(n > 1), "n": n})
+    return OptimizationRun(result, problem, baseline, loaded, Path(store_path) if store_path else None)
