@@ -7,7 +7,10 @@ and carries no solution, never a "best guess".
 
 from __future__ import annotations
 
+import gc
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 
@@ -16,7 +19,21 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
-__all__ = ["SolveResult", "Solver", "Status", "status_of"]
+__all__ = ["SolveResult", "Solver", "Status", "relaxed_gc", "status_of"]
+
+
+@contextmanager
+def relaxed_gc(gen0: int = 200_000) -> Iterator[None]:
+    """Raise the collector's first threshold while a model with ~10^5 expression objects is built
+    and translated: the default threshold re-scans them all many times (a 40 000-recipe model took
+    1.5 s to build instead of 0.13 s). The same idea as ``twin.engine.relaxed_gc``, kept here
+    because the optimizer does not import the twin."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], gen0), thresholds[1], thresholds[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 class Status(str, Enum):
@@ -72,7 +89,8 @@ class Solver:
 
     def solve(self, model: pyo.ConcreteModel) -> SolveResult:
         t0 = time.perf_counter()
-        res = self._opt.solve(model)
+        with relaxed_gc():
+            res = self._opt.solve(model)
         status = status_of(res.termination_condition, res.solution_status)
         slacks = np.zeros(len(model.C))
         if status is not Status.OPTIMAL:

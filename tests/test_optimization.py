@@ -88,8 +88,15 @@ def test_one_recipe_per_line_and_the_elastic_relaxation():
 def test_model_units_are_consistent():
     from pyomo.util.check_units import assert_units_consistent
 
-    assert_units_consistent(build_model(_tiny()))
-    assert_units_consistent(build_model(_tiny(), elastic=True))
+    data = OptData(np.array([3.0, 2.0]), "min", "USD/kg", (ConstraintRow("output", np.array([3.0, 2.0]), 2.5, 2.5, "t/yr"),))
+    assert_units_consistent(build_model(data, with_units=True))
+    assert_units_consistent(build_model(data, elastic=True, with_units=True))
+    assert_units_consistent(build_model(_tiny(), with_units=True))
+    # and the units are really there: the output row is in tonnes a year
+    import pyomo.environ as pyo
+
+    m = build_model(data, with_units=True)
+    assert str(pyo.units.get_units(m.limits[0].body)) in ("t/a", "t/yr", "tonne / year", "t / yr", "t / a")
 
 
 @pytest.mark.unit
