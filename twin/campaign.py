@@ -146,7 +146,11 @@ def run_experiment(kind: str, base_path: str | os.PathLike[str], base_sets: list
         def keep(outcomes: list[Outcome]) -> None:  # a chunk: stored in one transaction, all or none
             store.add_results(run_id, [(o.point_id, o.replication, o.seed, o.summary, o.lots, o.wall_s) for o in outcomes])
 
-        finished = execute(work, chunked(jobs, backend.n_workers if backend.kind != "serial" else 1), backend, keep, bar)
+        try:
+            finished = execute(work, chunked(jobs, backend.n_workers if backend.kind != "serial" else 1), backend, keep, bar)
+        except BaseException:
+            store.finish_run(run_id, "failed")  # what finished is stored; the run says it did not end well
+            raise
         complete = finished and len(store.done(run_id)) == len(points) * replications
         store.finish_run(run_id, "complete" if complete else "interrupted")
         kpis = store.kpis(run_id)

@@ -15,9 +15,11 @@ import math
 import os
 import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -95,6 +97,23 @@ class Progress:
             self.stream.flush()
 
 
+@contextmanager
+def deferred_sigint() -> Iterator[None]:
+    """Hold Ctrl-C while a block runs (storing a chunk): the interrupt is raised right after it, so a
+    database write is never cut in the middle (DuckDB would turn it into a 'query interrupted' error)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    got: list[int] = []
+    old = signal.signal(signal.SIGINT, lambda signum, frame: got.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if got:
+        raise KeyboardInterrupt
+
+
 def execute(work: Callable[[list[Any]], list[Any]], chunks: Iterable[list[Any]], backend: Backend,
             on_outcomes: Callable[[list[Any]], None], progress: Progress | None = None) -> bool:
     """Run ``work(chunk) -> outcomes`` for every chunk; call ``on_outcomes(outcomes)`` in the parent
@@ -104,7 +123,8 @@ def execute(work: Callable[[list[Any]], list[Any]], chunks: Iterable[list[Any]],
     chunks = list(chunks)
 
     def take(outcomes: list[Any]) -> None:
-        on_outcomes(outcomes)
+        with deferred_sigint():
+            on_outcomes(outcomes)
         if progress is not None:
             progress.advance(len(outcomes))
 
@@ -143,9 +163,15 @@ def _pool(work: Callable[[list[Any]], list[Any]], chunks: list[list[Any]], worke
     except BaseException:
         for f in pending:
             f.cancel()
-        for p in list((getattr(ex, "_processes", None) or {}).values()):  # stop the chunks already running
-            p.terminate()
-        ex.shutdown(wait=True, cancel_futures=True)  # the pool sees its workers gone and winds down
+        # Stop the chunks already running. The pool's feeder thread may be blocked writing a chunk
+        # to a worker that is gone: let the process exit without joining it (Python 3.11 has no
+        # public way to kill a pool's workers).
+        queue = getattr(ex, "_call_queue", None)
+        if queue is not None:
+            queue.cancel_join_thread()
+        for p in list((getattr(ex, "_processes", None) or {}).values()):
+            p.kill()
+        ex.shutdown(wait=False, cancel_futures=True)
         raise
 
 
@@ -166,7 +192,10 @@ def _dask(work: Callable[[list[Any]], list[Any]], chunks: list[list[Any]], backe
                                    dashboard_address=None, silence_logs=40)
         client = Client(cluster)
     else:
-        client = Client(backend.address, timeout="20s")
+        try:
+            client = Client(backend.address, timeout="20s")
+        except OSError as exc:
+            raise ConnectionError(f"cannot reach the Dask scheduler at {backend.address}: {exc}") from None
     futures = []
     try:
         futures = [client.submit(work, c, pure=False) for c in chunks]
