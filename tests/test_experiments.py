@@ -291,3 +291,20 @@ def test_ctrl_c_stops_cleanly_keeping_what_finished(tmp_path):
     assert runs["status"].iloc[0] == "interrupted" and 0 < len(kept) < 16
     done = subprocess.run(cmd + ["--resume"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and f"({16 - len(kept)} tasks computed now)" in done.stdout
+
+
+@pytest.mark.component
+def test_resume_identity_covers_parameter_set_and_code_version():
+    from twin.campaign import _content_id
+    from twin.study import load
+
+    base = load(SMOKE)
+    design = grid({"settings.fbcvd.bed_temperature_c": [450.0]})
+    e = base.params.economics
+    dearer = base.model_copy(update={"params": base.params.model_copy(update={"economics": e.model_copy(
+        update={"prices": e.prices.model_copy(update={"silane_cny_per_t": 4 * e.prices.silane_cny_per_t})})})})
+    assert dearer.text == base.text  # same scenario file, edited parameter set
+    ids = {_content_id("sweep", base, design, 2, "1.0+gabc"), _content_id("sweep", dearer, design, 2, "1.0+gabc"),
+           _content_id("sweep", base, design, 2, "1.0+gdef"), _content_id("sweep", base, design, 3, "1.0+gabc")}
+    assert len(ids) == 4
+    assert _content_id("sweep", base, design, 2, "1.0+gabc") == _content_id("sweep", load(SMOKE), design, 2, "1.0+gabc")

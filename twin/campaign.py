@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +30,6 @@ from twin.experiments import Backend, Progress, chunked, execute
 from twin.store import RunStore
 
 __all__ = ["Experiment", "Outcome", "code_version", "default_store_path", "run_experiment", "summarize_points"]
-
-# Timing keys are measurements of the machine, not results of the model: left out of comparisons.
-TIMING_KEYS = ("sim.wall_s",)
-
 
 def default_store_path() -> Path:
     return Path(os.environ.get("TWIN_STORE", Path("output") / "runs.duckdb"))
@@ -100,9 +97,12 @@ class Experiment:
     computed: int  # tasks computed in this call (the rest were already stored)
 
 
-def _content_id(kind: str, base: LoadedScenario, design: pd.DataFrame, replications: int) -> str:
+def _content_id(kind: str, base: LoadedScenario, design: pd.DataFrame, replications: int, version: str) -> str:
+    """What makes two experiments the same: the kind, the scenario (with its --set lines), the
+    resolved parameter set (an edited parameter file changes it), the design, the replications and
+    the code version (changed code gives other numbers: a resume never mixes them)."""
     h = hashlib.sha256()
-    for part in (kind, base.text, design.to_csv(), str(replications)):
+    for part in (kind, base.text, base.params.model_dump_json(), design.to_csv(), str(replications), version):
         h.update(part.encode("utf-8"))
         h.update(b"\0")
     return f"{kind}-{h.hexdigest()[:12]}"
@@ -126,18 +126,22 @@ def run_experiment(kind: str, base_path: str | os.PathLike[str], base_sets: list
             raise InputError([Problem(p.file, f"point {pid} ({', '.join(sets)}): {p.path}", p.value, p.message, p.suggestion)
                               for p in exc.problems]) from None
     store_path = Path(store_path) if store_path is not None else default_store_path()
-    prefix = _content_id(kind, base, design, replications)
+    version = code_version()
+    prefix = _content_id(kind, base, design, replications, version)
     with RunStore(store_path) as store:
         run_id = None
-        if resume:
+        if resume:  # the latest unfinished experiment of exactly this content
             runs = store.runs()
-            mine = runs[runs["run_id"].str.startswith(prefix)].sort_values("created")
+            mine = runs[runs["run_id"].str.startswith(prefix) & (runs["status"] != "complete")].sort_values("created")
             if len(mine):
                 run_id = str(mine["run_id"].iloc[-1])
+            elif progress:
+                print(f"nothing to resume: no unfinished {kind} with this scenario, parameter set, design and code "
+                      f"version ({version}) in {store_path}; starting a new one", file=sys.stderr)
         if run_id is None:
             run_id = f"{prefix}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
         store.begin_run(run_id, kind, base.scenario.name, base.text, hashlib.sha256(base.text.encode()).hexdigest(),
-                        code_version(), base.scenario.seed, replications, design)
+                        version, base.scenario.seed, replications, design)
         done = store.done(run_id)
         jobs = [Job(points[pid], pid, r, keep_lots) for pid in sorted(points) for r in range(replications)
                 if (pid, r) not in done]

@@ -161,17 +161,17 @@ def _pool(work: Callable[[list[Any]], list[Any]], chunks: list[list[Any]], worke
         ex.shutdown(wait=True)
         return True
     except BaseException:
-        for f in pending:
-            f.cancel()
-        # Stop the chunks already running. The pool's feeder thread may be blocked writing a chunk
-        # to a worker that is gone: let the process exit without joining it (Python 3.11 has no
-        # public way to kill a pool's workers).
+        # Stop everything, running chunks included, by killing the workers (Python 3.11 has no
+        # public way to): the pool then fails every pending future itself. We do not cancel them
+        # first -- 3.11's pool would then try to fail a cancelled future and print an error. Its
+        # feeder thread may be blocked writing to a worker that is gone: the process must not
+        # wait for it at exit.
         queue = getattr(ex, "_call_queue", None)
         if queue is not None:
             queue.cancel_join_thread()
         for p in list((getattr(ex, "_processes", None) or {}).values()):
             p.kill()
-        ex.shutdown(wait=False, cancel_futures=True)
+        ex.shutdown(wait=False)
         raise
 
 
