@@ -32,7 +32,7 @@ from plants.cell import CellResult, reference_cell
 from plants.fbcvd import cost as fbc
 from plants.plant import Replication
 from plants.prelithiation import cost as plc
-from plants.scenario import Binder, Conductive, LoadedScenario, PrelithRoute
+from plants.scenario import Binder, CoatingMode, Conductive, LoadedScenario, PrelithRoute
 from plants.slurry_casting import cost as cac
 from twin.costing import CATEGORIES, CostRow, depreciation_usd, ledger_frame, overheads_usd, scaled
 
@@ -93,12 +93,14 @@ def _direct(rep: Replication, loaded: LoadedScenario) -> pd.DataFrame:
     pw = lots[lots["line"] == "coating"]
     if len(pw):
         cs, eq = s.coating, p.coating.equipment
-        inert_h = eq.heat_up_h + eq.purge_h + eq.cool_h
+        batch = cs.mode is CoatingMode.BATCH  # a continuous coater stays hot: no heat-up, purge or cool
+        inert_h = eq.heat_up_h + eq.purge_h + eq.cool_h if batch else 0.0
         n2 = coc.coating_nitrogen_kg(cs.total_gas_flow_nm3_h, cs.acetylene_fraction, cs.time_h, inert_h)
         out.loc[pw.index, "materials_usd"] = col(pw, "acetylene_fed_kg") * pr.acetylene_usd_per_kg + n2 * pr.nitrogen_usd_per_kg
-        hot_h = eq.heat_up_h + cs.time_h + eq.purge_h
+        hot_h = eq.heat_up_h + cs.time_h + eq.purge_h if batch else cs.time_h
         temp = pw["temperature_c"].fillna(cs.temperature_c) if "temperature_c" in pw else cs.temperature_c
-        kwh = coc.coating_heat_kwh(pw["mass_kg"].to_numpy(), np.asarray(temp, dtype=float), hot_h, cs.total_gas_flow_nm3_h * hot_h, en)
+        kwh = coc.coating_heat_kwh(pw["mass_kg"].to_numpy(), np.asarray(temp, dtype=float), hot_h, cs.total_gas_flow_nm3_h * hot_h,
+                                   en, reheat_vessel=batch)
         out.loc[pw.index, "utilities_usd"] = kwh * elec
         tested = pw["status"].isin(["released", "consumed", "rejected", "testing"])
         out.loc[pw.index[tested.to_numpy()], "labour_usd"] = p.lab.hands_on_h * pr.labour_usd_per_h
@@ -236,6 +238,11 @@ def lot_costs(rep: Replication, ledger_df: pd.DataFrame, direct: pd.DataFrame) -
     Returns the frame and ``scrap`` (n_lots x lines x categories): the part of each lot's cost that
     ended in scrap at that lot (all of it for a scrapped or rejected lot, the scrapped share of a
     partly good electrode roll).
+
+    The powder lines' scrap (breakdown batches, rejected lots) is a cost of the good powder: after
+    the powder level it is spread over the released powder lots by mass (``absorbed_scrap_usd``)
+    and travels with them into mix batches, rolls and prelithiated rolls, so electrode and cell
+    unit costs carry it. It is kept apart from ``acc`` so the attribution moves it to scrap once.
     """
     lots, h = rep.lots, rep.horizon_h
     n, nl, nc = len(lots), len(COST_LINES), len(SPENT)
@@ -263,6 +270,8 @@ def lot_costs(rep: Replication, ledger_df: pd.DataFrame, direct: pd.DataFrame) -
                 own[m, li[line], ci[cat]] += period * w / w.sum()
     acc = own.copy()
     scrap = np.zeros_like(acc)
+    absorbed = np.zeros(n)  # powder-line scrap carried by good powder and its descendants (USD)
+    scrap_absorbed = np.zeros(n)  # the part of ``absorbed`` that then ended in electrode scrap
     idx = pd.Series(np.arange(n), index=lots["lot_id"].to_numpy())
     mass = lots["mass_kg"].to_numpy()
     g = rep.genealogy
@@ -280,15 +289,25 @@ def lot_costs(rep: Replication, ledger_df: pd.DataFrame, direct: pd.DataFrame) -
                 # an electrode roll passes on only its good share; the rest was scrapped at casting
                 frac = np.where(is_roll[p_i], frac * good_share[p_i], frac)
                 np.add.at(acc, c_i, frac[:, None, None] * acc[p_i])
+                np.add.at(absorbed, c_i, frac * absorbed[p_i])
         # what this level scrapped
         dead = np.isin(status[at], SCRAPPED)
         scrap[at[dead]] = acc[at[dead]]
+        scrap_absorbed[at[dead]] = absorbed[at[dead]]
         if kind == "casting":
             part = at[~dead & ~np.isnan(lots["end_h"].to_numpy()[at])]
             scrap[part] = acc[part] * (1.0 - good_share[part])[:, None, None]
+            scrap_absorbed[part] = absorbed[part] * (1.0 - good_share[part])
+        if kind == "coating":  # the powder lines are done: their scrap becomes a cost of good powder
+            powder_scrap = scrap[np.isin(lots["line"].to_numpy(), ("scaffold", "fbcvd", "coating"))].sum()
+            good = at[np.isin(status[at], ("released", "consumed"))]
+            if len(good) and powder_scrap:
+                absorbed[good] = powder_scrap * mass[good] / mass[good].sum()
     out = lots[["lot_id", "line", "status"]].copy()
-    out["cost_usd"] = acc.sum(axis=(1, 2))
+    out["cost_usd"] = acc.sum(axis=(1, 2)) + absorbed
     out["scrap_usd"] = scrap.sum(axis=(1, 2))
+    out["absorbed_scrap_usd"] = absorbed
+    out["absorbed_scrap_lost_usd"] = scrap_absorbed
     for line in COST_LINES:
         for cat in SPENT:
             out[f"{line}.{cat}_usd"] = acc[:, li[line], ci[cat]]
@@ -321,10 +340,13 @@ def cost_of(rep: Replication, loaded: LoadedScenario) -> CostResult:
     good_powder = powder & lots["status"].isin(["released", "consumed"])
     powder_kg = float(lots.loc[good_powder, "mass_kg"].sum())
     powder_scrap = float(table.loc[["fbcvd", "coating"], "scrap"].sum())
-    powder_usd = float(lots_cost.loc[good_powder, "cost_usd"].sum()) + powder_scrap
+    # good powder carries the powder lines' scrap (absorbed); when nothing was released it is lost
+    powder_usd = float(lots_cost.loc[good_powder, "cost_usd"].sum())
     released = (lots["line"] == "prelith") & (lots["status"] == "released")
     m2 = float(lots.loc[released, "area_m2"].sum()) if "area_m2" in lots else 0.0
-    electrode_scrap = float(table.loc[["mixing", "casting", "prelith"], "scrap"].sum())
+    # electrode scrap, with the powder-scrap share its powder carried
+    electrode_scrap = float(table.loc[["mixing", "casting", "prelith"], "scrap"].sum()) + float(
+        lots_cost["absorbed_scrap_lost_usd"].sum())
     electrode_usd = float(lots_cost.loc[released, "cost_usd"].sum()) + electrode_scrap
     per_kg = powder_usd / powder_kg if powder_kg else math.nan
     cvd = lots[lots["line"] == "fbcvd"]
@@ -340,20 +362,21 @@ def cost_of(rep: Replication, loaded: LoadedScenario) -> CostResult:
         "cost.powder_usd_per_kg": per_kg,
         "cost.electrode_usd_per_m2": per_m2,
     }
+    # the reference cell's anode is coated on both sides; a one-sided electrode holds half per m2
+    kwh_per_m2 = cell.wh_per_m2_anode / 1000.0 * loaded.scenario.settings.casting.sides / 2.0 if cell is not None else math.nan
     # what a unit of output consumes (period totals over good output): the optimizer's price levers
     out["consumption.silane_kg_per_kg"] = float(cvd.get("silane_fed_kg", pd.Series(dtype=float)).sum()) / powder_kg if powder_kg else math.nan
     out["consumption.scaffold_kg_per_kg"] = scaffold_kg / powder_kg if powder_kg else math.nan
     if cell is not None and m2:
-        out["consumption.lithium_kg_per_kwh"] = li_kg / (m2 * cell.wh_per_m2_anode / 1000.0)
+        out["consumption.lithium_kg_per_kwh"] = li_kg / (m2 * kwh_per_m2)
     else:
         out["consumption.lithium_kg_per_kwh"] = math.nan
     if cell is not None and m2:
-        kwh_per_m2 = cell.wh_per_m2_anode / 1000.0
         anode = per_m2 / kwh_per_m2
         rest = (cell.other_materials_usd + cell.conversion_usd) / (cell.energy_wh / 1000.0)
         out.update({"cost.anode_usd_per_kwh": anode, "cost.cell_usd_per_kwh": anode + rest,
                     "cell.energy_wh_kg": cell.energy_wh_kg, "cell.energy_wh_l": cell.energy_wh_l,
-                    "cell.wh_per_m2_anode": cell.wh_per_m2_anode})
+                    "cell.wh_per_m2_anode": kwh_per_m2 * 1000.0})
     else:
         out.update({k: math.nan for k in ("cost.anode_usd_per_kwh", "cost.cell_usd_per_kwh", "cell.energy_wh_kg",
                                           "cell.energy_wh_l", "cell.wh_per_m2_anode")})
@@ -363,11 +386,13 @@ def cost_of(rep: Replication, loaded: LoadedScenario) -> CostResult:
         kg_part = float(lots_cost.loc[good_powder, cols].to_numpy().sum())
         out[f"cost.waterfall.powder.{cat}_usd_per_kg"] = kg_part / powder_kg if powder_kg else math.nan
         m2_part = float(lots_cost.loc[released, cols].to_numpy().sum())
-        out[f"cost.waterfall.cell.{cat}_usd_per_kwh"] = (m2_part / m2 / (cell.wh_per_m2_anode / 1000.0)
+        out[f"cost.waterfall.cell.{cat}_usd_per_kwh"] = (m2_part / m2 / kwh_per_m2
                                                          if cell is not None and m2 else math.nan)
-    out["cost.waterfall.powder.scrap_usd_per_kg"] = powder_scrap / powder_kg if powder_kg else math.nan
+    out["cost.waterfall.powder.scrap_usd_per_kg"] = (float(lots_cost.loc[good_powder, "absorbed_scrap_usd"].sum())
+                                                     / powder_kg if powder_kg else math.nan)
     if cell is not None and m2:
-        out["cost.waterfall.cell.scrap_usd_per_kwh"] = electrode_scrap / m2 / (cell.wh_per_m2_anode / 1000.0)
+        carried = float(lots_cost.loc[released, "absorbed_scrap_usd"].sum())
+        out["cost.waterfall.cell.scrap_usd_per_kwh"] = (electrode_scrap + carried) / m2 / kwh_per_m2
         out["cost.waterfall.cell.rest_of_cell_usd_per_kwh"] = out["cost.cell_usd_per_kwh"] - out["cost.anode_usd_per_kwh"]
     else:
         out["cost.waterfall.cell.scrap_usd_per_kwh"] = out["cost.waterfall.cell.rest_of_cell_usd_per_kwh"] = math.nan

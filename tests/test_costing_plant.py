@@ -192,3 +192,39 @@ def test_casting_scrap_splits_into_web_breaks_and_changeovers(base):
     rolls = rep.lots[(rep.lots["line"] == "casting") & rep.lots["end_h"].notna()]
     assert np.allclose(rolls["web_break_scrap_m"] + rolls["changeover_scrap_m"], rolls["scrap_length_m"])
     assert rolls["changeover_scrap_m"].sum() > 0
+
+
+def test_powder_scrap_is_carried_into_electrode_and_cell_costs(smoke):
+    # a tight ICE release limit rejects powder lots: their cost is a cost of the good powder, and so of
+    # the electrode made from it
+    loose = load(smoke.path, SHORT)
+    tight = load(smoke.path, SHORT + ["specs.powder.ice.min=0.9013"])
+    ca, ct = cost_of(simulate(loose), loose), cost_of(rep_t := simulate(tight), tight)
+    assert (rep_t.lots["status"] == "rejected").sum() > 0
+    lots = ct.lots
+    good = (lots["line"] == "coating") & lots["status"].isin(["released", "consumed"])
+    powder_scrap = ct.attribution.loc[["fbcvd", "coating"], "scrap"].sum()
+    assert powder_scrap > 0 and lots.loc[good, "absorbed_scrap_usd"].sum() == pytest.approx(powder_scrap, rel=1e-12)
+    released = (lots["line"] == "prelith") & (lots["status"] == "released")
+    m2 = rep_t.lots.loc[released, "area_m2"].sum()
+    electrode = (lots.loc[released, "cost_usd"].sum() + ct.attribution.loc[["mixing", "casting", "prelith"], "scrap"].sum()
+                 + lots["absorbed_scrap_lost_usd"].sum())
+    assert ct.summary["cost.electrode_usd_per_m2"] == pytest.approx(electrode / m2, rel=1e-12)
+    assert ct.summary["cost.electrode_usd_per_m2"] > ca.summary["cost.electrode_usd_per_m2"]
+    # the attribution still adds up: the carried share is not moved a second time
+    assert ct.attribution.to_numpy().sum() == pytest.approx(ct.ledger["usd"].sum(), rel=1e-12)
+
+
+def test_one_sided_electrode_stores_half_the_energy_per_m2(smoke):
+    two = cost_of(simulate(a := load(smoke.path, SHORT)), a).summary
+    one = cost_of(simulate(b := load(smoke.path, SHORT + ["settings.casting.sides=1"])), b).summary
+    assert one["cell.wh_per_m2_anode"] == pytest.approx(two["cell.wh_per_m2_anode"] / 2, rel=0.02)
+
+
+def test_a_continuous_coater_does_not_pay_for_heat_up_purge_and_cool(smoke):
+    a = load(smoke.path, SHORT)
+    b = load(smoke.path, SHORT + ["settings.coating.mode=continuous"])
+    da, db = _direct(ra := simulate(a), a), _direct(rb := simulate(b), b)
+    per_lot = lambda d, r: d.loc[r.lots["line"] == "coating"].mean()  # noqa: E731
+    assert per_lot(db, rb)["utilities_usd"] < 0.6 * per_lot(da, ra)["utilities_usd"]
+    assert per_lot(db, rb)["materials_usd"] < per_lot(da, ra)["materials_usd"]
