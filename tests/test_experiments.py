@@ -308,3 +308,19 @@ def test_resume_identity_covers_parameter_set_and_code_version():
            _content_id("sweep", base, design, 2, "1.0+gdef"), _content_id("sweep", base, design, 3, "1.0+gabc")}
     assert len(ids) == 4
     assert _content_id("sweep", base, design, 2, "1.0+gabc") == _content_id("sweep", load(SMOKE), design, 2, "1.0+gabc")
+
+
+@pytest.mark.integration
+def test_cli_errors_are_clear_and_store_nothing(tmp_path):
+    store = tmp_path / "runs.duckdb"
+    base = TWIN + ["sweep", str(SMOKE), "--param", "settings.fbcvd.bed_temperature_c=450", "--set", "horizon_h=50"]
+    typo = subprocess.run(base + ["--store", str(store), "--kpi", "cost.powder_usd_per_kgg"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert typo.returncode == 2 and "did you mean 'cost.powder_usd_per_kg'" in typo.stderr and not store.exists()
+    label = subprocess.run(base + ["--store", str(store), "--kpi", "plant.bottleneck"], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert label.returncode == 2 and "not a number" in label.stderr
+    bad_store = subprocess.run(base + ["--store", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert bad_store.returncode == 2 and str(tmp_path) in bad_store.stderr and "Traceback" not in bad_store.stderr
+    workers = subprocess.run(base + ["--workers", "0"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert workers.returncode == 2 and "at least 1" in workers.stderr

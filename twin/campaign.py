@@ -29,7 +29,8 @@ from twin.errors import InputError, Problem
 from twin.experiments import Backend, Progress, chunked, execute
 from twin.store import RunStore
 
-__all__ = ["Experiment", "Outcome", "code_version", "default_store_path", "run_experiment", "summarize_points"]
+__all__ = ["Experiment", "Outcome", "code_version", "default_store_path", "known_kpis", "run_experiment",
+           "summarize_points"]
 
 def default_store_path() -> Path:
     return Path(os.environ.get("TWIN_STORE", Path("output") / "runs.duckdb"))
@@ -159,6 +160,13 @@ def run_experiment(kind: str, base_path: str | os.PathLike[str], base_sets: list
         store.finish_run(run_id, "complete" if complete else "interrupted")
         kpis = store.kpis(run_id)
     return Experiment(run_id, complete, design, kpis, store_path, bar.done)
+
+
+def known_kpis(path: str | os.PathLike[str], sets: list[str]) -> dict[str, Any]:
+    """KPI names (with a sample value, for the type) from a one-hour dry run of the scenario: cheap,
+    and catches a misspelt KPI before hours of simulation."""
+    loaded = load_scenario(Path(path), sets + ["horizon_h=1", "warmup_h=0"])
+    return evaluate(simulate(loaded), loaded).summary
 
 
 def summarize_points(kpis: pd.DataFrame, keys: list[str] | None = None) -> pd.DataFrame:

@@ -107,13 +107,23 @@ def kpi_table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{n} must be at least 1")
+    return n
+
+
 def _backend_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("where it runs (default: a local process pool over all cores)")
     x = g.add_mutually_exclusive_group()
-    x.add_argument("--workers", type=int, metavar="N", help="local process pool of N workers")
+    x.add_argument("--workers", type=_positive, metavar="N", help="local process pool of N workers")
     x.add_argument("--serial", action="store_true", help="run in this process, one task after the other")
     x.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="send the work to a running Dask scheduler")
-    x.add_argument("--dask-local", type=int, metavar="N", help="start a Dask LocalCluster of N worker processes")
+    x.add_argument("--dask-local", type=_positive, metavar="N", help="start a Dask LocalCluster of N worker processes")
 
 
 def _backend(args: argparse.Namespace) -> Any:
@@ -123,7 +133,7 @@ def _backend(args: argparse.Namespace) -> Any:
         return Backend("serial")
     if args.scheduler:
         return Backend("dask", 0, args.scheduler)
-    if args.dask_local:
+    if args.dask_local is not None:
         return Backend("dask", args.dask_local)
     return Backend("pool", args.workers or 0)
 
@@ -189,6 +199,8 @@ def _sets(args: argparse.Namespace) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from twin.store import StoreError
+
     args = _parser().parse_args(argv)
     try:
         if args.command == "runs":
@@ -210,18 +222,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = study.run(loaded, backend=_backend(args), progress=True)
         out = args.out or Path("output") / loaded.scenario.name
         study.write_outputs(result, out)
-        run_id = None if args.no_store else study.store_run(result, args.store)
+        print(kpi_table(result.summary))
+        print(f"\nResults written to {out}/ (summary.json, lots, events, genealogy, levels, costs and quality_drivers .parquet)")
+        if not args.no_store:
+            run_id = study.store_run(result, args.store)
+            print(f"Stored as run {run_id} (twin runs show {run_id})")
+        return 0
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except (StoreError, ConnectionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        print("\ninterrupted: nothing was written for this run", file=sys.stderr)
+        print("\ninterrupted: what finished is kept in the run store; nothing else was written", file=sys.stderr)
         return 130
-    print(kpi_table(result.summary))
-    print(f"\nResults written to {out}/ (summary.json, lots, events, genealogy, levels, costs and quality_drivers .parquet)")
-    if run_id:
-        print(f"Stored as run {run_id} (twin runs show {run_id})")
-    return 0
+
+
+def _check_kpis(names: list[str], where: tuple[str, str], path: Path, sets: list[str]) -> None:
+    if not names:
+        return
+    from twin.errors import suggest
+
+    from twin.campaign import known_kpis
+
+    known = known_kpis(path, sets)
+    for k in names:
+        if k not in known:
+            raise InputError.single(where[0], where[1], f"{k!r} is not a KPI of the twin", suggestion=suggest(k, known))
+        if isinstance(known[k], str):
+            raise InputError.single(where[0], where[1], f"{k!r} is a label, not a number: choose a numeric KPI")
 
 
 def _sweep(args: argparse.Namespace, loaded: Any) -> int:
@@ -237,6 +267,7 @@ def _sweep(args: argparse.Namespace, loaded: Any) -> int:
         if values:
             raise InputError.single("--param", next(iter(values)), "--design lhs needs lo:hi ranges")
         design = latin_hypercube(ranges, args.samples, loaded.scenario.seed)
+    _check_kpis(args.kpi, ("--kpi", "KPI"), args.scenario, _sets(args))
     exp = run_experiment("sweep", args.scenario, _sets(args), design, loaded.scenario.replications, _backend(args),
                          args.store, resume=args.resume)
     table = summarize_points(exp.kpis, args.kpi or [k for k in HEADLINE if k in exp.kpis.columns])
@@ -271,7 +302,9 @@ def _sensitivity(args: argparse.Namespace, loaded: Any) -> int:
     bounds = {k: (r.min, r.max) for k, r in spec.parameters.items()}
     n = spec.morris_trajectories if args.method == "morris" else spec.sobol_samples
     design = sample(args.method, bounds, n, loaded.scenario.seed)
-    exp = run_experiment("sensitivity", args.scenario, _sets(args), design, spec.replications, _backend(args),
+    _check_kpis(spec.kpis, (str(args.scenario), "sensitivity.kpis"), args.scenario, _sets(args))
+    reps = args.replications if args.replications is not None else spec.replications  # --replications wins
+    exp = run_experiment("sensitivity", args.scenario, _sets(args), design, reps, _backend(args),
                          args.store, resume=args.resume, keep_lots=False)
     if not exp.complete:
         print(f"INTERRUPTED: run {exp.run_id}; continue with --resume", file=sys.stderr)
@@ -301,7 +334,7 @@ def _sensitivity(args: argparse.Namespace, loaded: Any) -> int:
 
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:,.4g}".format):
         print(idx.to_string(index=False))
-    print(f"\n{args.method}: {len(design)} points x {spec.replications} replication(s), run {exp.run_id}; "
+    print(f"\n{args.method}: {len(design)} points x {reps} replication(s), run {exp.run_id}; "
           f"indices in {out / f'sensitivity_{args.method}.csv'}")
     return 0
 
