@@ -137,11 +137,12 @@ def _from_parents(rep: Replication, children: pd.DataFrame, parents: pd.DataFram
 
 
 def _attribute_tables(rep: Replication) -> dict[str, tuple[pd.DataFrame, list[str]]]:
-    """Per product: its lots with their own and inherited drivers, and the driver columns."""
+    """Per product: its lots finished after the warm-up, with their own and inherited drivers, and the driver columns."""
     lots = rep.lots
     sc = lots[lots["line"] == "scaffold"]
     cvd = lots[lots["line"] == "fbcvd"].copy()
-    powder = lots[(lots["line"] == "coating") & lots["status"].isin(RELEASED_POWDER + ("rejected",))].copy()
+    steady = lots["end_h"] >= rep.warmup_h if rep.warmup_h > 0 else pd.Series(True, index=lots.index)
+    powder = lots[(lots["line"] == "coating") & lots["status"].isin(RELEASED_POWDER + ("rejected",)) & steady].copy()
     for col in ("pore_volume_cm3_g", "particle_size_um", "surface_area_m2_g"):
         if col in sc:
             cvd[f"scaffold_{col}"] = _from_parents(rep, cvd, sc, col, weighted_mean=True)
@@ -153,9 +154,9 @@ def _attribute_tables(rep: Replication) -> dict[str, tuple[pd.DataFrame, list[st
         powder["coating_temperature_c"] = powder["temperature_c"]
     powder_drivers = [c for c in ("scaffold_pore_volume_cm3_g", "scaffold_particle_size_um", "scaffold_surface_area_m2_g",
                                   "cvd_temperature_c", "coating_temperature_c") if c in powder]
-    rolls = lots[(lots["line"] == "casting") & lots["end_h"].notna()].copy()
+    rolls = lots[(lots["line"] == "casting") & lots["end_h"].notna() & steady].copy()
     roll_drivers = [c for c in ("coat_weight_mg_cm2", "blend_capacity_mah_g") if c in rolls]
-    pl = lots[(lots["line"] == "prelith") & lots["status"].isin(["released", "scrapped"])].copy()
+    pl = lots[(lots["line"] == "prelith") & lots["status"].isin(["released", "scrapped"]) & steady].copy()
     if len(pl) and "blend_ice" in rolls:
         pl["blend_ice"] = _from_parents(rep, pl, lots[lots["line"] == "casting"], "blend_ice", weighted_mean=True)
     pl_drivers = [c for c in ("blend_ice", "areal_capacity_mah_cm2", "dose_mah_cm2", "excursion_h") if c in pl]

@@ -39,6 +39,7 @@ from twin.costing import CATEGORIES, CostRow, depreciation_usd, ledger_frame, ov
 __all__ = ["COST_LINES", "CostResult", "attribution", "cost_of", "ledger", "lot_costs"]
 
 COST_LINES = ("fbcvd", "coating", "mixing", "casting", "prelith")
+SIH4_KG_PER_NM3 = 32.117 / 22.414  # silane gas density at normal conditions
 SPENT = CATEGORIES[:-1]  # everything but scrap: the categories money is spent in
 OWNER = {"scaffold": "fbcvd", "fbcvd": "fbcvd", "coating": "coating", "mixing": "mixing", "casting": "casting",
          "prelith": "prelith"}
@@ -137,20 +138,25 @@ def _charged_kg(rep: Replication, cvd: pd.DataFrame) -> pd.Series:
     return cvd["lot_id"].map(kg).fillna(0.0).set_axis(cvd.index)
 
 
-def _capital(rep: Replication, loaded: LoadedScenario) -> list[tuple[str, str, float, float, str]]:
+def _capital(loaded: LoadedScenario) -> list[tuple[str, str, float, float, str]]:
     """(line, step, equipment capex USD, floor m2, formula) for every step."""
     p, s, cap = loaded.params, loaded.scenario.settings, loaded.params.economics.capital
-    lots, years = rep.lots, rep.horizon_h / 8760.0
     rows: list[tuple[str, str, float, float, str]] = []
     n_r, n_k = p.fbcvd.equipment.reactor_count, p.coating.equipment.reactor_count
     rows.append(("fbcvd", "reactors", n_r * cap.fbcvd_reactor.capex_usd, n_r * cap.fbcvd_reactor.area_m2,
                  f"{n_r} reactors x capex"))
-    silane_kg_yr = float(lots.get("silane_fed_kg", pd.Series(dtype=float)).sum()) / years if years else 0.0
-    rows.append(_scaled_row("fbcvd", "silane handling", cap.silane_handling, silane_kg_yr, "silane kg/yr"))
+    # Plant equipment is sized on design rates (what the reactors can do at these settings), not
+    # on what a replication happened to produce: capital is the same whatever the machines did.
+    fs, eq = s.fbcvd, p.fbcvd.equipment
+    cycle_h = eq.charge_h + eq.heat_up_h + fs.deposition_time_h + eq.purge_h + eq.cool_h + eq.discharge_h
+    batches_yr = n_r * 8760.0 / cycle_h
+    y_si = fs.silane_fraction if fs.gas_program is None else 0.5 * (fs.silane_fraction + fs.gas_program.silane_fraction_end)
+    silane_kg_yr = batches_yr * fs.total_gas_flow_nm3_h * y_si * fs.deposition_time_h * SIH4_KG_PER_NM3
+    rows.append(_scaled_row("fbcvd", "silane handling", cap.silane_handling, silane_kg_yr, "design silane kg/yr"))
     rows.append(("coating", "coaters", n_k * cap.coating_reactor.capex_usd, n_k * cap.coating_reactor.area_m2,
                  f"{n_k} coaters x capex"))
-    powder = lots[(lots["line"] == "coating") & lots["status"].isin(["released", "consumed"])]
-    rows.append(_scaled_row("coating", "powder handling", cap.powder_handling, float(powder["mass_kg"].sum()) / years, "powder kg/yr"))
+    rows.append(_scaled_row("coating", "powder handling", cap.powder_handling, batches_yr * fs.batch_mass_kg,
+                            "design scaffold kg/yr"))
     n_q = p.lab.parallel_tests
     rows.append(("coating", "QC lab", n_q * cap.qc_station.capex_usd, n_q * cap.qc_station.area_m2, f"{n_q} stations x capex"))
     c, n_c = s.casting, p.casting.equipment.line_count
@@ -212,7 +218,7 @@ def ledger(rep: Replication, loaded: LoadedScenario, direct: pd.DataFrame | None
     kw = plc.dry_room_kw(floor, sc.settings.prelith.dew_point_c, e.energy)
     rows.append(CostRow("prelith", "dry room", "utilities", "air handling", kw * h * pr.electricity_usd_per_kwh,
                         f"{kw:.4g} kW x {h:g} h x electricity price"))
-    for line, step, capex, area, formula in _capital(rep, loaded):
+    for line, step, capex, area, formula in _capital(loaded):
         rows.append(CostRow(line, step, "capital", "equipment depreciation", depreciation_usd(capex, ov.equipment_life_yr, h),
                             f"capex {capex:.4g} USD ({formula}) / {ov.equipment_life_yr:g} yr"))
         rows.append(CostRow(line, step, "capital", "building depreciation",
@@ -355,7 +361,7 @@ def cost_of(rep: Replication, loaded: LoadedScenario) -> CostResult:
     per_m2 = electrode_usd / m2 if m2 else math.nan
     cell = _cell(rep, loaded)
     ov = loaded.params.economics.overheads
-    capex = sum(c + a * ov.building_usd_per_m2 for _, _, c, a, _ in _capital(rep, loaded))
+    capex = sum(c + a * ov.building_usd_per_m2 for _, _, c, a, _ in _capital(loaded))
     out: dict[str, float] = {
         "cost.total_usd": total,
         "cost.capex_usd": capex,

@@ -1,8 +1,8 @@
 """Typed economic parameters: currency and cost year, prices, capital per step, energy data.
 
 Prices quoted in CNY stay in CNY in the parameter set (as the sources give them) and are turned
-into the cost currency with ``cny_per_usd``, an input like any other (``--set
-economics.cny_per_usd.value=...`` is not needed: use scenario overrides ``economics.cny_per_usd``).
+into the cost currency with ``cny_per_usd``, an input like any other: a scenario overrides it with
+``overrides: {economics: {cny_per_usd: 7.3}}`` or ``--set overrides.economics.cny_per_usd=7.3``.
 """
 
 from __future__ import annotations

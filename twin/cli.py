@@ -179,6 +179,8 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("ids", nargs="*", metavar="RUN_ID")
     runs.add_argument("--store", type=Path, help="run store (default $TWIN_STORE or output/runs.duckdb)")
     runs.add_argument("--kpi", action="append", default=[], help="KPI to compare/show (repeatable)")
+    runs.add_argument("--points", type=int, nargs=2, default=[0, 0], metavar=("A", "B"),
+                      help="compare: the point of each run (default 0 0; see twin runs show for a sweep's points)")
     val = sub.add_parser("validate", help="check a scenario and its parameter set")
     val.add_argument("scenario", type=Path)
     val.add_argument("--set", dest="sets", action="append", default=[], metavar="dotted.path=VALUE")
@@ -399,7 +401,8 @@ def _runs(args: argparse.Namespace) -> int:
             else:
                 if len(args.ids) != 2:
                     raise InputError.single("twin runs compare", "RUN_ID RUN_ID", "give exactly two run ids")
-                table = store.compare(args.ids[0], args.ids[1], args.kpi or None)
+                table = store.compare(args.ids[0], args.ids[1], args.kpi or None, point_a=args.points[0],
+                                      point_b=args.points[1])
                 if not args.kpi:  # bookkeeping and timings are not results
                     table = table[~table.index.isin(["seed", "replication", "horizon_h", "warmup_h"])
                                   & ~table.index.str.startswith("sim.")]

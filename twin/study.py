@@ -25,14 +25,11 @@ from twin.experiments import Backend, Progress, chunked, execute
 
 __all__ = ["RunResult", "load", "run", "store_run", "write_outputs"]
 
-# two-sided 95 % Student t quantiles for 1..30 degrees of freedom
-_T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
-        2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
-        2.045, 2.042]
-
-
 def _t95(dof: int) -> float:
-    return _T95[dof - 1] if dof <= len(_T95) else 1.96
+    """Two-sided 95 % Student t quantile."""
+    from scipy import stats
+
+    return float(stats.t.ppf(0.975, dof))
 
 
 @dataclass(frozen=True)
@@ -197,8 +194,8 @@ def store_run(result: RunResult, store_path: str | os.PathLike[str] | None = Non
     n = len(result.replications)
     with RunStore(store_path if store_path is not None else default_store_path()) as store:
         store.begin_run(run_id, "run", loaded.scenario.name, loaded.text, sha, code_version(), loaded.scenario.seed, n, design)
-        for r, summary in enumerate(result.replications):
-            lots = result.lots[result.lots["replication"] == r].drop(columns=["replication"])
-            store.add_result(run_id, 0, r, loaded.scenario.seed, summary, lots, float("nan"))
+        store.add_results(run_id, [(0, r, loaded.scenario.seed, summary,
+                                    result.lots[result.lots["replication"] == r].drop(columns=["replication"]), float("nan"))
+                                   for r, summary in enumerate(result.replications)])
         store.finish_run(run_id, "complete")
     return run_id
