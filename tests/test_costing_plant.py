@@ -167,7 +167,7 @@ def test_baseline_powder_economics_against_published_figures():
     powder_t_yr = float(
         rep.lots.loc[(rep.lots["line"] == "coating") & rep.lots["status"].isin(["released", "consumed"]), "mass_kg"].sum()
     ) / 1000.0 * 8760.0 / rep.horizon_h
-    capital = sum(capex + area * ov.building_usd_per_m2 for line, _, capex, area, _ in _capital(rep, loaded)
+    capital = sum(capex + area * ov.building_usd_per_m2 for line, _, capex, area, _ in _capital(loaded)
                   if line in ("fbcvd", "coating"))
     intensity = capital / powder_t_yr
     assert 56_000 / 2 < intensity < 56_000 * 2
