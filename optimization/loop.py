@@ -8,12 +8,15 @@ root runs the simulations); this package never imports the simulation. Each roun
 2. predict them at every candidate recipe (the full factorial of the decision levels, or a
    seeded sample of it when larger than the budget allows) and solve the recipe-choice MILP
    (:mod:`optimization.model`, :mod:`optimization.solve`);
-3. verify the chosen candidate with fresh twin replications (replication numbers never used for
-   sampling); agreement means the objective within the tolerance and every limit met by the
-   verified means. Otherwise the verified point joins the samples, new samples are drawn in a box
-   around the candidate that halves every round (the trust region), and the next round starts.
+3. verify the chosen candidate with fresh twin replications (another seed than sampling);
+   agreement means the objective within the tolerance and every limit met by the verified means.
+   Either way the verified point joins the samples, new samples are drawn in a box around the
+   candidate that halves every round (the trust region), and the next round starts.
 
-It stops on agreement or when the evaluation budget is spent; it reports the verified figures.
+It stops when a candidate the twin agreed with is chosen again by the surrogate refitted with the
+samples around it (confirmation: agreement alone can land on a worse recipe whose prediction
+happens to be right), or when the evaluation budget is spent; it reports the verified figures of
+the best verified candidate.
 If the MILP is infeasible it reports the smallest relaxations (an elastic re-solve) and, for a
 problem with a cost limit, the lowest reachable cost.
 """
@@ -30,7 +33,7 @@ import pandas as pd
 
 from optimization.model import ConstraintRow, OptData, build_model
 from optimization.solve import SolveResult, Solver, Status
-from optimization.surrogate import Space, Surrogate, fit
+from optimization.surrogate import Space, fit
 
 __all__ = ["Limit", "OptimizationResult", "Problem", "optimize"]
 
@@ -76,6 +79,7 @@ class Problem:
     prices: dict[str, float] = field(default_factory=dict)  # material -> base price
     quantities: dict[str, str] = field(default_factory=dict)  # material -> KPI: its use per unit of objective output
     tradeoff: tuple[Limit, tuple[float, ...]] | None = None  # a limit whose rhs is swept
+    start: dict[str, float | str] | None = None  # today's settings (on the levels): always sampled
 
     @property
     def kpis(self) -> list[str]:
@@ -146,6 +150,24 @@ def _data(p: Problem, pred: pd.DataFrame, extra: tuple[Limit, ...] = ()) -> OptD
                    dict(p.prices), quantities)
 
 
+def _distance(p: Problem, cands: pd.DataFrame, point: pd.Series) -> np.ndarray:
+    """L1 distance in level steps (a discrete option counts 1 when it differs)."""
+    d = np.zeros(len(cands))
+    for name, lv in p.levels.items():
+        if name in p.space.options:
+            d += (cands[name].to_numpy() != point[name]).astype(float)
+        else:
+            step = (lv[-1] - lv[0]) / max(len(lv) - 1, 1) or 1.0
+            d += np.abs(cands[name].to_numpy(dtype=float) - float(point[name])) / step
+    return d
+
+
+def _bounded(pred: pd.DataFrame, y: pd.DataFrame) -> pd.DataFrame:
+    """Predictions held within the range the twin has shown for each KPI: an additive surrogate can
+    combine effects into values no sample came near (a negative cost, say); the MILP must not chase them."""
+    return pred.clip(lower=y.min(), upper=y.max(), axis=1)
+
+
 def _stats(kpis: pd.DataFrame) -> pd.DataFrame:
     from scipy import stats
 
@@ -160,7 +182,10 @@ def optimize(p: Problem, evaluate: Evaluate, progress: Callable[[str], None] | N
     say = progress or (lambda _msg: None)
     rng = np.random.default_rng(np.random.SeedSequence([p.seed, 0x0971]))
     n0 = p.initial_points or max(p.space.n_terms + 2, 2 * len(p.levels) + 2)
-    samples = _lhs_on_levels(p, n0, rng).drop_duplicates().reset_index(drop=True)
+    samples = _lhs_on_levels(p, n0, rng)
+    if p.start is not None:  # today's operating point is always among the samples
+        samples = pd.concat([pd.DataFrame([p.start])[list(p.levels)], samples.iloc[1:]], ignore_index=True)
+    samples = samples.drop_duplicates().reset_index(drop=True)
     used = 0
 
     def run(design: pd.DataFrame, reps: int, first: int) -> pd.DataFrame:
@@ -182,10 +207,18 @@ def optimize(p: Problem, evaluate: Evaluate, progress: Callable[[str], None] | N
     model, result, surrogate = None, None, None
     status, message = "budget exhausted", ""
     rnd = 0
+    last_agreed: int | None = None
     while True:
         rnd += 1
         surrogate = fit(p.space, x, y)
-        pred = surrogate.predict(cands)
+        pred = _bounded(surrogate.predict(cands), y)
+        # Candidates the bound makes equal are told apart by their distance to the best point the
+        # twin has shown so far (a tie-break of 1e-6 of the objective's range: it never overrides
+        # a real difference), so the search stays near what is known to be good.
+        incumbent = x.iloc[int(np.nanargmin(y[p.objective]) if p.sense == "min" else np.nanargmax(y[p.objective]))]
+        spread = float(np.nanmax(y[p.objective]) - np.nanmin(y[p.objective])) or 1.0
+        tie = 1e-6 * spread * _distance(p, cands, incumbent)
+        pred[p.objective] = pred[p.objective] + (tie if p.sense == "min" else -tie)
         data = _data(p, pred)
         model = build_model(data)
         result = solver.solve(model)
@@ -194,6 +227,9 @@ def optimize(p: Problem, evaluate: Evaluate, progress: Callable[[str], None] | N
             break
         r = result.chosen
         cand = cands.iloc[r]
+        if r == last_agreed:  # chosen again after the confirmation samples: verified before, done
+            status = "optimal (verified)"
+            break
         say(f"round {rnd}: candidate {({k: _plain(v) for k, v in cand.items()})} predicted {p.objective} = "
             f"{pred[p.objective].iloc[r]:.6g}")
         if used + p.verify_replications > p.evaluations:
@@ -212,14 +248,17 @@ def optimize(p: Problem, evaluate: Evaluate, progress: Callable[[str], None] | N
         if feasible and (best is None or (v_obj < best[0] if p.sense == "min" else v_obj > best[0])):
             best = (v_obj, r, st)
         if agreed:
-            status = "optimal (verified)"
-            break
-        # learn from the disagreement: the verified point and samples around it
+            # Twin and surrogate agree here. Confirm it: sample around it, refit, and stop if the
+            # refitted surrogate chooses it again (agreement alone can land on a worse recipe whose
+            # prediction happens to be right).
+            last_agreed = r
+        # learn: the verified point and samples around it
         x = pd.concat([x, cand.to_frame().T], ignore_index=True)
         y = pd.concat([y, st.loc[p.kpis, "mean"].to_frame().T], ignore_index=True)
         n_new = max(2, len(p.space.ranges) + 1)
         if used + n_new * p.replications + p.verify_replications > p.evaluations:
-            message = "evaluation budget spent before the surrogate and the twin agreed"
+            message = ("evaluation budget spent before the agreed choice was confirmed" if agreed
+                       else "evaluation budget spent before the surrogate and the twin agreed")
             break
         new = _lhs_on_levels(p, n_new, rng, cand, radius)
         kn = run(new, p.replications, 0)
@@ -229,9 +268,11 @@ def optimize(p: Problem, evaluate: Evaluate, progress: Callable[[str], None] | N
     samples_frame = pd.concat([x.reset_index(drop=True), y.reset_index(drop=True)], axis=1)
     hist = pd.DataFrame(history)
     empty_limits = pd.DataFrame(columns=["name", "sense", "rhs", "predicted", "verified", "met", "binding", "marginal"])
-    tradeoff = _tradeoff(p, surrogate, cands, solver) if surrogate is not None else pd.DataFrame()
+    # the final surrogate's (bounded) predictions at every candidate: for the report's tables
+    pred_all = _bounded(surrogate.predict(cands), y) if surrogate is not None else pd.DataFrame()
+    tradeoff = _tradeoff(p, pred_all, cands, solver) if surrogate is not None else pd.DataFrame()
     if status in (Status.INFEASIBLE.value,):
-        relax = _relaxations(p, surrogate.predict(cands), solver)
+        relax = _relaxations(p, pred_all, solver)
         return OptimizationResult("infeasible", math.nan, {}, pd.Series(dtype=float), pd.DataFrame(), empty_limits, used,
                                   hist, samples_frame, relax, tradeoff,
                                   "no candidate meets every limit (surrogate): the smallest relaxations are listed")
@@ -241,10 +282,10 @@ def optimize(p: Problem, evaluate: Evaluate, progress: Callable[[str], None] | N
                                   message or "no verified candidate met every limit")
     v_obj, r, st = best
     # the best verified candidate, with what the final surrogate predicts there
-    predicted = surrogate.predict(cands.iloc[[r]]).iloc[0]
+    predicted = pred_all.iloc[r]
     if status != "optimal (verified)":
         message = (message + "; " if message else "") + "reporting the best verified candidate found"
-    limits = _limit_table(p, predicted, st, surrogate, cands, solver, r)
+    limits = _limit_table(p, predicted, st, pred_all, solver)
     return OptimizationResult(status, v_obj, {k: _plain(v) for k, v in cands.iloc[r].items()}, predicted, st, limits,
                               used, hist, samples_frame, pd.DataFrame(), tradeoff, message)
 
@@ -253,11 +294,9 @@ def _plain(v: object) -> float | str:
     return v if isinstance(v, str) else float(v)  # type: ignore[arg-type]
 
 
-def _limit_table(p: Problem, predicted: pd.Series, st: pd.DataFrame, surrogate: Surrogate, cands: pd.DataFrame,
-                 solver: Solver, chosen: int) -> pd.DataFrame:
+def _limit_table(p: Problem, predicted: pd.Series, st: pd.DataFrame, pred: pd.DataFrame, solver: Solver) -> pd.DataFrame:
     """Each limit at the answer, and its marginal value: the change of the (surrogate) optimum per unit
     the limit is loosened, by re-solving with the limit moved by 1 % of its scale (persistent solver)."""
-    pred = surrogate.predict(cands)
     data = _data(p, pred)
     model = build_model(data)
     base = solver.solve(model)
@@ -296,12 +335,11 @@ def _relaxations(p: Problem, pred: pd.DataFrame, solver: Solver) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
-def _tradeoff(p: Problem, surrogate: Surrogate, cands: pd.DataFrame, solver: Solver) -> pd.DataFrame:
+def _tradeoff(p: Problem, pred: pd.DataFrame, cands: pd.DataFrame, solver: Solver) -> pd.DataFrame:
     """The objective against one limit's level: a sequence of solves on one persistent model."""
     if p.tradeoff is None:
         return pd.DataFrame()
     lim, values = p.tradeoff
-    pred = surrogate.predict(cands)
     data = _data(p, pred, extra=(lim,))
     model = build_model(data)
     i = len(data.constraints) - 1

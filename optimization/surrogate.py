@@ -1,9 +1,10 @@
 """Additive piecewise-linear surrogates of twin KPIs. Pure numpy.
 
-KPI(x) ~ a + sum_j f_j(x_j) + sum_d g_d(option_d): each continuous decision enters through a
-piecewise-linear function with knots at evenly spaced values of its range (hat-function basis, the
-first hat dropped against the intercept), each discrete decision through one offset per option
-(the first dropped). The fit is least squares with a small ridge on the non-intercept terms, so a
+KPI(x) ~ a + sum_j f_j(x_j) + sum_d g_d(option_d) + sum_{i<j} c_ij u_i u_j: each continuous
+decision enters through a piecewise-linear function with knots at evenly spaced values of its range
+(hat-function basis, the first hat dropped against the intercept), each discrete decision through
+one offset per option (the first dropped), and each pair of continuous decisions through a bilinear
+term of their centred unit values (silane fraction x deposition time sets the Si content, say). The fit is least squares with a small ridge on the non-intercept terms, so a
 design with few points still gives a unique, smooth model. Because every term is linear in the
 basis, a prediction at a candidate is a linear function of the coefficients, and the candidates'
 predicted KPIs are plain numbers for the MILP.
@@ -26,6 +27,7 @@ class Space:
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
     options: dict[str, tuple[float | str, ...]] = field(default_factory=dict)
     knots: int = 3
+    interactions: bool = True  # bilinear terms between continuous decisions
 
     @property
     def names(self) -> list[str]:
@@ -43,11 +45,19 @@ class Space:
             v = x[name].to_numpy()
             for o in opts[1:]:
                 cols.append((v == o).astype(float))
+        if self.interactions:
+            unit = {n: (np.clip(x[n].to_numpy(dtype=float), lo, hi) - lo) / (hi - lo) - 0.5 for n, (lo, hi) in self.ranges.items()}
+            names = list(self.ranges)
+            for i, a in enumerate(names):
+                for b in names[i + 1:]:
+                    cols.append(unit[a] * unit[b])
         return np.column_stack(cols)
 
     @property
     def n_terms(self) -> int:
-        return 1 + len(self.ranges) * (self.knots - 1) + sum(len(o) - 1 for o in self.options.values())
+        k = len(self.ranges)
+        return (1 + k * (self.knots - 1) + sum(len(o) - 1 for o in self.options.values())
+                + (k * (k - 1) // 2 if self.interactions else 0))
 
 
 @dataclass(frozen=True)

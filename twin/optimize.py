@@ -14,6 +14,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -91,7 +92,27 @@ def build_problem(loaded: LoadedScenario) -> Problem:
     b = spec.budget
     return Problem(Space(ranges, options), levels, objective, sense, unit, tuple(limits), b.evaluations, b.replications,
                    b.verify_replications, b.tolerance, b.initial_points, b.max_candidates, sc.seed, prices, quantities,
-                   tradeoff)
+                   tradeoff, _start(loaded, levels))
+
+
+def _start(loaded: LoadedScenario, levels: dict[str, tuple[float | str, ...]]) -> dict[str, float | str] | None:
+    """The scenario's own value of every decision, snapped to the nearest level (None if one has none)."""
+    tree: dict[str, Any] = {"settings": loaded.scenario.settings.model_dump(mode="json"),
+                            "overrides": loaded.params.model_dump(mode="json")}
+    out: dict[str, float | str] = {}
+    for path, lv in levels.items():
+        node: Any = tree
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            return None
+        if isinstance(lv[0], str) or isinstance(node, str):
+            if node not in lv:
+                return None
+            out[path] = node
+        else:
+            out[path] = min(lv, key=lambda v: abs(float(v) - float(node)))
+    return out
 
 
 @dataclass(frozen=True)
