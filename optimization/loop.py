@@ -201,7 +201,7 @@ def optimize(p: Problem, evaluate: Evaluate, progress: Callable[[str], None] | N
     means = k0[p.kpis].groupby(level="point_id").mean()
     x, y = samples.copy(), means.reset_index(drop=True)
     cands = _candidates(p)
-    history, verified_rows = [], []
+    history = []
     best: tuple[float, int, pd.DataFrame] | None = None  # (verified objective, candidate, verified stats)
     radius = 0.25
     solver = Solver()
@@ -248,7 +248,6 @@ def optimize(p: Problem, evaluate: Evaluate, progress: Callable[[str], None] | N
         history.append({"round": rnd, "evaluations": used, "candidate": r, "predicted": p_obj, "verified": v_obj,
                         "verified_ci95_half": float(st.loc[p.objective, "ci95_half"]), "feasible": feasible,
                         "agreed": agreed})
-        verified_rows.append((r, st))
         if feasible and (best is None or (v_obj < best[0] if p.sense == "min" else v_obj > best[0])):
             best = (v_obj, r, st)
         if agreed:

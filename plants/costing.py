@@ -345,7 +345,6 @@ def cost_of(rep: Replication, loaded: LoadedScenario) -> CostResult:
     powder = lots["line"] == "coating"
     good_powder = powder & lots["status"].isin(["released", "consumed"])
     powder_kg = float(lots.loc[good_powder, "mass_kg"].sum())
-    powder_scrap = float(table.loc[["fbcvd", "coating"], "scrap"].sum())
     # good powder carries the powder lines' scrap (absorbed); when nothing was released it is lost
     powder_usd = float(lots_cost.loc[good_powder, "cost_usd"].sum())
     released = (lots["line"] == "prelith") & (lots["status"] == "released")
