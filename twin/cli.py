@@ -181,6 +181,8 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--kpi", action="append", default=[], help="KPI to compare/show (repeatable)")
     runs.add_argument("--points", type=int, nargs=2, default=[0, 0], metavar=("A", "B"),
                       help="compare: the point of each run (default 0 0; see twin runs show for a sweep's points)")
+    sch = sub.add_parser("schema", help="write the JSON Schema of scenario files (for editor completion and checks)")
+    sch.add_argument("--out", type=Path, default=Path("scenario.schema.json"), help="default scenario.schema.json")
     val = sub.add_parser("validate", help="check a scenario and its parameter set")
     val.add_argument("scenario", type=Path)
     val.add_argument("--set", dest="sets", action="append", default=[], metavar="dotted.path=VALUE")
@@ -207,6 +209,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "runs":
             return _runs(args)
+        if args.command == "schema":
+            import json
+
+            from twin.study import scenario_schema
+
+            args.out.write_text(json.dumps(scenario_schema(), indent=2) + "\n", encoding="utf-8")
+            print(f"wrote {args.out}")
+            return 0
         from twin import study  # the composition root imports the plant; keep --help fast
 
         loaded = study.load(args.scenario, _sets(args))

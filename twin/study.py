@@ -23,7 +23,7 @@ from plants.plant import Replication, simulate
 from plants.scenario import LoadedScenario, load_scenario
 from twin.experiments import Backend, Progress, chunked, execute
 
-__all__ = ["RunResult", "load", "run", "store_run", "write_outputs"]
+__all__ = ["RunResult", "load", "run", "scenario_schema", "store_run", "write_outputs"]
 
 def _t95(dof: int) -> float:
     """Two-sided 95 % Student t quantile."""
@@ -199,3 +199,16 @@ def store_run(result: RunResult, store_path: str | os.PathLike[str] | None = Non
                                    for r, summary in enumerate(result.replications)])
         store.finish_run(run_id, "complete")
     return run_id
+
+
+def scenario_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of scenario files, for editors to complete and check them."""
+    from plants.scenario import Scenario
+
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Si/C twin scenario"
+    schema["description"] = ("A scenario of the Si/C manufacturing twin: a parameter set plus overrides, process "
+                             "settings, horizon, calendar, seed, replications, specs, targets, sensitivity and "
+                             "optimization sections. See the README.")
+    return schema
