@@ -370,6 +370,31 @@ class LoadedScenario(BaseModel):
     scenario: Scenario
     params: PlantParams
     sources: dict[str, SourceRecord]
+    sets: tuple[str, ...] = ()  # the --set lines applied on top of the file
+
+    def with_set(self, *items: str) -> LoadedScenario:
+        """A new scenario with more ``dotted.path=VALUE`` lines applied (validated like ``--set``)."""
+        return load_scenario(Path(self.path), [*self.sets, *items])
+
+    def with_settings(self, changes: dict[str, Any] | None = None, **kw: Any) -> LoadedScenario:
+        """A new scenario with process settings changed: ``with_settings({"fbcvd.bed_temperature_c": 480})``
+        or ``with_settings(fbcvd__bed_temperature_c=480)`` (``__`` for the dots)."""
+        items = {**(changes or {}), **{k.replace("__", "."): v for k, v in kw.items()}}
+        return self.with_set(*(f"settings.{k}={_yaml_value(v)}" for k, v in items.items()))
+
+    def _repr_html_(self) -> str:
+        sc = self.scenario
+        return (f"<b>Scenario {sc.name}</b> ({self.path}; parameter set {self.params.name}@{self.params.version}, "
+                f"horizon {sc.horizon_h:g} h, seed {sc.seed}, {sc.replications} replication(s))"
+                + (f"<br><code>--set {' --set '.join(self.sets)}</code>" if self.sets else ""))
+
+
+def _yaml_value(v: Any) -> str:
+    if isinstance(v, Enum):
+        return str(v.value)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
 
 
 def _parameter_set_path(name: str, file: str) -> Path:
@@ -471,4 +496,4 @@ def load_scenario(path: str | Path, sets: list[str] | None = None) -> LoadedScen
     text = path.read_text(encoding="utf-8")
     if sets:
         text += "\n# --set " + " --set ".join(sets) + "\n"
-    return LoadedScenario(path=file, text=text, scenario=scenario, params=params, sources=sources)
+    return LoadedScenario(path=file, text=text, scenario=scenario, params=params, sources=sources, sets=tuple(sets or ()))

@@ -27,7 +27,7 @@ from twin.campaign import run_experiment
 from twin.errors import InputError
 from twin.experiments import Backend
 
-__all__ = ["OptimizationRun", "build_problem", "run_optimization"]
+__all__ = ["OptimizationRun", "build_problem", "optimize_scenario", "run_optimization"]
 
 OBJECTIVE = {
     ObjectiveKind.MIN_COST_PER_KG: ("cost.powder_usd_per_kg", "min", "USD/kg"),
@@ -156,3 +156,10 @@ def run_optimization(path: str | os.PathLike[str], sets: list[str], backend: Bac
     half = num.std(ddof=1) * stats.t.ppf(0.975, (n - 1).clip(lower=1)) / np.sqrt(n)
     baseline = pd.DataFrame({"mean": num.mean(), "ci95_half": half.where(n > 1), "n": n})
     return OptimizationRun(result, problem, baseline, loaded, Path(store_path) if store_path else None)
+
+
+def optimize_scenario(path: str | os.PathLike[str], sets: list[str] | None = None, backend: Backend | None = None,
+                      store_path: str | os.PathLike[str] | None = None, quiet: bool = True) -> OptimizationRun:
+    """``twin optimize`` from Python: the result object (status, settings, verified KPIs, frames)."""
+    return run_optimization(path, list(sets or []), backend or Backend("pool"), store_path,
+                            say=(lambda _m: None) if quiet else print)

@@ -23,7 +23,12 @@ from plants.plant import Replication, simulate
 from plants.scenario import LoadedScenario, load_scenario
 from twin.experiments import Backend, Progress, chunked, execute
 
-__all__ = ["RunResult", "load", "run", "scenario_schema", "store_run", "write_outputs"]
+__all__ = ["RunResult", "compare", "load", "run", "scenario_schema", "store_run", "write_outputs"]
+
+HEADLINE = [("powder.output_t_per_yr", "Powder output", "t/yr"), ("cost.powder_usd_per_kg", "Powder cost", "USD/kg"),
+            ("cost.electrode_usd_per_m2", "Electrode cost", "USD/m2"), ("cost.cell_usd_per_kwh", "Cell cost", "USD/kWh"),
+            ("powder.capacity_mah_g_mean", "Powder capacity", "mAh/g"), ("prelith.ice_mean", "ICE after prelithiation", ""),
+            ("yield.overall_first_pass", "First-pass yield", ""), ("plant.bottleneck", "Bottleneck", "")]
 
 def _t95(dof: int) -> float:
     """Two-sided 95 % Student t quantile."""
@@ -49,6 +54,24 @@ class RunResult:
 
     def kpis(self) -> pd.Series:
         return pd.Series(self.summary)
+
+    def _repr_html_(self) -> str:
+        """Headline KPIs with their 95 % half-widths, and the frames behind them (for Jupyter)."""
+        rows = []
+        for key, label, unit in HEADLINE:
+            v = self.summary.get(key)
+            ci = self.summary.get(f"{key}.ci95_half")
+            text = v if isinstance(v, str) else ("n/a" if v is None or not math.isfinite(v) else f"{v:,.4g}")
+            if isinstance(ci, float) and math.isfinite(ci):
+                text += f" &plusmn; {ci:,.2g}"
+            rows.append(f"<tr><td>{label}</td><td style='text-align:right'>{text}</td><td>{unit}</td>"
+                        f"<td><code>{key}</code></td></tr>")
+        frames = ", ".join(f"<code>.{n}</code> ({len(getattr(self, n)):,} rows)" for n in
+                           ("lots", "events", "genealogy", "levels", "costs", "quality_drivers"))
+        return (f"<b>Run of {self.summary.get('scenario')}</b> ({self.summary.get('replications')} replication(s), "
+                f"horizon {self.summary.get('horizon_h'):g} h, seed {self.summary.get('seed')})"
+                f"<table>{''.join(rows)}</table><small>Frames: {frames}; all KPIs: <code>.kpis()</code>; "
+                f"waterfall: <code>.cost_waterfall()</code></small>")
 
     def cost_waterfall(self, per: str = "kg") -> pd.DataFrame:
         """Unit cost by category, then the total, the target and the gap (``per`` = "kg" or "kwh")."""
@@ -212,3 +235,24 @@ def scenario_schema() -> dict[str, Any]:
                              "settings, horizon, calendar, seed, replications, specs, targets, sensitivity and "
                              "optimization sections. See the README.")
     return schema
+
+
+def compare(a: RunResult, b: RunResult, keys: list[str] | None = None) -> pd.DataFrame:
+    """KPI deltas b - a with Welch 95 % half-widths over the two runs' replications."""
+    from scipy import stats
+
+    ra, rb = pd.DataFrame(a.replications), pd.DataFrame(b.replications)
+    num = [k for k in ra.select_dtypes("number").columns if k in rb.columns and (keys is None or k in keys)
+           and k not in ("seed", "replication", "horizon_h", "warmup_h") and not k.startswith("sim.")]
+    rows = []
+    for k in num:
+        x, y = ra[k].dropna(), rb[k].dropna()
+        d = float(y.mean() - x.mean())
+        half = math.nan
+        if len(x) > 1 and len(y) > 1:
+            va, vb = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
+            se = math.sqrt(va + vb)
+            dof = (va + vb) ** 2 / ((va**2 / (len(x) - 1) if va else 0.0) + (vb**2 / (len(y) - 1) if vb else 0.0)) if se else 1.0
+            half = float(stats.t.ppf(0.975, dof) * se) if se else 0.0
+        rows.append({"key": k, "a": float(x.mean()), "b": float(y.mean()), "delta": d, "ci95_half": half})
+    return pd.DataFrame(rows).set_index("key")

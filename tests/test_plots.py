@@ -1,0 +1,58 @@
+"""Plot helpers and the notebook-facing API: every helper draws what its frame holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+
+import twin  # noqa: E402
+from twin import plots  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def res():
+    return twin.run(twin.load(ROOT / "scenarios" / "smoke.yaml", ["horizon_h=200", "targets.powder_usd_per_kg=30"]), 2)
+
+
+def test_public_api_loads_changes_runs_and_compares(res):
+    sc = twin.load(ROOT / "scenarios" / "smoke.yaml", ["horizon_h=200", "targets.powder_usd_per_kg=30"])
+    hot = sc.with_settings({"fbcvd.bed_temperature_c": 480})
+    assert hot.scenario.settings.fbcvd.bed_temperature_c == 480 and sc.scenario.settings.fbcvd.bed_temperature_c == 460
+    assert sc.with_settings(fbcvd__bed_temperature_c=480).scenario == hot.scenario
+    other = twin.run(hot, 2)
+    d = twin.compare(res, other, ["fbcvd.silane_utilization"])
+    assert d.loc["fbcvd.silane_utilization", "delta"] == pytest.approx(
+        other.summary["fbcvd.silane_utilization"] - res.summary["fbcvd.silane_utilization"])
+    html = res._repr_html_()
+    assert "Powder cost" in html and "&plusmn;" in html and ".lots" in html
+    assert "smoke" in sc._repr_html_()
+
+
+def test_every_plot_draws_its_data(res):
+    roll = res.lots.query("line == 'prelith' and replication == 0").lot_id.iloc[0]
+    n_units = res.events.query("kind == 'state'")["unit"].nunique()
+    fig = plots.gantt(res)
+    assert len(fig.axes[0].get_yticklabels()) == n_units and len(fig.axes[0].collections) >= n_units
+    fig = plots.state_shares(res)
+    assert len(fig.axes[0].patches) == 5 * 5  # five lines x five states
+    fig = plots.buffer_levels(res)
+    assert len(fig.axes) == res.levels["buffer"].nunique()
+    fig = plots.distribution(res, "coating", "ice", lsl=0.88)
+    assert "Cpk" in fig.axes[0].get_title() and sum(p.get_height() for p in fig.axes[0].patches) == \
+        res.lots.query("line == 'coating'")["ice"].notna().sum()
+    fig = plots.cost_waterfall(res)
+    bars = [p.get_height() for p in fig.axes[0].patches]
+    assert bars[-1] == pytest.approx(res.summary["cost.powder_usd_per_kg"], rel=1e-9)
+    assert fig.axes[0].get_legend() is not None  # the target line
+    fig = plots.cost_attribution(res)
+    assert sum(p.get_height() for p in fig.axes[0].patches) * 1e6 == pytest.approx(res.cost_attribution.to_numpy().sum())
+    fig = plots.genealogy(res, roll)
+    assert str(len(res.ancestry(roll)["lot_id"].unique())) in fig.axes[0].get_title()
