@@ -56,3 +56,26 @@ def test_every_plot_draws_its_data(res):
     assert sum(p.get_height() for p in fig.axes[0].patches) * 1e6 == pytest.approx(res.cost_attribution.to_numpy().sum())
     fig = plots.genealogy(res, roll)
     assert str(len(res.ancestry(roll)["lot_id"].unique())) in fig.axes[0].get_title()
+
+
+def test_run_writes_a_self_contained_report_and_twin_report_rebuilds_it(tmp_path, capsys):
+    import re
+
+    from twin.cli import main
+
+    assert main(["run", str(ROOT / "scenarios" / "smoke.yaml"), "--out", str(tmp_path), "--set", "horizon_h=150",
+                 "--no-store"]) == 0
+    page = (tmp_path / "report.html").read_text()
+    images = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,', page)
+    assert {"Time per state, by line", "Buffer levels", "Cost of a good kg of powder", "Cost by line and category"} <= set(images)
+    assert any(a.startswith("powder ice") for a in images) and any(a.startswith("Genealogy of roll") for a in images)
+    assert not re.search(r'(src|href)="https?:', page)  # nothing to fetch: it renders offline
+    for title in ("Headline KPIs", "Quality consistency", "Cost ledger", "Sources of the prices"):
+        assert title in page
+    assert "CMU BatteryCost" in page  # the cost lines trace back to their sources
+    md = (tmp_path / "report.md").read_text()
+    assert md.count("data:image/png;base64,") == len(images) and "## Cost ledger" in md
+    (tmp_path / "report.html").unlink()
+    assert main(["report", str(tmp_path)]) == 0 and (tmp_path / "report.html").exists()
+    assert main(["report", str(tmp_path / "nope")]) == 2
+    assert "not a run folder" in capsys.readouterr().err

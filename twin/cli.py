@@ -181,6 +181,8 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--kpi", action="append", default=[], help="KPI to compare/show (repeatable)")
     runs.add_argument("--points", type=int, nargs=2, default=[0, 0], metavar=("A", "B"),
                       help="compare: the point of each run (default 0 0; see twin runs show for a sweep's points)")
+    rp = sub.add_parser("report", help="write report.html and report.md for a run folder (done by twin run too)")
+    rp.add_argument("folder", type=Path, help="a folder twin run wrote (e.g. output/baseline)")
     sch = sub.add_parser("schema", help="write the JSON Schema of scenario files (for editor completion and checks)")
     sch.add_argument("--out", type=Path, default=Path("scenario.schema.json"), help="default scenario.schema.json")
     val = sub.add_parser("validate", help="check a scenario and its parameter set")
@@ -209,6 +211,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "runs":
             return _runs(args)
+        if args.command == "report":
+            from twin.report import write_report
+
+            print(f"wrote {write_report(args.folder)} and report.md")
+            return 0
         if args.command == "schema":
             import json
 
@@ -234,8 +241,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = study.run(loaded, backend=_backend(args), progress=True)
         out = args.out or Path("output") / loaded.scenario.name
         study.write_outputs(result, out)
+        from twin.report import write_report
+
+        write_report(out)
         print(kpi_table(result.summary))
-        print(f"\nResults written to {out}/ (summary.json, lots, events, genealogy, levels, costs and quality_drivers .parquet)")
+        print(f"\nResults written to {out}/ (summary.json, report.html, report.md, lots, events, genealogy, levels, "
+              "costs and quality_drivers .parquet)")
         if not args.no_store:
             run_id = study.store_run(result, args.store)
             print(f"Stored as run {run_id} (twin runs show {run_id})")

@@ -57,17 +57,20 @@ def gantt(res: Any, start_h: float = 0.0, end_h: float | None = None, line: str 
     for i, (unit, g) in enumerate(st.groupby("unit", sort=False)):
         t = g["time_h"].to_numpy()
         t_next = np.r_[t[1:], end_h]
-        for a, b, s in zip(t, t_next, g["state"], strict=True):
-            lo, hi = max(a, start_h), min(b, end_h)
-            if hi > lo:
-                ax.broken_barh([(lo, hi - lo)], (i - 0.4, 0.8), color=STATE_COLORS.get(s, "k"))
+        lo, hi = np.maximum(t, start_h), np.minimum(t_next, end_h)
+        keep = hi > lo
+        states = g["state"].to_numpy()
+        for s in np.unique(states[keep]):  # one call per unit and state
+            m = keep & (states == s)
+            ax.broken_barh(list(zip(lo[m], (hi - lo)[m], strict=True)), (i - 0.4, 0.8), color=STATE_COLORS.get(s, "k"))
     ax.set_yticks(range(len(units)), units, fontsize=7)
     ax.set_xlim(start_h, end_h)
     ax.set_xlabel("time (h)")
     ax.set_title("Equipment states" + (f" ({line})" if line else ""))
     from matplotlib.patches import Patch
 
-    ax.legend(handles=[Patch(color=c, label=s) for s, c in STATE_COLORS.items()], fontsize=7, ncol=5, loc="upper right")
+    ax.legend(handles=[Patch(color=c, label=s) for s, c in STATE_COLORS.items()], fontsize=7, ncol=5, loc="upper center",
+              bbox_to_anchor=(0.5, -0.18), frameon=False)
     return fig
 
 
