@@ -79,3 +79,47 @@ def test_run_writes_a_self_contained_report_and_twin_report_rebuilds_it(tmp_path
     assert main(["report", str(tmp_path)]) == 0 and (tmp_path / "report.html").exists()
     assert main(["report", str(tmp_path / "nope")]) == 2
     assert "not a run folder" in capsys.readouterr().err
+
+
+CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome") if Path(p).exists()), None)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (Debian: apt-get install chromium)")
+def test_report_renders_in_headless_chromium(tmp_path):
+    import re
+    import subprocess
+
+    from twin.cli import main
+
+    assert main(["run", str(ROOT / "scenarios" / "smoke.yaml"), "--out", str(tmp_path), "--set", "horizon_h=150",
+                 "--no-store"]) == 0
+    page = tmp_path / "report.html"
+    n_images = page.read_text().count("<img ")
+    n_tables = page.read_text().count("<table")
+    out = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                          f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000", "--dump-dom",
+                          page.as_uri()], capture_output=True, text=True, timeout=120)
+    body = re.search(r"<body([^>]*)>", out.stdout)
+    assert body, out.stderr[-2000:]
+    # the page's own check, run by the browser on load: every image decoded, every table there
+    assert f'data-images-loaded="{n_images}/{n_images}"' in body.group(1)
+    assert f'data-tables="{n_tables}"' in body.group(1) and n_images >= 8 and n_tables >= 5
+
+
+def test_sweep_response_and_tradeoff_plots():
+    import pandas as pd
+
+    design = pd.DataFrame({"t": [1.0, 2.0, 3.0]}, index=pd.RangeIndex(3, name="point_id"))
+    kpis = pd.DataFrame({"k": [10.0, 12.0, 20.0, 22.0, 30.0, 32.0]},
+                        index=pd.MultiIndex.from_product([range(3), range(2)], names=["point_id", "replication"]))
+    fig = plots.response(design, kpis, "t", "k")
+    line = fig.axes[0].lines[0]
+    assert list(line.get_xdata()) == [1.0, 2.0, 3.0] and list(line.get_ydata()) == [11.0, 21.0, 31.0]
+
+    class R:  # the optimizer's result needs only its trade-off frame here
+        tradeoff = pd.DataFrame({"limit": ["cap >= v"] * 3, "value": [1.0, 2.0, 3.0],
+                                 "status": ["optimal", "optimal", "infeasible"], "predicted_objective": [5.0, 6.0, float("nan")]})
+
+    fig = plots.tradeoff(R())
+    assert list(fig.axes[0].lines[0].get_ydata()) == [5.0, 6.0]

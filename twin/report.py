@@ -184,7 +184,12 @@ def write_report(folder: str | os.PathLike[str]) -> Path:
             md += [f"\n## {title}\n\n", _md(df) if not df.empty else "_none_\n"]
         page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Si/C twin run report</title><style>"
                 "body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse;font-size:12px}"
-                "td,th{padding:2px 6px;border-bottom:1px solid #ddd}img{max-width:100%}</style></head><body>"
+                "td,th{padding:2px 6px;border-bottom:1px solid #ddd}img{max-width:100%}</style>"
+                # a self-check a browser runs on load: how many images decoded and how many tables
+                "<script>window.addEventListener('load',function(){var i=Array.prototype.slice.call(document.images);"
+                "document.body.setAttribute('data-images-loaded',i.filter(function(x){return x.complete&&x.naturalWidth>0})"
+                ".length+'/'+i.length);document.body.setAttribute('data-tables',document.querySelectorAll('table').length);"
+                "});</script></head><body>"
                 + "\n".join(body) + "</body></html>\n")
         (tmp / "report.html").write_text(page, encoding="utf-8")
         (tmp / "report.md").write_text("".join(md) + "\n", encoding="utf-8")
