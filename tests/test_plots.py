@@ -78,7 +78,7 @@ def test_run_writes_a_self_contained_report_and_twin_report_rebuilds_it(tmp_path
     (tmp_path / "report.html").unlink()
     assert main(["report", str(tmp_path)]) == 0 and (tmp_path / "report.html").exists()
     assert main(["report", str(tmp_path / "nope")]) == 2
-    assert "not a run folder" in capsys.readouterr().err
+    assert "neither a run folder nor a run id" in capsys.readouterr().err
 
 
 CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome") if Path(p).exists()), None)
@@ -123,3 +123,18 @@ def test_sweep_response_and_tradeoff_plots():
 
     fig = plots.tradeoff(R())
     assert list(fig.axes[0].lines[0].get_ydata()) == [5.0, 6.0]
+
+
+def test_report_from_a_stored_sweep(tmp_path, capsys):
+    from twin.cli import main
+
+    store = str(tmp_path / "runs.duckdb")
+    assert main(["sweep", str(ROOT / "scenarios" / "smoke.yaml"), "--store", store, "--serial", "--replications", "2",
+                 "--param", "settings.fbcvd.bed_temperature_c=440,480", "--set", "horizon_h=150"]) == 0
+    run_id = capsys.readouterr().out.split("complete: run ")[1].split()[0]
+    assert main(["report", run_id, "--store", store, "--out", str(tmp_path / "rep")]) == 0
+    page = (tmp_path / "rep" / "report.html").read_text()
+    assert "cost.powder_usd_per_kg against settings.fbcvd.bed_temperature_c" in page and "Design points" in page
+    assert run_id in page and "&plusmn;" not in page.split("Headline KPIs")[0]
+    assert main(["report", "sweep-nope", "--store", store]) == 2
+    assert "sweep-nope" in capsys.readouterr().err

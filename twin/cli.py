@@ -182,7 +182,10 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--points", type=int, nargs=2, default=[0, 0], metavar=("A", "B"),
                       help="compare: the point of each run (default 0 0; see twin runs show for a sweep's points)")
     rp = sub.add_parser("report", help="write report.html and report.md for a run folder (done by twin run too)")
-    rp.add_argument("folder", type=Path, help="a folder twin run wrote (e.g. output/baseline)")
+    rp.add_argument("folder", type=Path, metavar="RUN_OR_DIR",
+                    help="a folder twin run wrote (e.g. output/baseline), or a run id from the run store")
+    rp.add_argument("--store", type=Path, help="run store for a run id (default $TWIN_STORE or output/runs.duckdb)")
+    rp.add_argument("--out", type=Path, help="folder for a stored run's report (default output/reports/RUN_ID)")
     sch = sub.add_parser("schema", help="write the JSON Schema of scenario files (for editor completion and checks)")
     sch.add_argument("--out", type=Path, default=Path("scenario.schema.json"), help="default scenario.schema.json")
     val = sub.add_parser("validate", help="check a scenario and its parameter set")
@@ -212,9 +215,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "runs":
             return _runs(args)
         if args.command == "report":
-            from twin.report import write_report
+            from twin.report import RunFolder, write_report
 
-            print(f"wrote {write_report(args.folder)} and report.md")
+            if args.folder.is_dir():
+                print(f"wrote {write_report(args.folder)} and report.md")
+                return 0
+            from twin.campaign import default_store_path
+
+            store = args.store or default_store_path()  # not a folder: a run id in the run store
+            if not store.exists():
+                raise InputError.single(str(args.folder), "", f"is neither a run folder nor a run id (no run store at {store})")
+            out = args.out or Path("output") / "reports" / str(args.folder)
+            print(f"wrote {write_report(out, RunFolder.from_store(store, str(args.folder)))} and report.md")
             return 0
         if args.command == "schema":
             import json

@@ -52,6 +52,8 @@ class RunFolder:
     quality_drivers: pd.DataFrame
     scenario_text: str
     cost_attribution: pd.DataFrame = field(default_factory=pd.DataFrame)
+    design: pd.DataFrame = field(default_factory=pd.DataFrame)  # a stored sweep's points (empty for one run)
+    kpis: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (point, replication), for a stored run
 
     @classmethod
     def read(cls, folder: str | os.PathLike[str]) -> RunFolder:
@@ -68,12 +70,42 @@ class RunFolder:
                   pd.read_parquet(p / "genealogy.parquet"), pd.read_parquet(p / "levels.parquet"),
                   pd.read_parquet(p / "costs.parquet"), pd.read_parquet(p / "quality_drivers.parquet"),
                   (p / "scenario.yaml").read_text())
-        rows = {}
-        for k, v in summary.items():
-            if k.startswith("cost.by_line.") and k.endswith("_usd") and not k.endswith("ci95_half"):
-                _, _, line, cat = k.split(".")
-                rows.setdefault(line, {})[cat.removesuffix("_usd")] = v
-        run.cost_attribution = pd.DataFrame(rows).T
+        run.cost_attribution = _attribution(summary)
+        return run
+
+    @classmethod
+    def from_store(cls, store_path: str | os.PathLike[str], run_id: str) -> RunFolder:
+        """A stored run (``twin run``/``sweep``/...): KPIs of every replication and the lots; the
+        store keeps no event log, buffer levels or ledger, so those parts of the report are left out.
+        For several points the summary is point 0's; the report adds response plots over the design."""
+        from twin.store import RunStore
+
+        with RunStore(store_path, read_only=True) as st:
+            info = st.run_info(run_id)
+            kpis = st.kpis(run_id)
+            design = st.design(run_id)
+            lots = st.lots(run_id, point_id=0)
+        first = kpis.xs(0, level="point_id")
+        summary: dict[str, Any] = {}
+        for k in first.columns:
+            col = first[k]
+            if col.dtype == object:
+                summary[k] = col.mode().iloc[0] if len(col.dropna()) else ""
+                continue
+            v = col.dropna()
+            summary[k] = float(v.mean()) if len(v) else math.nan
+            if len(v) > 1:
+                from scipy import stats
+
+                summary[f"{k}.ci95_half"] = float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
+        import yaml
+
+        summary.update({"parameter_set": str((yaml.safe_load(info["scenario_text"]) or {}).get("parameter_set", "")),
+                        "scenario": info["name"], "seed": info["seed"], "replications": info["replications"],
+                        "scenario_sha256": info["scenario_sha256"], "run_id": run_id, "code_version": info["code_version"]})
+        empty = pd.DataFrame()
+        run = cls(Path(store_path).parent / run_id, summary, lots, empty, empty, empty, empty, empty, info["scenario_text"],
+                  _attribution(summary), design, kpis)
         return run
 
     def cost_waterfall(self, per: str = "kg") -> pd.DataFrame:
@@ -85,6 +117,15 @@ class RunFolder:
         from plants.genealogy import ancestry
 
         return ancestry(self.genealogy[self.genealogy["replication"] == replication], lot_id)
+
+
+def _attribution(summary: dict[str, Any]) -> pd.DataFrame:
+    rows: dict[str, dict[str, Any]] = {}
+    for k, v in summary.items():
+        if k.startswith("cost.by_line.") and k.endswith("_usd") and not k.endswith("ci95_half"):
+            _, _, line, cat = k.split(".")
+            rows.setdefault(line, {})[cat.removesuffix("_usd")] = v
+    return pd.DataFrame(rows).T
 
 
 def _png(fig: Any) -> str:
@@ -111,9 +152,18 @@ def _figures(run: RunFolder, specs: dict[str, dict[str, tuple[float | None, floa
     from twin import plots
 
     out: dict[str, str] = {}
-    out["Time per state, by line"] = _png(plots.state_shares(run))
-    out["Buffer levels"] = _png(plots.buffer_levels(run))
-    out["Equipment states, first two weeks"] = _png(plots.gantt(run, 0.0, min(336.0, float(run.summary["horizon_h"]))))
+    if any(".state_share." in k for k in run.summary):
+        out["Time per state, by line"] = _png(plots.state_shares(run))
+    if not run.levels.empty:
+        out["Buffer levels"] = _png(plots.buffer_levels(run))
+    if not run.events.empty:
+        out["Equipment states, first two weeks"] = _png(plots.gantt(run, 0.0, min(336.0, float(run.summary["horizon_h"]))))
+    if len(run.design) > 1:  # a sweep: each headline KPI against each setting
+        for setting in run.design.columns:
+            if run.design[setting].nunique() > 1 and pd.api.types.is_numeric_dtype(run.design[setting]):
+                for key in ("cost.powder_usd_per_kg", "powder.output_t_per_yr", "cost.cell_usd_per_kwh"):
+                    if key in run.kpis and run.kpis[key].notna().any():
+                        out[f"{key} against {setting}"] = _png(plots.response(run.design, run.kpis, setting, key))
     for product, attrs in specs.items():
         for attr, (lo, hi) in attrs.items():
             line = SPEC_LOTS[product]
@@ -124,7 +174,7 @@ def _figures(run: RunFolder, specs: dict[str, dict[str, tuple[float | None, floa
     if not run.cost_attribution.empty:
         out["Cost by line and category"] = _png(plots.cost_attribution(run))
     released = run.lots[(run.lots["line"] == "prelith") & (run.lots["status"] == "released") & (run.lots["replication"] == 0)]
-    if len(released):
+    if len(released) and not run.genealogy.empty:
         out[f"Genealogy of roll {released['lot_id'].iloc[0]}"] = _png(plots.genealogy(run, released["lot_id"].iloc[0]))
     return out
 
@@ -138,11 +188,13 @@ def _sources(parameter_set: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_report(folder: str | os.PathLike[str]) -> Path:
-    """Write report.html and report.md into a run folder (all or nothing)."""
+def write_report(folder: str | os.PathLike[str], run: RunFolder | None = None) -> Path:
+    """Write report.html and report.md into ``folder`` (all or nothing): a run folder twin run wrote,
+    or, with ``run`` given (e.g. :meth:`RunFolder.from_store`), any folder."""
     import yaml
 
-    run = RunFolder.read(folder)
+    run = RunFolder.read(folder) if run is None else run
+    Path(folder).mkdir(parents=True, exist_ok=True)
     s = run.summary
     scenario = yaml.safe_load(run.scenario_text)
     specs = {product: {a: (lim.get("min"), lim.get("max")) for a, lim in (group or {}).items()}
@@ -155,11 +207,14 @@ def write_report(folder: str | os.PathLike[str]) -> Path:
         stat: s.get(k[:-len("cpk")] + stat) for stat in ("mean", "std", "cv", "cpk", "in_spec")}}
         for k in s if k.startswith("quality.") and k.endswith(".cpk")])
     ledger = run.costs[run.costs["replication"] == 0].drop(columns=["replication"]) if "replication" in run.costs else run.costs
+    design = run.design.reset_index() if len(run.design.columns) else pd.DataFrame()
     sources = _sources(str(s.get("parameter_set", "")).split("@")[0])
     meta = (f"Scenario <b>{html.escape(str(s.get('scenario')))}</b>, parameter set {html.escape(str(s.get('parameter_set')))}, "
             f"seed {s.get('seed')}, {s.get('replications')} replication(s), horizon {s.get('horizon_h')} h; "
-            f"scenario sha256 {str(s.get('scenario_sha256'))[:12]}; code {html.escape(_code_version())}.")
-    tables = [("Headline KPIs", head), ("Quality consistency (lots)", quality),
+            f"scenario sha256 {str(s.get('scenario_sha256'))[:12]}; code {html.escape(str(s.get('code_version') or _code_version()))}"
+            + (f"; stored run {html.escape(str(s['run_id']))}, {len(run.design)} point(s), headline figures of point 0" if "run_id" in s else "")
+            + ".")
+    tables = [("Headline KPIs", head), ("Design points", design), ("Quality consistency (lots)", quality),
               ("Cost by line and category (USD)", run.cost_attribution.reset_index(names="line")),
               ("Which inputs drive the spread (variance shares)", run.quality_drivers),
               ("Cost ledger: every item and its formula (replication 0)", ledger),
