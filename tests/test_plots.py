@@ -78,7 +78,7 @@ def test_run_writes_a_self_contained_report_and_twin_report_rebuilds_it(tmp_path
     (tmp_path / "report.html").unlink()
     assert main(["report", str(tmp_path)]) == 0 and (tmp_path / "report.html").exists()
     assert main(["report", str(tmp_path / "nope")]) == 2
-    assert "neither a run folder nor a run id" in capsys.readouterr().err
+    assert "not a run folder" in capsys.readouterr().err
 
 
 CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome") if Path(p).exists()), None)

@@ -217,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "report":
             from twin.report import RunFolder, write_report
 
-            if args.folder.is_dir():
+            if args.folder.is_dir() or "/" in str(args.folder) or "\\" in str(args.folder):  # a path, not a run id
                 print(f"wrote {write_report(args.folder)} and report.md")
                 return 0
             from twin.campaign import default_store_path
