@@ -28,14 +28,7 @@ CATEGORIES = ("capital", "labour", "materials", "utilities", "overheads", "scrap
 
 
 def _figure(w: float = 7.0, h: float = 3.6) -> tuple[Any, Any]:
-    import matplotlib
-
-    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
-        try:
-            import IPython  # noqa: F401  (inside Jupyter: keep its backend)
-        except ImportError:
-            matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # the caller's backend (inline in Jupyter, Agg without a display)
 
     fig, ax = plt.subplots(figsize=(w, h))
     return fig, ax
