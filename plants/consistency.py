@@ -23,6 +23,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from plants.costing import charged_kg
 from plants.kpi import GOOD_ROLL, RELEASED_POWDER, li_balance, si_balance
 from plants.plant import Replication
 from plants.scenario import LoadedScenario
@@ -66,9 +67,7 @@ def yields(rep: Replication, scrap_usd: pd.Series | None = None) -> dict[str, fl
     for key in ("fines", "exhaust", "scrapped", "rejected", "casting_scrap"):
         out[f"yield.si_loss.{key}"] = _div(si[f"si_{key}_kg"], decided_si)
     # carbon: scaffold into released powder; acetylene carbon into shells
-    charged = rep.genealogy[rep.genealogy["parent_id"].str.startswith("S")].groupby("lot_id")["mass_kg"].sum() \
-        if len(rep.genealogy) else pd.Series(dtype=float)
-    cvd_scaffold = cvd["lot_id"].map(charged).fillna(0.0)
+    cvd_scaffold = charged_kg(rep, cvd)
     powder_scaffold = _from_parents(rep, powder, cvd.assign(scaffold_kg=cvd_scaffold.to_numpy()), "scaffold_kg")
     lost = float(cvd_scaffold[cvd_bad.to_numpy()].sum())
     out["yield.carbon_scaffold"] = _div(float(powder_scaffold[good_powder.to_numpy()].sum()),

@@ -36,7 +36,7 @@ from plants.scenario import Binder, CoatingMode, Conductive, LoadedScenario, Pre
 from plants.slurry_casting import cost as cac
 from twin.costing import CATEGORIES, CostRow, depreciation_usd, ledger_frame, overheads_usd, scaled
 
-__all__ = ["COST_LINES", "CostResult", "attribution", "cost_of", "ledger", "lot_costs"]
+__all__ = ["COST_LINES", "CostResult", "attribution", "charged_kg", "cost_of", "ledger", "lot_costs"]
 
 COST_LINES = ("fbcvd", "coating", "mixing", "casting", "prelith")
 SIH4_KG_PER_NM3 = 32.117 / 22.414  # silane gas density at normal conditions
@@ -80,7 +80,7 @@ def _direct(rep: Replication, loaded: LoadedScenario) -> pd.DataFrame:
         y_si = fs.silane_fraction if fs.gas_program is None else 0.5 * (fs.silane_fraction + fs.gas_program.silane_fraction_end)
         ratio = fs.c2h4_ratio if fs.gas_program is None else 0.5 * (fs.c2h4_ratio + fs.gas_program.c2h4_ratio_end)
         inert_h = eq.heat_up_h + eq.purge_h + eq.cool_h
-        charged = _charged_kg(rep, cvd)
+        charged = charged_kg(rep, cvd)
         n2 = fbc.nitrogen_kg(fs.total_gas_flow_nm3_h, y_si, ratio, fs.deposition_time_h, inert_h)
         out.loc[cvd.index, "materials_usd"] = (
             col(cvd, "silane_fed_kg") * e.cny(pr.silane_cny_per_t) / 1000.0 + col(cvd, "c2h4_fed_kg") * pr.ethylene_usd_per_kg
@@ -131,7 +131,7 @@ def _direct(rep: Replication, loaded: LoadedScenario) -> pd.DataFrame:
     return out
 
 
-def _charged_kg(rep: Replication, cvd: pd.DataFrame) -> pd.Series:
+def charged_kg(rep: Replication, cvd: pd.DataFrame) -> pd.Series:
     """Scaffold mass charged into each CVD batch (from the genealogy)."""
     g = rep.genealogy
     kg = g[g["lot_id"].isin(cvd["lot_id"])].groupby("lot_id")["mass_kg"].sum() if len(g) else pd.Series(dtype=float)
