@@ -26,6 +26,7 @@ from plants.slurry_casting.line import CastingLine, PowderStore
 from twin.engine import relaxed_gc, run_counted
 from twin.equipment import Crew, Machine
 from twin.monitor import LevelLog, MonitoredStore
+from twin.resources import LeanResource
 from twin.states import StateLog
 from twin.streams import Streams
 from twin.supply import BulkSupply
@@ -80,7 +81,7 @@ class QualityLab:
         self.env = env
         self.store = store
         self.lab = loaded.params.lab
-        self.bench = simpy.Resource(env, capacity=self.lab.parallel_tests)
+        self.bench = LeanResource(env, capacity=self.lab.parallel_tests)
         self.specs = loaded.scenario.specs.powder.items()
         self.coating = coating
         self.lots = lots

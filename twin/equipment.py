@@ -23,6 +23,7 @@ from typing import Any
 import simpy
 
 from twin.calendar import ShiftCalendar
+from twin.resources import LeanResource
 from twin.states import Key, State, StateLog
 
 __all__ = ["Crew", "Machine", "Proc"]
@@ -40,7 +41,7 @@ class Crew:
         self.env = env
         self.calendar = calendar
         self.always_on = calendar.always_on
-        self.resource = simpy.Resource(env, capacity=size)
+        self.resource = LeanResource(env, capacity=size)
 
 
 class Machine:

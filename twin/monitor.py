@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from twin.resources import LeanContainer, LeanStore
+
 __all__ = ["FifoInventory", "LevelLog", "MonitoredStore", "time_weighted_mean"]
 
 
@@ -47,8 +49,9 @@ _store_put = simpy.Store._do_put
 _store_get = simpy.Store._do_get
 
 
-class MonitoredStore(simpy.Store):
-    """A :class:`simpy.Store` of items with a finite capacity that logs its level and item stays."""
+class MonitoredStore(LeanStore):
+    """A :class:`simpy.Store` of items (:class:`~twin.resources.LeanStore`) with a finite capacity
+    that logs its level and item stays."""
 
     def __init__(self, env: simpy.Environment, capacity: float, name: str, log: LevelLog) -> None:
         super().__init__(env, capacity)
@@ -96,7 +99,7 @@ class FifoInventory:
         self.on_empty = on_empty
         self.name = name
         self.log = log
-        self.container = simpy.Container(env, capacity=capacity_kg, init=0)
+        self.container = LeanContainer(env, capacity=capacity_kg, init=0)
         self.entries: deque[list[Any]] = deque()
         self.put_kg = 0.0
         self.taken_kg = 0.0

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from twin.resources import LeanContainer
 from twin.params import BulkSupplyParams  # re-exported: it lives with the other parameter models
 
 __all__ = ["BulkSupply", "BulkSupplyParams"]
@@ -37,7 +38,7 @@ class BulkSupply:
         self.delivery_kg = delivery_kg
         self.lead_time_median_h = lead_time_median_h
         self.lead_time_sigma = lead_time_sigma
-        self.container = simpy.Container(env, capacity=capacity_kg, init=initial_level_kg)
+        self.container = LeanContainer(env, capacity=capacity_kg, init=initial_level_kg)
         self.on_order = False
         self.delivered_kg = 0.0
         self.drawn_kg = 0.0

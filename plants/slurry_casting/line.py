@@ -21,6 +21,7 @@ from plants.slurry_casting import physics as ph
 from plants.slurry_casting.params import CastingParams
 from twin.equipment import Crew, Machine, Proc
 from twin.monitor import FifoInventory, LevelLog, MonitoredStore
+from twin.resources import LeanContainer
 from twin.states import State
 
 __all__ = ["CastingLine", "PowderStore"]
@@ -34,7 +35,7 @@ class PowderStore:
 
     def __init__(self, env: simpy.Environment, slots: int, log: LevelLog) -> None:
         self.inventory = FifoInventory(env, float("inf"), "powder store", log, on_empty=self._used_up)
-        self.slots = simpy.Container(env, capacity=slots, init=0)
+        self.slots = LeanContainer(env, capacity=slots, init=0)
 
     def _used_up(self, lot: Lot) -> None:
         lot.status = "consumed"
