@@ -90,3 +90,23 @@ def test_unit_annotation_checks_units_and_range():
         _P.model_validate({"rate_cm_s": {"value": 1.0, "units": "cm/s", "flag": "V"}})
     with pytest.raises(ValidationError, match="sourced entry"):
         _P.model_validate({"rate_cm_s": 1.0})
+
+
+def test_relaxed_gc_raises_the_thresholds_inside_and_restores_them_also_on_error() -> None:
+    import gc
+
+    from twin.engine import GC_THRESHOLDS, relaxed_gc
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        with pytest.raises(RuntimeError), relaxed_gc():
+            inside = gc.get_threshold()
+            raise RuntimeError("boom")
+        assert inside == (GC_THRESHOLDS[0], GC_THRESHOLDS[1], 10)
+        assert gc.get_threshold() == (700, 10, 10)
+        gc.set_threshold(10**6, 10**4, 10)  # a caller's higher thresholds are kept
+        with relaxed_gc():
+            assert gc.get_threshold() == (10**6, 10**4, 10)
+    finally:
+        gc.set_threshold(*before)

@@ -15,7 +15,11 @@ __all__ = ["GC_THRESHOLDS", "relaxed_gc", "run_counted"]
 #: end; with the defaults the collector re-scans them over and over, which cost ~15 % of the
 #: loop in the baseline plant-year. The records are acyclic; the cyclic garbage SimPy leaves
 #: (~60k small objects per plant-year) is still collected, just in fewer, larger passes.
-GC_THRESHOLDS = (50_000, 50)
+#: The second threshold keeps the middle generation out of it: a pass over it re-scans every
+#: record that survived a young pass, which with 50 came every ~5th baseline run and cost it
+#: 0.5 s. After the block the records are freed by reference counting, and the pass that
+#: follows finds little left to scan.
+GC_THRESHOLDS = (50_000, 1_000)
 
 
 @contextmanager
