@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -116,6 +117,37 @@ def test_cli_run_writes_all_outputs(tmp_path, capsys):
     levels = pd.read_parquet(tmp_path / "levels.parquet")
     assert {"CVD->coating", "powder store", "slurry tank 1", "electrode rolls"} <= set(levels["buffer"])
     assert not list(tmp_path.glob(".partial-*"))
+
+
+def _documented_key_patterns(readme: str) -> list[re.Pattern[str]]:
+    """The summary keys the README's key table documents, as regexes: `<name>` is a name, `{a,b}`
+    one of the names, and a suffix in parentheses after a key, (`_std`) or (`_per_yr`), the same
+    key with that ending (`_std` in place of `_mean`)."""
+    table = readme[readme.index("| key | meaning |", readme.index("## Outputs")):]
+    table = table[: table.index("\n\n")]
+    pats: list[str] = []
+    for row in table.splitlines()[2:]:
+        first_cell = row.split(" | ")[0]
+        for key, suffix in re.findall(r"`([^`]+)`(?: \(`(_[a-z_]+)`\))?", first_cell):
+            keys = [key]
+            if suffix:
+                keys.append(key[: -len("_mean")] + suffix if suffix == "_std" and key.endswith("_mean") else key + suffix)
+            for k in keys:
+                rx = re.escape(k)
+                rx = re.sub(r"<[a-z]+>", "[a-z0-9_]+", rx.replace("\\<", "<").replace("\\>", ">"))
+                rx = re.sub(r"\\\{([a-z_,]+)\\\}", lambda m: "(" + m.group(1).replace(",", "|") + ")", rx)
+                pats.append(rx)
+    return [re.compile(f"^{p}(\\.ci95_half)?$") for p in pats]
+
+
+def test_every_summary_key_is_documented_in_the_readme(smoke):
+    res = run(load(smoke.path, ["horizon_h=150"]), replications=2)
+    pats = _documented_key_patterns((ROOT / "README.md").read_text())
+    undocumented = [k for k in res.summary if not any(p.match(k) for p in pats)]
+    assert not undocumented, f"summary keys missing from the README's key table: {undocumented}"
+    # and the patterns are not so loose that anything passes
+    for bogus in ("fbcvd.silane_fed", "powder.capacity_mah_g_max", "cost.by_line.casting", "sim.event"):
+        assert not any(p.match(bogus) for p in pats), bogus
 
 
 def test_replications_report_confidence_intervals(smoke):
