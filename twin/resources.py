@@ -3,7 +3,7 @@
 The plant makes ~10^5 resource requests per simulated year (an operator for every charge,
 discharge and roll change; a slot in every buffer; a draw from every supply), and SimPy's
 generic request path is most of their cost: three chained constructors, a property read and a
-loop over the waiting queue for a request that, nine times out of ten, is granted on the spot.
+loop over the waiting queue, for a request that is usually granted on the spot.
 These subclasses build the same request events directly and, when no earlier request is
 waiting, call ``_do_put``/``_do_get`` once instead of looping.
 
