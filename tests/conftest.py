@@ -7,9 +7,15 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-# `python -m pytest --hypothesis-profile=deep -m unit` hunts for edge cases before a release;
-# the default profile keeps CI fast.
+# Hypothesis profiles. The default, "ci", draws the same examples on every run (derandomize): the
+# suite gates landing, so a rare example must not fail one run and pass the next. The others search:
+# `python -m pytest --hypothesis-profile=random` (fresh examples each run, as many as "ci") and
+# `python -m pytest --hypothesis-profile=deep -m unit` (5000 examples per property) before a release.
+# A property that needs more than the profile's count asks for max(its count, the profile's).
+settings.register_profile("ci", derandomize=True, deadline=None)
+settings.register_profile("random", deadline=None)
 settings.register_profile("deep", max_examples=5000, deadline=None)
+settings.load_profile("ci")
 
 TIERS = {"unit", "component", "integration"}
 ROOT = Path(__file__).resolve().parents[1]

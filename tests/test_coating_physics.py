@@ -109,7 +109,7 @@ def test_more_pore_void_less_swelling(params):
     assert roomy.swelling < tight.swelling
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(shell=st.floats(0, 60), cv=st.floats(0.05, 1.0), fill=st.floats(0, 1), sic=st.floats(0, 0.9),
        cryst=st.floats(0.5, 100), surf=st.floats(0, 200))
 def test_powder_bounds(params, shell, cv, fill, sic, cryst, surf):

@@ -123,7 +123,7 @@ def test_transfer_efficiency_rises_with_contact_time_and_pressure(params):
 doses = st.floats(0.0, 1.5)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(deadline=None)
 @given(q=st.floats(1.0, 6.0), ice=st.floats(0.6, 0.97), dose=doses, eff=st.floats(0.3, 1.0),
        moist=st.floats(0.0, 20.0), cv=st.floats(0.0, 0.3))
 def test_prelith_conserves_li_and_stays_in_bounds(params, q, ice, dose, eff, moist, cv):

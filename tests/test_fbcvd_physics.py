@@ -137,7 +137,7 @@ def test_silane_fed_matches_stoichiometry(params):
     assert r.h2_made_kg / (r.si_deposited_kg + r.si_fines_kg) == pytest.approx(2 * 2.016 / 28.086)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(
     t=st.floats(300, 750), y0=st.floats(0.01, 0.6), y1=st.floats(0.01, 0.6), r0=st.floats(0, 0.6),
     q=st.floats(10, 2000), hours=st.floats(0.1, 30), m=st.floats(10, 500), vp=st.floats(0.3, 1.5),

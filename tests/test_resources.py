@@ -80,7 +80,7 @@ def _run(program: list[list[tuple[str, int]]], lean: bool, r_cap: int, c_cap: in
     return trace, events, state
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=max(300, settings.default.max_examples), deadline=None)
 @given(program=PROGRAM, r_cap=st.integers(1, 3), c_cap=st.integers(6, 12), c_init=st.integers(0, 6),
        s_cap=st.integers(1, 3))
 def test_lean_resources_replay_simpy_event_for_event(program: list[list[tuple[str, int]]], r_cap: int, c_cap: int,
