@@ -17,7 +17,8 @@ pytestmark = pytest.mark.unit
 # A step of a process: (kind, argument)
 #   req: request the resource, hold it for `arg` h, release
 #   with: the same inside `with res.request() as req`
-#   rel_early: request and release at once without waiting (a cancelled request)
+#   rel_early: request and release at once, without waiting for the grant (SimPy then leaves an
+#              ungranted request in the queue; the lean classes must do the same)
 #   cput/cget: put/get `arg` units into/from the container
 #   sput/sget: put an item into / get one from the store
 #   wait: a timeout of `arg` h (small integers: ties are where the order matters)
