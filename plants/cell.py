@@ -89,8 +89,8 @@ class CellResult:
 
 
 def reference_cell(anode_capacity_mah_g: float, anode_ice: float, anode_press_density_g_cm3: float = 1.6,
-                   anode_areal_capacity_mah_cm2: float | None = None, anode_active_wt: float | None = None,
-                   params: CellParams | None = None) -> CellResult:
+                   anode_areal_capacity_mah_cm2: float | None = None, anode_active_wt: float | None = None, *,
+                   params: CellParams) -> CellResult:
     """Energy of the reference NCM811 pouch cell made with an anode of the given properties.
 
     ``anode_capacity_mah_g`` is the reversible capacity of the anode's active blend and
@@ -99,7 +99,7 @@ def reference_cell(anode_capacity_mah_g: float, anode_ice: float, anode_press_de
     if not anode_capacity_mah_g > 0 or not 0 < anode_ice <= 1.5 or not anode_press_density_g_cm3 > 0:
         raise ValueError("reference_cell needs anode_capacity_mah_g > 0, 0 < anode_ice <= 1.5 and "
                          f"anode_press_density_g_cm3 > 0 (got {anode_capacity_mah_g}, {anode_ice}, {anode_press_density_g_cm3})")
-    p = params if params is not None else _default_params()
+    p = params
     act_a = p.anode_active_wt if anode_active_wt is None else anode_active_wt
     if anode_areal_capacity_mah_cm2 is None:
         q_c = p.cathode_areal_capacity_mah_cm2
@@ -139,10 +139,3 @@ def reference_cell(anode_capacity_mah_g: float, anode_ice: float, anode_press_de
         anode_thickness_um=anode_um, anode_area_m2=anode_m2, wh_per_m2_anode=energy_wh / anode_m2,
         other_materials_usd=other_usd, conversion_usd=p.conversion_usd_per_kwh * energy_wh / 1000.0,
     )
-
-
-def _default_params() -> CellParams:
-    from plants.scenario import load_parameter_set
-
-    params, _ = load_parameter_set("reference-2025")
-    return params.cell

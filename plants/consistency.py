@@ -27,6 +27,7 @@ from plants.costing import charged_kg
 from plants.kpi import GOOD_ROLL, RELEASED_POWDER, li_balance, si_balance
 from plants.plant import Replication
 from plants.scenario import LoadedScenario
+from plants.lines import LotKind, LotStatus
 from twin.quality import capability, variance_contributions
 
 __all__ = ["quality", "quality_drivers", "yields"]
@@ -42,24 +43,24 @@ def yields(rep: Replication, scrap_usd: pd.Series | None = None) -> dict[str, fl
     lots = rep.lots
     by = {k: lots[lots["line"] == k] for k in ("scaffold", "fbcvd", "coating", "mixing", "casting", "prelith")}
     cvd, powder, rolls, pl = by["fbcvd"], by["coating"], by["casting"], by["prelith"]
-    cvd_done = cvd["status"].isin(["buffered", "coating", "consumed", "scrapped"])
-    cvd_bad = cvd["status"] == "scrapped"
-    decided = powder["status"].isin(RELEASED_POWDER + ("rejected",))
+    cvd_done = cvd["status"].isin([LotStatus.BUFFERED, LotStatus.COATING, LotStatus.CONSUMED, LotStatus.SCRAPPED])
+    cvd_bad = cvd["status"] == LotStatus.SCRAPPED
+    decided = powder["status"].isin(RELEASED_POWDER + (LotStatus.REJECTED,))
     good_powder = powder["status"].isin(RELEASED_POWDER)
     made = rolls[rolls["end_h"].notna()] if len(rolls) else rolls
     coated = float(made["coated_area_m2"].sum()) if len(made) else 0.0
     good_area = float(made.loc[made["status"].isin(GOOD_ROLL), "area_m2"].sum()) if len(made) else 0.0
-    pl_done = pl[pl["status"].isin(["released", "scrapped"])] if len(pl) else pl
+    pl_done = pl[pl["status"].isin([LotStatus.RELEASED, LotStatus.SCRAPPED])] if len(pl) else pl
     out: dict[str, float] = {
         "yield.fbcvd.first_pass": _div(float((cvd_done & ~cvd_bad).sum()), float(cvd_done.sum())),
         "yield.coating.first_pass": _div(float(good_powder.sum()), float(decided.sum())),
         "yield.mixing.first_pass": 1.0 if len(by["mixing"]) else math.nan,
         "yield.casting.first_pass": _div(good_area, coated),
-        "yield.prelith.first_pass": _div(float((pl_done["status"] == "released").sum()), float(len(pl_done))),
+        "yield.prelith.first_pass": _div(float((pl_done["status"] == LotStatus.RELEASED).sum()), float(len(pl_done))),
     }
     fp = [out[f"yield.{k}.first_pass"] for k in ("fbcvd", "coating", "mixing", "casting", "prelith")]
     out["yield.overall_first_pass"] = float(np.prod(fp)) if all(math.isfinite(v) for v in fp) else math.nan
-    out["yield.coating.rejected_lots"] = float((powder["status"] == "rejected").sum())
+    out["yield.coating.rejected_lots"] = float((powder["status"] == LotStatus.REJECTED).sum())
     # Si: into good electrode over Si whose fate is decided (not in process or in stock)
     si = si_balance(rep)
     decided_si = si["si_fed_kg"] - si["si_in_process_kg"] - si["si_powder_stock_kg"]
@@ -83,14 +84,14 @@ def yields(rep: Replication, scrap_usd: pd.Series | None = None) -> dict[str, fl
     out["yield.li"] = _div(li.get("li_compensating_kg", 0.0), li_done)
     # scrap by cause, in the units the plant counts it
     out["scrap.breakdown.batches"] = float(cvd_bad.sum())
-    out["scrap.off_spec_powder.kg"] = float(powder.loc[powder["status"] == "rejected", "mass_kg"].sum())
+    out["scrap.off_spec_powder.kg"] = float(powder.loc[powder["status"] == LotStatus.REJECTED, "mass_kg"].sum())
     web = float(made["web_break_scrap_m"].sum()) if "web_break_scrap_m" in made else math.nan
     change = float(made["changeover_scrap_m"].sum()) if "changeover_scrap_m" in made else math.nan
     width = (made["coated_area_m2"] / made["length_m"]).mean() if len(made) else math.nan
     out["scrap.web_break.m2"] = web * width if len(made) else 0.0
     out["scrap.changeover.m2"] = change * width if len(made) else 0.0
     for cause, prefix in (("crack", "crack"), ("off_spec_electrode", "off-spec")):
-        hit = made[(made["status"] == "scrapped") & made["reason"].str.startswith(prefix)] if len(made) else made
+        hit = made[(made["status"] == LotStatus.SCRAPPED) & made["reason"].str.startswith(prefix)] if len(made) else made
         out[f"scrap.{cause}.m2"] = float(hit["coated_area_m2"].sum()) if len(hit) else 0.0
     res = pl_done[pl_done["reason"] == "residual Li"] if len(pl_done) else pl_done
     out["scrap.residual_li.m2"] = float(res["area_m2"].sum()) if len(res) else 0.0
@@ -104,13 +105,13 @@ def _scrap_cost_by_cause(lots: pd.DataFrame, scrap_usd: pd.Series) -> dict[str, 
     """Scrap cost per cause; a partly good roll's scrapped share is 'web break / changeover / trim'."""
     reason = lots["reason"].fillna("")
     cause = pd.Series("", index=lots.index)
-    cause[(lots["line"] == "fbcvd") & (reason == "breakdown")] = "breakdown"
-    cause[(lots["line"] == "coating") & (lots["status"] == "rejected")] = "off_spec_powder"
-    cause[(lots["line"] == "casting") & reason.str.startswith("crack")] = "crack"
-    cause[(lots["line"] == "casting") & reason.str.startswith("off-spec")] = "off_spec_electrode"
-    cause[(lots["line"] == "casting") & (lots["status"] != "scrapped")] = "web_changeover_trim"
-    cause[(lots["line"] == "prelith") & (reason == "residual Li")] = "residual_li"
-    cause[(lots["line"] == "prelith") & reason.str.startswith("off-spec")] = "off_spec_prelith"
+    cause[(lots["line"] == LotKind.CVD) & (reason == "breakdown")] = "breakdown"
+    cause[(lots["line"] == LotKind.POWDER) & (lots["status"] == LotStatus.REJECTED)] = "off_spec_powder"
+    cause[(lots["line"] == LotKind.ROLL) & reason.str.startswith("crack")] = "crack"
+    cause[(lots["line"] == LotKind.ROLL) & reason.str.startswith("off-spec")] = "off_spec_electrode"
+    cause[(lots["line"] == LotKind.ROLL) & (lots["status"] != LotStatus.SCRAPPED)] = "web_changeover_trim"
+    cause[(lots["line"] == LotKind.PRELITH_ROLL) & (reason == "residual Li")] = "residual_li"
+    cause[(lots["line"] == LotKind.PRELITH_ROLL) & reason.str.startswith("off-spec")] = "off_spec_prelith"
     got = scrap_usd.groupby(cause).sum()
     names = ("breakdown", "off_spec_powder", "web_changeover_trim", "crack", "off_spec_electrode", "residual_li",
              "off_spec_prelith")
@@ -138,10 +139,10 @@ def _from_parents(rep: Replication, children: pd.DataFrame, parents: pd.DataFram
 def _attribute_tables(rep: Replication) -> dict[str, tuple[pd.DataFrame, list[str]]]:
     """Per product: its lots finished after the warm-up, with their own and inherited drivers, and the driver columns."""
     lots = rep.lots
-    sc = lots[lots["line"] == "scaffold"]
-    cvd = lots[lots["line"] == "fbcvd"].copy()
+    sc = lots[lots["line"] == LotKind.SCAFFOLD]
+    cvd = lots[lots["line"] == LotKind.CVD].copy()
     steady = lots["end_h"] >= rep.warmup_h if rep.warmup_h > 0 else pd.Series(True, index=lots.index)
-    powder = lots[(lots["line"] == "coating") & lots["status"].isin(RELEASED_POWDER + ("rejected",)) & steady].copy()
+    powder = lots[(lots["line"] == LotKind.POWDER) & lots["status"].isin(RELEASED_POWDER + (LotStatus.REJECTED,)) & steady].copy()
     for col in ("pore_volume_cm3_g", "particle_size_um", "surface_area_m2_g"):
         if col in sc:
             cvd[f"scaffold_{col}"] = _from_parents(rep, cvd, sc, col, weighted_mean=True)
@@ -153,11 +154,11 @@ def _attribute_tables(rep: Replication) -> dict[str, tuple[pd.DataFrame, list[st
         powder["coating_temperature_c"] = powder["temperature_c"]
     powder_drivers = [c for c in ("scaffold_pore_volume_cm3_g", "scaffold_particle_size_um", "scaffold_surface_area_m2_g",
                                   "cvd_temperature_c", "coating_temperature_c") if c in powder]
-    rolls = lots[(lots["line"] == "casting") & lots["end_h"].notna() & steady].copy()
+    rolls = lots[(lots["line"] == LotKind.ROLL) & lots["end_h"].notna() & steady].copy()
     roll_drivers = [c for c in ("coat_weight_mg_cm2", "blend_capacity_mah_g") if c in rolls]
-    pl = lots[(lots["line"] == "prelith") & lots["status"].isin(["released", "scrapped"]) & steady].copy()
+    pl = lots[(lots["line"] == LotKind.PRELITH_ROLL) & lots["status"].isin([LotStatus.RELEASED, LotStatus.SCRAPPED]) & steady].copy()
     if len(pl) and "blend_ice" in rolls:
-        pl["blend_ice"] = _from_parents(rep, pl, lots[lots["line"] == "casting"], "blend_ice", weighted_mean=True)
+        pl["blend_ice"] = _from_parents(rep, pl, lots[lots["line"] == LotKind.ROLL], "blend_ice", weighted_mean=True)
     pl_drivers = [c for c in ("blend_ice", "areal_capacity_mah_cm2", "dose_mah_cm2", "excursion_h") if c in pl]
     return {"powder": (powder, powder_drivers), "electrode": (rolls, roll_drivers), "prelith": (pl, pl_drivers)}
 

@@ -7,14 +7,16 @@ into the cost currency with ``cny_per_usd``, an input like any other: a scenario
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
+
+from plants import _num as nm
 
 from twin.costing import OverheadParams
 from twin.params import ParamModel, Unit
 
-__all__ = ["CapitalParams", "EconomicsParams", "EnergyParams", "Prices", "ScaledStep", "UnitStep"]
+__all__ = ["CapitalParams", "EconomicsParams", "EnergyParams", "Prices", "ScaledStep", "UnitStep", "batch_heat_kwh"]
 
 NonNeg = Field(ge=0)
 Pos = Field(gt=0)
@@ -105,3 +107,17 @@ class EconomicsParams(ParamModel):
     def cny(self, value_cny: float) -> float:
         """A CNY amount in the cost currency (USD)."""
         return value_cny / self.cny_per_usd
+
+
+# The heat balance of a heated bed (the CVD reactor and the coater share it).
+AMBIENT_C = 25.0
+
+
+def batch_heat_kwh(bed_kg: Any, temperature_c: Any, hot_h: Any, gas_nm3: Any, reaction_si_kg: Any, e: EnergyParams) -> Any:
+    """Electric energy to heat one batch, hold it at temperature and heat its gas (kWh)."""
+    dt = temperature_c - AMBIENT_C
+    heat_up = (e.reactor_heat_capacity_kj_k + bed_kg * e.carbon_cp_kj_kg_k) * dt / 3600.0
+    losses = e.reactor_heat_loss_kw_k * dt * hot_h
+    gas = gas_nm3 * e.gas_cp_kj_nm3_k * dt / 3600.0
+    net = heat_up + losses + gas - reaction_si_kg * e.silane_reaction_heat_kwh_per_kg_si
+    return nm.maximum(net, 0.0) / e.heater_efficiency

@@ -13,9 +13,11 @@ from collections import deque
 
 import pandas as pd
 
+from plants.lines import PREFIX
+
 __all__ = ["ancestry", "descendants"]
 
-KIND = {"S": "scaffold", "C": "fbcvd", "P": "coating", "M": "mixing", "E": "casting", "L": "prelith"}
+KIND = {prefix: str(kind) for kind, prefix in PREFIX.items()}  # lot id prefix -> lot kind
 
 
 def _walk(links: dict[str, list[tuple[str, float]]], start: str, column: str) -> pd.DataFrame:

@@ -6,6 +6,7 @@ import pandas as pd
 
 from plants.fbcvd.physics import M_SI_G_MOL, M_SIH4_G_MOL
 from plants.plant import Replication
+from plants.lines import LotKind, LotStatus
 from twin.states import state_shares
 
 __all__ = ["buffer_stats", "li_balance", "si_balance", "summarize", "water_balance"]
@@ -31,27 +32,27 @@ def si_balance(rep: Replication) -> dict[str, float]:
     lots = rep.lots
     si_per_silane = M_SI_G_MOL / M_SIH4_G_MOL
     fed = (rep.silane["drawn_kg"] - rep.silane["returned_kg"]) * si_per_silane
-    cvd = lots[(lots["line"] == "fbcvd") & (lots["row"] >= 0)] if "row" in lots else lots.iloc[0:0]
-    powder = lots[lots["line"] == "coating"]
+    cvd = lots[(lots["line"] == LotKind.CVD) & (lots["row"] >= 0)] if "row" in lots else lots.iloc[0:0]
+    powder = lots[lots["line"] == LotKind.POWDER]
     dep = cvd["si_deposited_kg"] if len(cvd) else pd.Series(dtype=float)
     # Batches still depositing at the horizon: silane drawn, outcome not known yet -> in process whole.
-    depositing = cvd["status"] == "in_process"
+    depositing = cvd["status"] == LotStatus.IN_PROCESS
     done = ~depositing
     fines = float(cvd.loc[done, "si_fines_kg"].sum()) if len(cvd) else 0.0
     exhaust = float(cvd.loc[done, "si_exhaust_kg"].sum()) if len(cvd) else 0.0
-    scrapped = float(dep[cvd["status"] == "scrapped"].sum()) if len(cvd) else 0.0
-    released = powder[powder["status"] == "released"]
-    rejected = float(powder.loc[powder["status"] == "rejected", "si_kg"].sum()) if len(powder) else 0.0
-    open_powder = float(powder.loc[~powder["status"].isin(["released", "rejected", "consumed"]), "si_kg"].sum()) if len(powder) else 0.0
+    scrapped = float(dep[cvd["status"] == LotStatus.SCRAPPED].sum()) if len(cvd) else 0.0
+    released = powder[powder["status"] == LotStatus.RELEASED]
+    rejected = float(powder.loc[powder["status"] == LotStatus.REJECTED, "si_kg"].sum()) if len(powder) else 0.0
+    open_powder = float(powder.loc[~powder["status"].isin([LotStatus.RELEASED, LotStatus.REJECTED, LotStatus.CONSUMED]), "si_kg"].sum()) if len(powder) else 0.0
     # Released powder not yet drawn by the mixers (the warehouse stock).
     stock = float((released["si_kg"] * _left_share(rep, released)).sum()) if len(released) else 0.0
     # CVD lots being coated are inside their powder lot (created at coating start): count them there.
-    in_cvd_or_buffer = float(dep[cvd["status"] == "buffered"].sum()) if len(cvd) else 0.0
+    in_cvd_or_buffer = float(dep[cvd["status"] == LotStatus.BUFFERED].sum()) if len(cvd) else 0.0
     depositing_fed = float(cvd.loc[depositing, "si_fed_kg"].sum()) if len(cvd) else 0.0
     # Mix batches: Si not yet coated (in the mixer or the slurry tank).
-    mixes = lots[lots["line"] == "mixing"]
+    mixes = lots[lots["line"] == LotKind.MIX]
     in_slurry = float((mixes["si_kg"] * _left_share(rep, mixes)).sum()) if len(mixes) else 0.0
-    rolls = lots[lots["line"] == "casting"]
+    rolls = lots[lots["line"] == LotKind.ROLL]
     if len(rolls):
         good = rolls["status"].isin(GOOD_ROLL)
         on_coater = rolls["end_h"].isna()
@@ -87,7 +88,7 @@ def li_balance(rep: Replication) -> dict[str, float]:
     theirs as in process.
     """
     drawn = rep.lithium["drawn_kg"] - rep.lithium["returned_kg"]
-    rolls = rep.lots[rep.lots["line"] == "prelith"]
+    rolls = rep.lots[rep.lots["line"] == LotKind.PRELITH_ROLL]
     if rolls.empty:
         return {"li_drawn_kg": drawn, "li_rel_error": 0.0 if drawn == 0 else 1.0}
     done = rolls["ice"].notna() if "ice" in rolls else pd.Series(False, index=rolls.index)
@@ -103,8 +104,8 @@ def li_balance(rep: Replication) -> dict[str, float]:
 def water_balance(rep: Replication) -> dict[str, float]:
     """Water added at mixing against water evaporated in the dryers plus water still in slurry."""
     lots = rep.lots
-    mixes = lots[lots["line"] == "mixing"]
-    rolls = lots[lots["line"] == "casting"]
+    mixes = lots[lots["line"] == LotKind.MIX]
+    rolls = lots[lots["line"] == LotKind.ROLL]
     added = float(mixes["water_kg"].sum()) if len(mixes) else 0.0
     evaporated = float(rolls["water_evaporated_kg"].sum()) if len(rolls) else 0.0
     on_coater = float(rolls.loc[rolls["end_h"].isna(), "water_kg"].sum()) if len(rolls) else 0.0
@@ -152,12 +153,12 @@ def _line_shares(rep: Replication) -> pd.DataFrame:
 
 def _electrode(rep: Replication) -> dict[str, float]:
     lots, h = rep.lots, rep.horizon_h
-    rolls = lots[lots["line"] == "casting"]
+    rolls = lots[lots["line"] == LotKind.ROLL]
     made = rolls[rolls["end_h"].notna()] if len(rolls) else rolls
     good = made[made["status"].isin(GOOD_ROLL)] if len(made) else made
-    pl = lots[lots["line"] == "prelith"]
-    done = pl[pl["status"].isin(["released", "scrapped"])] if len(pl) else pl
-    released = pl[pl["status"] == "released"] if len(pl) else pl
+    pl = lots[lots["line"] == LotKind.PRELITH_ROLL]
+    done = pl[pl["status"].isin([LotStatus.RELEASED, LotStatus.SCRAPPED])] if len(pl) else pl
+    released = pl[pl["status"] == LotStatus.RELEASED] if len(pl) else pl
     coated = float(made["coated_area_m2"].sum()) if len(made) else 0.0
 
     def scrap_share(reason: str) -> float:
@@ -169,9 +170,9 @@ def _electrode(rep: Replication) -> dict[str, float]:
     li = li_balance(rep)
     applied = float(done["li_applied_kg"].sum()) if len(done) else 0.0
     return {
-        "mixing.batches": float((lots["line"] == "mixing").sum()),
+        "mixing.batches": float((lots["line"] == LotKind.MIX).sum()),
         "casting.rolls_made": float(len(made)),
-        "casting.rolls_scrapped": float((made["status"] == "scrapped").sum()) if len(made) else 0.0,
+        "casting.rolls_scrapped": float((made["status"] == LotStatus.SCRAPPED).sum()) if len(made) else 0.0,
         "casting.output_m2": float(good["area_m2"].sum()) if len(good) else 0.0,
         "casting.output_m2_per_yr": (float(good["area_m2"].sum()) if len(good) else 0.0) * 8760.0 / h,
         "casting.coated_m2": coated,
@@ -188,7 +189,7 @@ def _electrode(rep: Replication) -> dict[str, float]:
         "casting.water_evaporated_kg": float(made["water_evaporated_kg"].sum()) if len(made) else 0.0,
         "casting.dryer_energy_kwh": float(made["dryer_energy_kwh"].sum()) if len(made) else 0.0,
         "prelith.rolls_released": float(len(released)),
-        "prelith.rolls_scrapped": float((done["status"] == "scrapped").sum()) if len(done) else 0.0,
+        "prelith.rolls_scrapped": float((done["status"] == LotStatus.SCRAPPED).sum()) if len(done) else 0.0,
         "prelith.output_m2": float(released["area_m2"].sum()) if len(released) else 0.0,
         "prelith.output_m2_per_yr": (float(released["area_m2"].sum()) if len(released) else 0.0) * 8760.0 / h,
         "prelith.ice_mean": _mean(done["ice"]) if len(done) else float("nan"),
@@ -203,14 +204,14 @@ def _electrode(rep: Replication) -> dict[str, float]:
 
 def summarize(rep: Replication) -> dict[str, float | str]:
     lots, h, w = rep.lots, rep.horizon_h, rep.warmup_h
-    cvd = lots[lots["line"] == "fbcvd"]
-    powder = lots[lots["line"] == "coating"]
+    cvd = lots[lots["line"] == LotKind.CVD]
+    powder = lots[lots["line"] == LotKind.POWDER]
     steady = lambda df: df[df["end_h"] >= w] if w > 0 else df  # noqa: E731  (lots finished after warm-up)
-    cvd_done = steady(cvd[cvd["status"].isin(["buffered", "coating", "consumed"])])
-    cvd_fed = cvd[cvd["status"] != "in_process"]
+    cvd_done = steady(cvd[cvd["status"].isin([LotStatus.BUFFERED, LotStatus.COATING, LotStatus.CONSUMED])])
+    cvd_fed = cvd[cvd["status"] != LotStatus.IN_PROCESS]
     cvd_fed = cvd_fed[cvd_fed["row"] >= 0] if "row" in cvd_fed else cvd_fed
     # a released lot stays "released" until the mixers have drawn all of it ("consumed")
-    tested = steady(powder[powder["status"].isin(RELEASED_POWDER + ("rejected",))])
+    tested = steady(powder[powder["status"].isin(RELEASED_POWDER + (LotStatus.REJECTED,))])
     released = powder[powder["status"].isin(RELEASED_POWDER)]
     coated = steady(powder[powder["end_h"].notna()])
     shares = _line_shares(rep)
@@ -224,8 +225,8 @@ def summarize(rep: Replication) -> dict[str, float | str]:
         "sim.events": float(rep.events),
         "sim.wall_s": rep.wall_s,
         "fbcvd.batches_started": float(len(cvd)),
-        "fbcvd.batches_completed": float(cvd["status"].isin(["buffered", "coating", "consumed"]).sum()),
-        "fbcvd.batches_scrapped": float((cvd["status"] == "scrapped").sum()),
+        "fbcvd.batches_completed": float(cvd["status"].isin([LotStatus.BUFFERED, LotStatus.COATING, LotStatus.CONSUMED]).sum()),
+        "fbcvd.batches_scrapped": float((cvd["status"] == LotStatus.SCRAPPED).sum()),
         "fbcvd.silane_fed_kg": (rep.silane["drawn_kg"] - rep.silane["returned_kg"]),
         "fbcvd.silane_deliveries": rep.silane["deliveries"],
         "fbcvd.si_deposited_kg": float(cvd_fed["si_deposited_kg"].sum()) if len(cvd_fed) else 0.0,
@@ -246,8 +247,8 @@ def summarize(rep: Replication) -> dict[str, float | str]:
         "powder.output_kg": float(released["mass_kg"].sum()) if len(released) else 0.0,
         "powder.output_t_per_yr": (float(released["mass_kg"].sum()) if len(released) else 0.0) / 1e3 * 8760.0 / h,
         "powder.lots_released": float(len(released)),
-        "powder.lots_rejected": float((powder["status"] == "rejected").sum()),
-        "powder.lots_in_quarantine": float(powder["status"].isin(["quarantine", "testing"]).sum()),
+        "powder.lots_rejected": float((powder["status"] == LotStatus.REJECTED).sum()),
+        "powder.lots_in_quarantine": float(powder["status"].isin([LotStatus.QUARANTINE, LotStatus.TESTING]).sum()),
         "powder.si_content_wt_mean": _mean(tested.get("si_content_wt", pd.Series(dtype=float))),
         "powder.capacity_mah_g_mean": _mean(tested.get("capacity_mah_g", pd.Series(dtype=float))),
         "powder.capacity_mah_g_std": float(tested["capacity_mah_g"].std()) if len(tested) > 1 else float("nan"),

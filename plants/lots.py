@@ -9,9 +9,10 @@ from operator import itemgetter
 import numpy as np
 import pandas as pd
 
+from plants.lines import PREFIX, LotStatus
+
 __all__ = ["Lot", "Lots"]
 
-PREFIX = {"scaffold": "S", "fbcvd": "C", "coating": "P", "mixing": "M", "casting": "E", "prelith": "L"}
 
 
 def _objects(values: Sequence[str]) -> np.ndarray:
@@ -38,7 +39,7 @@ class Lot:
         self.parents = parents
         self.props = props
         self.row = -1  # row in the line's LazyTable
-        self.status = "charged"
+        self.status = LotStatus.CHARGED
         self.reason = ""
 
 

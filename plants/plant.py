@@ -19,10 +19,12 @@ import simpy
 
 from plants.carbon_coating.line import CoatingLine
 from plants.fbcvd.line import FbcvdLine, ScaffoldStore, SilaneTank
+from plants.common import M_C_G_MOL, M_SI_G_MOL, Materials
 from plants.lots import Lot, Lots
 from plants.prelithiation.line import DryRoom, PrelithLine
 from plants.scenario import LoadedScenario
 from plants.slurry_casting.line import CastingLine, PowderStore
+from plants.lines import PREFIX, LotKind, LotStatus
 from twin.engine import relaxed_gc, run_counted
 from twin.equipment import Crew, Machine
 from twin.monitor import LevelLog, MonitoredStore
@@ -92,15 +94,15 @@ class QualityLab:
     def _test(self, lot: Lot) -> Generator[simpy.events.Event, Any, None]:
         with self.bench.request() as req:
             yield req
-            lot.status = "testing"
+            lot.status = LotStatus.TESTING
             yield self.env.timeout(self.lab.hands_on_h)
         yield self.env.timeout(self.lab.turnaround_h)
         failed = [name for name, lim in self.specs if not lim.ok(self.coating.table.get(lot.row, name))]
         if failed:
-            self.lots.finish(lot, "rejected", self.env.now, "off-spec: " + ", ".join(failed))
+            self.lots.finish(lot, LotStatus.REJECTED, self.env.now, "off-spec: " + ", ".join(failed))
             self.store.reject()
         else:
-            self.lots.finish(lot, "released", self.env.now)
+            self.lots.finish(lot, LotStatus.RELEASED, self.env.now)
             self.store.release(lot, self.coating.table.get(lot.row, "mass_out_kg"))
 
 
@@ -124,7 +126,7 @@ def simulate(loaded: LoadedScenario, replication: int = 0, horizon_h: float | No
                    scaffold, tank, buffer, lots, streams("fbcvd.temperature"))
     store = PowderStore(env, p.buffers.powder_store_lots, levels)
     lab_ref: list[QualityLab] = []
-    co = CoatingLine(env, p.coating, p.fbcvd.kinetics, sc.settings.coating, co_machines,
+    co = CoatingLine(env, p.coating, Materials(p.fbcvd.kinetics.si_density_g_cm3, p.fbcvd.kinetics.carbon_skeletal_density_g_cm3), sc.settings.coating, co_machines,
                      Crew(env, co_eq.operators_per_shift, sc.calendar), buffer, fb.table, lots,
                      lambda lot: lab_ref[0].submit(lot), streams("coating.batches"), warehouse=store.slots)
     lab_ref.append(QualityLab(env, loaded, co, lots, store))
@@ -184,8 +186,8 @@ def _frames(lots: Lots, fb: FbcvdLine, co: CoatingLine) -> pd.DataFrame:
     def of(line: str) -> list[Lot]:
         return by_line.get(line, [])
 
-    scaffold = Lots.frame(of("scaffold"))
-    cvd_lots = of("fbcvd")
+    scaffold = Lots.frame(of(LotKind.SCAFFOLD))
+    cvd_lots = of(LotKind.CVD)
     cvd = Lots.frame(cvd_lots)
     if len(fb.table):
         out = fb.table.outputs()
@@ -198,8 +200,8 @@ def _frames(lots: Lots, fb: FbcvdLine, co: CoatingLine) -> pd.DataFrame:
             cols[name] = col
         cvd = _with_columns(cvd, cols)
         cvd["mass_kg"] = cvd["mass_kg"] + np.where(has, cvd["si_deposited_kg"].fillna(0.0), 0.0) * (
-            1.0 + cvd["sic_fraction"].fillna(0.0) * 12.011 / 28.086)
-    powder_lots = of("coating")
+            1.0 + cvd["sic_fraction"].fillna(0.0) * M_C_G_MOL / M_SI_G_MOL)
+    powder_lots = of(LotKind.POWDER)
     powder = Lots.frame(powder_lots)
     if len(co.table):
         out = co.table.outputs()
@@ -207,7 +209,7 @@ def _frames(lots: Lots, fb: FbcvdLine, co: CoatingLine) -> pd.DataFrame:
         powder = _with_columns(powder, {name: values[rows] for name, values in out.items()})
         powder["mass_kg"] = powder["mass_out_kg"]
         powder = powder.drop(columns=["mass_out_kg"])
-    electrode = [Lots.frame(of(line)) for line in ("mixing", "casting", "prelith")]
+    electrode = [Lots.frame(of(line)) for line in (LotKind.MIX, LotKind.ROLL, LotKind.PRELITH_ROLL)]
     frames = [f for f in (scaffold, cvd, powder, *electrode) if not f.empty]
     return pd.concat(frames, ignore_index=True, sort=False) if frames else scaffold
 
@@ -225,6 +227,6 @@ def _genealogy(lots: Lots, frame: pd.DataFrame) -> pd.DataFrame:
     if g.empty:
         return g
     mass = pd.Series(frame["mass_kg"].to_numpy(), index=frame["lot_id"])  # set_index would copy all columns
-    is_cvd_parent = np.array([p.startswith("C") for p in g["parent_id"]], dtype=bool)
+    is_cvd_parent = np.array([p.startswith(PREFIX[LotKind.CVD]) for p in g["parent_id"]], dtype=bool)
     g.loc[is_cvd_parent, "mass_kg"] = mass.reindex(g.loc[is_cvd_parent, "parent_id"]).to_numpy()
     return g

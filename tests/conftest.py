@@ -47,7 +47,7 @@ def _private_run_store(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def params():
-    from plants.scenario import load_parameter_set
+    from plants.parameters import load_parameter_set
 
     p, _ = load_parameter_set("reference-2025")
     return p

@@ -13,14 +13,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import pandas as pd
 from pydantic import Field
 
+from twin.units import HOURS_PER_YEAR
 from twin.params import ParamModel, Unit
 
-__all__ = ["CATEGORIES", "CostRow", "OverheadParams", "depreciation_usd", "ledger_frame", "overheads_usd", "scaled"]
+__all__ = ["CATEGORIES", "CapitalRow", "CostRow", "OverheadParams", "depreciation_usd", "ledger_frame", "overheads_usd", "scaled",
+           "scaled_row"]
 
 # The categories every cost row falls in; "scrap" only appears after attribution (cost that ended
 # in scrapped or rejected material is moved there from the category it was spent in).
@@ -34,7 +36,7 @@ def scaled(x0: Any, rate: Any, rate0: Any, exponent: Any) -> Any:
 
 def depreciation_usd(capex_usd: float, life_yr: float, horizon_h: float) -> float:
     """Straight-line depreciation of ``capex_usd`` over ``life_yr``, for a period of ``horizon_h``."""
-    return capex_usd / life_yr * horizon_h / 8760.0
+    return capex_usd / life_yr * horizon_h / HOURS_PER_YEAR
 
 
 class OverheadParams(ParamModel):
@@ -58,7 +60,7 @@ def overheads_usd(labour_usd: float, depreciation_usd: float, variable_usd: floa
     up is ``working_capital_share`` of a year's worth of it, charged at ``cost_of_capital``.
     """
     variable_overhead = p.variable_overhead_labour_share * labour_usd + p.variable_overhead_depreciation_share * depreciation_usd
-    years = horizon_h / 8760.0
+    years = horizon_h / HOURS_PER_YEAR
     annual_variable = variable_usd / years if years > 0 else 0.0
     return {
         "variable overhead": variable_overhead,
@@ -85,3 +87,23 @@ class CostRow:
 def ledger_frame(rows: list[CostRow]) -> pd.DataFrame:
     return pd.DataFrame([(r.line, r.step, r.category, r.item, r.usd, r.formula) for r in rows],
                         columns=["line", "step", "category", "item", "usd", "formula"])
+
+
+class CapitalRow(NamedTuple):
+    """One capital item of a line: equipment capex, floor area and how they were sized."""
+
+    line: str
+    step: str
+    capex_usd: float
+    area_m2: float
+    formula: str
+
+
+def scaled_row(line: str, step: str, sp: Any, rate: float, driver: str) -> CapitalRow:
+    """A BatPaC-scaled step (``sp`` has capex_usd, area_m2, base_rate, capex_exponent, area_exponent)
+    sized at ``rate`` of ``driver``; no rate, no equipment."""
+    if rate <= 0:
+        return CapitalRow(line, step, 0.0, 0.0, f"no {driver}")
+    return CapitalRow(line, step, scaled(sp.capex_usd, rate, sp.base_rate, sp.capex_exponent),
+                      scaled(sp.area_m2, rate, sp.base_rate, sp.area_exponent),
+                      f"BatPaC X0 (R/R0)^p, R = {rate:.4g} {driver}, R0 = {sp.base_rate:.4g}")

@@ -109,7 +109,7 @@ class RunFolder:
         return run
 
     def cost_waterfall(self, per: str = "kg") -> pd.DataFrame:
-        from twin.study import RunResult
+        from plants.app.api import RunResult
 
         return RunResult.cost_waterfall(self, per)  # type: ignore[arg-type]
 
@@ -180,7 +180,7 @@ def _figures(run: RunFolder, specs: dict[str, dict[str, tuple[float | None, floa
 
 
 def _sources(parameter_set: str) -> pd.DataFrame:
-    from plants.scenario import load_parameter_set
+    from plants.parameters import load_parameter_set
 
     _, sources = load_parameter_set(parameter_set)
     rows = [{"parameter": k, "value": r.value, "units": r.units, "flag": r.flag.value, "source": r.source}

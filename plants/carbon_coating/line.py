@@ -14,9 +14,10 @@ import simpy
 
 from plants.carbon_coating import physics
 from plants.carbon_coating.params import CoatingParams
-from plants.fbcvd.params import FbcvdKinetics
+from plants.common import M_C_G_MOL, M_SI_G_MOL, Materials
 from plants.lots import Lot, Lots
-from plants.scenario import BedType, CoatingMode, CoatingSettings
+from plants.carbon_coating.settings import BedType, CoatingMode, CoatingSettings
+from plants.lines import LotKind, LotStatus
 from twin.equipment import Crew, Machine
 from twin.lazy import Columns, LazyTable
 from twin.states import State
@@ -29,7 +30,7 @@ def inputs(lots_per_batch: int) -> tuple[str, ...]:
 
 
 def evaluator(
-    params: CoatingParams, fb: FbcvdKinetics, settings: CoatingSettings, cvd: LazyTable
+    params: CoatingParams, fb: Materials, settings: CoatingSettings, cvd: LazyTable
 ) -> Callable[[Columns], Columns]:
     k = settings.cvd_lots_per_batch
 
@@ -66,7 +67,7 @@ def evaluator(
             min_protective_nm=params.kinetics.min_protective_nm, pore_mouth_access=params.kinetics.pore_mouth_access,
             p=params.powder,
         )
-        sic_carbon = sum_si * co.sic_fraction * physics.M_C_G_MOL / physics.M_SI_G_MOL
+        sic_carbon = sum_si * co.sic_fraction * M_C_G_MOL / M_SI_G_MOL
         return {
             "mass_out_kg": charge + co.shell_carbon_kg + sic_carbon,
             "si_kg": sum_si, "shell_nm": co.shell_nm, "shell_carbon_kg": co.shell_carbon_kg,
@@ -85,7 +86,7 @@ class CoatingLine:
         self,
         env: simpy.Environment,
         params: CoatingParams,
-        fb: FbcvdKinetics,
+        fb: Materials,
         settings: CoatingSettings,
         machines: list[Machine],
         crew: Crew,
@@ -126,11 +127,11 @@ class CoatingLine:
                     m.set(State.STARVED, "no CVD lot in buffer")
                 taken.append((yield get))
             for lot in taken:
-                lot.status = "coating"
+                lot.status = LotStatus.COATING
             z_t, z_cv = self._normals()
             t = s.temperature_c + float(self.bias[i]) + eq.batch_temperature_sd_c * z_t
             cv = max(self.cv_base + eq.shell_uniformity_batch_sd * z_cv, 0.02)
-            powder = self.lots.new("coating", m.name, env.now, mass_kg=float("nan"),
+            powder = self.lots.new(LotKind.POWDER, m.name, env.now, mass_kg=float("nan"),
                                    parents=[(x.id, x.mass_kg) for x in taken],
                                    props={"temperature_c": t, "shell_cv": cv})
             powder.row = self.table.append(t, cv, *(float(x.row) for x in taken))
@@ -148,8 +149,8 @@ class CoatingLine:
                 yield slot
             yield from m.with_crew(self.crew, eq.discharge_h, "discharge")
             powder.end_h = env.now
-            powder.status = "quarantine"
+            powder.status = LotStatus.QUARANTINE
             for lot in taken:
-                lot.status = "consumed"
+                lot.status = LotStatus.CONSUMED
             m.set(State.IDLE, "batch done")
             self.on_done(powder)

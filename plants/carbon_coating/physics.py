@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from plants.carbon_coating.params import CoatingKinetics, PowderProperties
-from plants.fbcvd.physics import M_SI_G_MOL, R_J_MOL_K
+from plants.common import M_C_G_MOL, M_SI_G_MOL, MOLAR_VOLUME_L_MOL, R_J_MOL_K
 
 __all__ = [
     "CoatingResult",
@@ -34,8 +34,6 @@ __all__ = [
 ]
 
 Array = NDArray[np.float64]
-M_C_G_MOL = 12.011
-MOLAR_VOLUME_L_MOL = 22.414
 _erf = np.frompyfunc(erf, 1, 1)
 
 

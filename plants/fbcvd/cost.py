@@ -13,27 +13,82 @@ from __future__ import annotations
 
 from typing import Any
 
-from plants import _num as nm
-from plants.economics import EnergyParams
+import numpy as np
+import pandas as pd
 
-__all__ = ["N2_KG_PER_NM3", "batch_heat_kwh", "nitrogen_kg"]
+from plants import _num as nm
+from plants.common import N2_KG_PER_NM3, SIH4_KG_PER_NM3, CostContext, column
+from plants.economics import batch_heat_kwh
+from plants.lines import LotKind
+from twin.costing import CapitalRow, CostRow, scaled_row
+from twin.units import HOURS_PER_YEAR
+
+__all__ = ["DIRECT", "batch_heat_kwh", "capital_rows", "charged_kg", "crews", "design_rates", "nitrogen_kg", "period_rows"]
 
 F = Any
-N2_KG_PER_NM3 = 1.2506  # 28.013 g/mol / 22.414 L/mol
-AMBIENT_C = 25.0
-
-
-def batch_heat_kwh(bed_kg: F, temperature_c: F, hot_h: F, gas_nm3: F, reaction_si_kg: F, e: EnergyParams) -> F:
-    """Electric energy to heat one batch, hold it at temperature and heat its gas (kWh)."""
-    dt = temperature_c - AMBIENT_C
-    heat_up = (e.reactor_heat_capacity_kj_k + bed_kg * e.carbon_cp_kj_kg_k) * dt / 3600.0
-    losses = e.reactor_heat_loss_kw_k * dt * hot_h
-    gas = gas_nm3 * e.gas_cp_kj_nm3_k * dt / 3600.0
-    net = heat_up + losses + gas - reaction_si_kg * e.silane_reaction_heat_kwh_per_kg_si
-    return nm.maximum(net, 0.0) / e.heater_efficiency
 
 
 def nitrogen_kg(total_flow_nm3_h: F, silane_fraction: F, c2h4_ratio: F, deposition_h: F, inert_h: F) -> F:
     """N2 fed in one batch: diluent while depositing plus the full flow while inert (kg)."""
     diluent = nm.clip(1.0 - silane_fraction * (1.0 + c2h4_ratio), 0.0, 1.0)
     return total_flow_nm3_h * (diluent * deposition_h + inert_h) * N2_KG_PER_NM3
+
+
+# ----------------------------------------------------------------------------- the line's share of the plant's costs
+def _scaffold_direct(lots: pd.DataFrame, ctx: CostContext) -> pd.DataFrame:
+    """Scaffold lots carry their purchase price."""
+    e = ctx.params.economics
+    return pd.DataFrame({"materials_usd": lots["mass_kg"] * e.cny(e.prices.scaffold_carbon_cny_per_t) / 1000.0})
+
+
+def _cvd_direct(cvd: pd.DataFrame, ctx: CostContext) -> pd.DataFrame:
+    """A CVD batch's gases (silane, ethylene, nitrogen, less the hydrogen credit) and its heat."""
+    fs, eq = ctx.settings.fbcvd, ctx.params.fbcvd.equipment
+    e = ctx.params.economics
+    pr, en = e.prices, e.energy
+    inert_h = eq.heat_up_h + eq.purge_h + eq.cool_h
+    charged = charged_kg(ctx.genealogy, cvd)
+    n2 = nitrogen_kg(fs.total_gas_flow_nm3_h, fs.mean_silane_fraction, fs.mean_c2h4_ratio, fs.deposition_time_h, inert_h)
+    materials = (column(cvd, "silane_fed_kg") * e.cny(pr.silane_cny_per_t) / 1000.0 + column(cvd, "c2h4_fed_kg") * pr.ethylene_usd_per_kg
+                 + n2 * pr.nitrogen_usd_per_kg - column(cvd, "h2_made_kg") * pr.hydrogen_credit_usd_per_kg)
+    hot_h = eq.heat_up_h + fs.deposition_time_h + eq.purge_h
+    temp = cvd["temperature_c"].fillna(fs.bed_temperature_c) if "temperature_c" in cvd else fs.bed_temperature_c
+    kwh = batch_heat_kwh(charged.to_numpy(), np.asarray(temp, dtype=float), hot_h, fs.total_gas_flow_nm3_h * hot_h,
+                         column(cvd, "si_deposited_kg").to_numpy(), en)
+    return pd.DataFrame({"materials_usd": materials, "utilities_usd": kwh * pr.electricity_usd_per_kwh}, index=cvd.index)
+
+
+DIRECT = {LotKind.SCAFFOLD: _scaffold_direct, LotKind.CVD: _cvd_direct}
+
+
+def charged_kg(genealogy: pd.DataFrame, cvd: pd.DataFrame) -> pd.Series:
+    """Scaffold mass charged into each CVD batch (from the genealogy)."""
+    g = genealogy
+    kg = g[g["lot_id"].isin(cvd["lot_id"])].groupby("lot_id")["mass_kg"].sum() if len(g) else pd.Series(dtype=float)
+    return cvd["lot_id"].map(kg).fillna(0.0).set_axis(cvd.index)
+
+
+def design_rates(ctx: CostContext) -> dict[str, float]:
+    """What the reactors can do a year at these settings: equipment is sized on design rates, not on
+    what a replication happened to produce (capital is the same whatever the machines did)."""
+    fs, eq = ctx.settings.fbcvd, ctx.params.fbcvd.equipment
+    cycle_h = eq.charge_h + eq.heat_up_h + fs.deposition_time_h + eq.purge_h + eq.cool_h + eq.discharge_h
+    batches_yr = eq.reactor_count * HOURS_PER_YEAR / cycle_h
+    silane_kg_yr = batches_yr * fs.total_gas_flow_nm3_h * fs.mean_silane_fraction * fs.deposition_time_h * SIH4_KG_PER_NM3
+    return {"fbcvd.silane_kg_per_yr": silane_kg_yr, "fbcvd.scaffold_kg_per_yr": batches_yr * fs.batch_mass_kg}
+
+
+def capital_rows(ctx: CostContext) -> list[CapitalRow]:
+    cap, n_r = ctx.params.economics.capital, ctx.params.fbcvd.equipment.reactor_count
+    return [CapitalRow("fbcvd", "reactors", n_r * cap.fbcvd_reactor.capex_usd, n_r * cap.fbcvd_reactor.area_m2,
+                       f"{n_r} reactors x capex"),
+            scaled_row("fbcvd", "silane handling", cap.silane_handling, ctx.design["fbcvd.silane_kg_per_yr"], "design silane kg/yr")]
+
+
+def crews(ctx: CostContext) -> dict[str, float]:
+    """Operators per shift, by stage."""
+    return {"fbcvd": ctx.params.fbcvd.equipment.operators_per_shift}
+
+
+def period_rows(ctx: CostContext) -> list[CostRow]:
+    return []

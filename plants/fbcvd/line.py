@@ -14,10 +14,12 @@ from typing import Any
 import numpy as np
 import simpy
 
+from plants.common import M_SIH4_G_MOL, MOLAR_VOLUME_NM3_KMOL
 from plants.fbcvd import physics
 from plants.fbcvd.params import FbcvdParams, ScaffoldSupply, SilaneSupply
 from plants.lots import Lot, Lots
-from plants.scenario import FbcvdSettings
+from plants.fbcvd.settings import FbcvdSettings
+from plants.lines import LotKind, LotStatus
 from twin.equipment import Crew, Machine
 from twin.lazy import Columns, LazyTable
 from twin.states import State
@@ -68,7 +70,7 @@ class ScaffoldStore:
         vp = max(g.normal(s.pore_volume_mean_cm3_g, s.pore_volume_sd_cm3_g), 0.2 * s.pore_volume_mean_cm3_g)
         dp = max(g.normal(s.particle_size_mean_um, s.particle_size_sd_um), 0.2 * s.particle_size_mean_um)
         sa = max(g.normal(s.surface_area_mean_m2_g, s.surface_area_sd_m2_g), 0.2 * s.surface_area_mean_m2_g)
-        return self.lots.new("scaffold", "supplier", 0.0, mass_kg=s.lot_mass_kg,
+        return self.lots.new(LotKind.SCAFFOLD, "supplier", 0.0, mass_kg=s.lot_mass_kg,
                              props={"pore_volume_cm3_g": vp, "particle_size_um": dp, "surface_area_m2_g": sa})
 
     def draw(self, kg: float) -> list[tuple[Lot, float]]:
@@ -150,7 +152,7 @@ class FbcvdLine:
                 sa = sum(lot.props["surface_area_m2_g"] * w for lot, w in parts) / kg
             t_bed = self._temperature(i)
             self.batches_started += 1
-            lot = self.lots.new("fbcvd", m.name, env.now, mass_kg=kg, parents=[(p.id, w) for p, w in parts],
+            lot = self.lots.new(LotKind.CVD, m.name, env.now, mass_kg=kg, parents=[(p.id, w) for p, w in parts],
                                 props={"temperature_c": t_bed})
             yield from m.with_crew(self.crew, eq.charge_h, "charge")
             yield from m.work(eq.heat_up_h, "heat-up")
@@ -160,7 +162,7 @@ class FbcvdLine:
             yield get
             lot.row = self.table.append(t_bed, self.y0, self.y1, self.r0, self.r1, s.total_gas_flow_nm3_h,
                                         s.deposition_time_h, kg, vp, dp, sa)
-            lot.status = "in_process"
+            lot.status = LotStatus.IN_PROCESS
             done = yield from m.work(s.deposition_time_h, "deposition", abortable=True)
             if done < s.deposition_time_h:
                 theta = done / s.deposition_time_h
@@ -175,10 +177,10 @@ class FbcvdLine:
             yield from m.with_crew(self.crew, eq.discharge_h, "discharge")
             lot.end_h = env.now
             if done < s.deposition_time_h:
-                self.lots.finish(lot, "scrapped", env.now, "breakdown")
+                self.lots.finish(lot, LotStatus.SCRAPPED, env.now, "breakdown")
                 m.set(State.IDLE, "batch scrapped")
                 continue
-            lot.status = "buffered"
+            lot.status = LotStatus.BUFFERED
             put = self.out.put(lot)
             if not put.triggered:
                 m.set(State.BLOCKED, "CVD->coating buffer full")
@@ -188,5 +190,5 @@ class FbcvdLine:
 
 def silane_feed_kg(y_start: float, y_end: float, gas_flow_nm3_h: float, hours: float) -> float:
     """Silane fed over a linear program: mean fraction x molar flow x time (exact for a ramp)."""
-    mol = 0.5 * (y_start + y_end) * gas_flow_nm3_h / physics.MOLAR_VOLUME_NM3_KMOL * 1e3 * hours
-    return mol * physics.M_SIH4_G_MOL / 1e3
+    mol = 0.5 * (y_start + y_end) * gas_flow_nm3_h / MOLAR_VOLUME_NM3_KMOL * 1e3 * hours
+    return mol * M_SIH4_G_MOL / 1e3

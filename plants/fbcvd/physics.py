@@ -39,11 +39,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from plants.common import M_C2H4_G_MOL, M_H2_G_MOL, M_SI_G_MOL, M_SIH4_G_MOL, MOLAR_VOLUME_NM3_KMOL, R_J_MOL_K
 from plants.fbcvd.params import FbcvdKinetics
 
 __all__ = [
-    "M_SI_G_MOL",
-    "M_SIH4_G_MOL",
     "BatchResult",
     "crystallite_size_nm",
     "heterogeneous_rate_constant_cm_s",
@@ -57,12 +56,6 @@ __all__ = [
 
 Array = NDArray[np.float64]
 
-M_SI_G_MOL = 28.086  # IUPAC standard atomic weight
-M_SIH4_G_MOL = 32.117  # M_Si + 4 M_H
-M_C2H4_G_MOL = 28.054
-M_H2_G_MOL = 2.016
-R_J_MOL_K = 8.314462618
-MOLAR_VOLUME_NM3_KMOL = 22.414  # ideal gas at 0 degC, 1 atm
 P_ATM_KPA = 101.325
 
 

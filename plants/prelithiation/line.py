@@ -15,7 +15,8 @@ import simpy
 from plants.lots import Lot, Lots
 from plants.prelithiation import physics as ph
 from plants.prelithiation.params import DryRoomParams, PrelithParams
-from plants.scenario import PrelithSettings, PrelithSpecs
+from plants.prelithiation.settings import PrelithSettings, PrelithSpecs
+from plants.lines import LotKind, LotStatus
 from twin.equipment import Crew, Machine, Proc
 from twin.monitor import MonitoredStore
 from twin.states import State
@@ -91,7 +92,7 @@ class PrelithLine:
             if not get.triggered:
                 m.set(State.STARVED, "no electrode roll")
             e: Lot = yield get
-            e.status = "prelithiating"
+            e.status = LotStatus.PRELITHIATING
             ep = e.props
             dose = self._dose_mah_cm2(e)
             li_area_m2 = ep["area_m2"] * ep["sides"]
@@ -100,7 +101,7 @@ class PrelithLine:
             if not draw.triggered:
                 m.set(State.STARVED, "Li supply empty")
             yield draw
-            roll = lots.new("prelith", name, env.now, mass_kg=e.mass_kg, parents=[(e.id, e.mass_kg)],
+            roll = lots.new(LotKind.PRELITH_ROLL, name, env.now, mass_kg=e.mass_kg, parents=[(e.id, e.mass_kg)],
                             props={"li_applied_kg": li_kg, "dose_mah_cm2": dose, "area_m2": ep["area_m2"]})
             run_h = ep["length_m"] / speed / 60.0
             wet_h = 0.0
@@ -115,7 +116,7 @@ class PrelithLine:
                 yield from m.work(step, "lithiation")
                 run_h -= step
             yield from m.with_crew(crew, eq.roll_change_h, "roll change")
-            e.status = "consumed"
+            e.status = LotStatus.CONSUMED
             m.set(State.IDLE, "roll done")
             # The roll rests off the line for the contact time (one timeout, no process needed).
             rest = env.timeout(contact_h)
@@ -138,10 +139,10 @@ class PrelithLine:
         })
         roll.end_h = now
         if r.residual_of_capacity > self.p.lithium.residual_li_limit:
-            self.lots.finish(roll, "scrapped", now, "residual Li")
+            self.lots.finish(roll, LotStatus.SCRAPPED, now, "residual Li")
             return
         failed = [name for name, lim in self.spec_items if not lim.ok(props[name])]
         if failed:
-            self.lots.finish(roll, "scrapped", now, "off-spec: " + ", ".join(failed))
+            self.lots.finish(roll, LotStatus.SCRAPPED, now, "off-spec: " + ", ".join(failed))
         else:
-            self.lots.finish(roll, "released", now)
+            self.lots.finish(roll, LotStatus.RELEASED, now)

@@ -12,9 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from twin.costing import scaled
+import pandas as pd
 
-__all__ = ["coating_drying_capex_usd", "design_area_m2_per_yr", "mix_materials_usd"]
+from plants.common import CostContext, column
+from plants.lines import LotKind
+from plants.slurry_casting.settings import Binder, Conductive
+from twin.costing import CapitalRow, CostRow, scaled, scaled_row
+from twin.units import HOURS_PER_YEAR
+
+__all__ = ["DIRECT", "capital_rows", "coating_drying_capex_usd", "crews", "design_area_m2_per_yr", "design_rates",
+           "mix_materials_usd", "period_rows"]
 
 F = Any
 
@@ -25,9 +32,75 @@ def mix_materials_usd(graphite_kg: F, binder_kg: F, conductive_kg: F, water_kg: 
 
 
 def design_area_m2_per_yr(lines: F, speed_m_min: F, width_m: F) -> F:
-    return lines * speed_m_min * 60.0 * width_m * 8760.0
+    return lines * speed_m_min * 60.0 * width_m * HOURS_PER_YEAR
 
 
 def coating_drying_capex_usd(capex0: F, area_m2_yr: F, base_area_m2_yr: F, exponent: F, water_kg_m2: F,
                              base_water_kg_m2: F, solvent_exponent: F) -> F:
     return scaled(capex0, area_m2_yr, base_area_m2_yr, exponent) * (water_kg_m2 / base_water_kg_m2) ** solvent_exponent
+
+
+# ----------------------------------------------------------------------------- the line's share of the plant's costs
+def _hours(lots: pd.DataFrame, horizon_h: float) -> pd.Series:
+    end = lots["end_h"].fillna(horizon_h).clip(upper=horizon_h)
+    return (end - lots["start_h"]).clip(lower=0.0)
+
+
+def _mix_direct(mx: pd.DataFrame, ctx: CostContext) -> pd.DataFrame:
+    """A mix batch's graphite, binder, conductive additive and water, and the mixer's power."""
+    c, e = ctx.settings.casting, ctx.params.economics
+    pr, en = e.prices, e.energy
+    binder = pr.paa_usd_per_kg if c.binder is Binder.PAA else pr.cmc_sbr_usd_per_kg
+    cond = pr.swcnt_usd_per_kg if c.conductive is Conductive.SWCNT else pr.carbon_black_usd_per_kg
+    materials = mix_materials_usd(column(mx, "graphite_kg"), column(mx, "binder_kg"), column(mx, "conductive_kg"),
+                                  column(mx, "water_kg"), e.cny(pr.graphite_cny_per_t) / 1000.0, binder, cond, pr.water_usd_per_t)
+    m = ctx.params.casting.mixer
+    return pd.DataFrame({"materials_usd": materials,
+                         "utilities_usd": en.mixer_kw * (m.charge_h + m.mix_h + m.discharge_h) * pr.electricity_usd_per_kwh},
+                        index=mx.index)
+
+
+def _roll_direct(ro: pd.DataFrame, ctx: CostContext) -> pd.DataFrame:
+    """A mother roll's Cu foil (the whole coated web) and its dryer and line power."""
+    e = ctx.params.economics
+    pr, en = e.prices, e.energy
+    return pd.DataFrame({"materials_usd": column(ro, "coated_area_m2") * pr.cu_foil_usd_per_m2,
+                         "utilities_usd": (column(ro, "dryer_energy_kwh") + en.casting_line_kw * _hours(ro, ctx.horizon_h))
+                         * pr.electricity_usd_per_kwh}, index=ro.index)
+
+
+DIRECT = {LotKind.MIX: _mix_direct, LotKind.ROLL: _roll_direct}
+
+
+def design_rates(ctx: CostContext) -> dict[str, float]:
+    c, eq = ctx.settings.casting, ctx.params.casting.equipment
+    return {"casting.area_m2_per_yr": design_area_m2_per_yr(eq.line_count, min(c.line_speed_m_min, eq.max_speed_m_min),
+                                                            c.coated_width_m)}
+
+
+def capital_rows(ctx: CostContext) -> list[CapitalRow]:
+    c, cap = ctx.settings.casting, ctx.params.economics.capital
+    area_yr = ctx.design["casting.area_m2_per_yr"]
+    active_kg_yr = area_yr * c.sides * c.coat_weight_mg_cm2 * 10.0 / 1000.0 * c.active_wt  # mg/cm2 x 10 = g/m2
+    rows = [scaled_row("mixing", "mixing", cap.mixing, active_kg_yr, "design anode active material kg/yr")]
+    water_kg_m2 = c.sides * c.coat_weight_mg_cm2 * 10.0 / 1000.0 * (1.0 / c.solids_wt - 1.0)
+    cd = cap.coating_drying
+    rows.append(CapitalRow("casting", "coating + drying",
+                           coating_drying_capex_usd(cd.capex_usd, area_yr, cd.base_rate, cd.capex_exponent, water_kg_m2,
+                                                    cap.base_water_kg_per_m2, cap.coating_solvent_exponent),
+                           scaled(cd.area_m2, area_yr, cd.base_rate, cd.area_exponent),
+                           f"BatPaC X0 (R/R0)^p x (water/m2 / base)^{cap.coating_solvent_exponent:g}, R = {area_yr:.4g} m2/yr"))
+    for step, sp in (("calendering", cap.calendering), ("slitting", cap.slitting), ("vacuum drying", cap.vacuum_drying),
+                     ("material handling", cap.material_handling)):
+        rows.append(scaled_row("casting", step, sp, area_yr, "design electrode m2/yr"))
+    return rows
+
+
+def crews(ctx: CostContext) -> dict[str, float]:
+    ca = ctx.params.casting
+    return {"mixing": ca.mixer.operators_per_shift * ca.equipment.line_count,
+            "casting": ca.equipment.operators_per_shift * ca.equipment.line_count}
+
+
+def period_rows(ctx: CostContext) -> list[CostRow]:
+    return []

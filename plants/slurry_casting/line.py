@@ -16,9 +16,10 @@ import numpy as np
 import simpy
 
 from plants.lots import Lot, Lots
-from plants.scenario import Binder, CastingSettings, Conductive, ElectrodeSpecs
+from plants.slurry_casting.settings import Binder, CastingSettings, Conductive, ElectrodeSpecs
 from plants.slurry_casting import physics as ph
 from plants.slurry_casting.params import CastingParams
+from plants.lines import LotKind, LotStatus
 from twin.equipment import Crew, Machine, Proc
 from twin.monitor import FifoInventory, LevelLog, MonitoredStore
 from twin.resources import LeanContainer
@@ -38,7 +39,7 @@ class PowderStore:
         self.slots = LeanContainer(env, capacity=slots, init=0)
 
     def _used_up(self, lot: Lot) -> None:
-        lot.status = "consumed"
+        lot.status = LotStatus.CONSUMED
         self.slots.get(1)
 
     def release(self, lot: Lot, kg: float) -> None:
@@ -49,7 +50,7 @@ class PowderStore:
 
 
 def _mix_used_up(mix: Lot) -> None:
-    mix.status = "consumed"
+    mix.status = LotStatus.CONSUMED
 
 
 class _Blocks:
@@ -146,7 +147,7 @@ class CastingLine:
                 dp += d * kg
                 si += si_per_kg * kg
             cap, ice, dp = cap / powder_kg, ice / powder_kg, dp / powder_kg
-            mix = lots.new("mixing", m.name, env.now, mass_kg=dry, parents=[(lot.id, kg) for lot, kg in parts], props={
+            mix = lots.new(LotKind.MIX, m.name, env.now, mass_kg=dry, parents=[(lot.id, kg) for lot, kg in parts], props={
                 "powder_kg": powder_kg, "powder_capacity_mah_g": cap, "powder_ice": ice, "particle_size_um": dp,
                 "si_kg": si, "water_kg": water_kg, "graphite_kg": graphite_kg,
                 "binder_kg": binder_kg, "conductive_kg": conductive_kg})
@@ -158,7 +159,7 @@ class CastingLine:
                 m.set(State.BLOCKED, "slurry tank full")
             yield put
             mix.end_h = env.now
-            mix.status = "in_tank"
+            mix.status = LotStatus.IN_TANK
             m.set(State.IDLE, "batch done")
 
     # ------------------------------------------------------------------ coating, drying, calendering, slitting
@@ -191,7 +192,7 @@ class CastingLine:
                 pr = mix.props
                 si += pr["si_kg"] / mix.mass_kg * kg
                 water += pr["water_kg"] / mix.mass_kg * kg
-            roll = lots.new("casting", name, env.now, mass_kg=dry_kg, parents=[(mix.id, kg) for mix, kg in parts],
+            roll = lots.new(LotKind.ROLL, name, env.now, mass_kg=dry_kg, parents=[(mix.id, kg) for mix, kg in parts],
                             props={"si_kg": si, "water_kg": water})
             if changeover:
                 yield from m.with_crew(crew, eq.changeover_h, "changeover")
@@ -269,6 +270,6 @@ class CastingLine:
         if reason:
             props["area_m2"] = 0.0
             props["good_share"] = 0.0
-            self.lots.finish(roll, "scrapped", now, reason)
+            self.lots.finish(roll, LotStatus.SCRAPPED, now, reason)
         else:
-            roll.status = "buffered"
+            roll.status = LotStatus.BUFFERED

@@ -22,7 +22,8 @@ from scipy import stats
 
 from optimization.loop import VERIFY_BASE, Limit, OptimizationResult, Problem, optimize
 from optimization.surrogate import Space
-from plants.scenario import LoadedScenario, ObjectiveKind, load_scenario
+from plants.scenario import LoadedScenario, load_scenario
+from plants.studies import ObjectiveKind
 from twin.campaign import run_experiment
 from twin.errors import InputError
 from twin.experiments import Backend

@@ -231,12 +231,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "schema":
             import json
 
-            from twin.study import scenario_schema
+            from plants.app.api import scenario_schema
 
             args.out.write_text(json.dumps(scenario_schema(), indent=2) + "\n", encoding="utf-8")
             print(f"wrote {args.out}")
             return 0
-        from twin import study  # the composition root imports the plant; keep --help fast
+        from plants.app import api as study  # the composition root imports the plant; keep --help fast
 
         loaded = study.load(args.scenario, _sets(args))
         if args.command == "validate":
@@ -377,9 +377,9 @@ def _sensitivity(args: argparse.Namespace, loaded: Any) -> int:
 def _optimize(args: argparse.Namespace, loaded: Any) -> int:
     import hashlib
 
-    from optimization.report import to_json, write_report
+    from plants.app.optimization_report import to_json, write_report
     from twin.campaign import code_version
-    from twin.optimize import build_problem, run_optimization
+    from plants.app.optimize import build_problem, run_optimization
 
     build_problem(loaded)  # a bad optimization section fails here, before any simulation
     run = run_optimization(args.scenario, _sets(args), _backend(args), args.store,
