@@ -16,7 +16,7 @@ from twin.units import MOLAR_VOLUME_NM3_KMOL, R_J_MOL_K
 
 __all__ = [
     "M_C2H4_G_MOL", "M_C_G_MOL", "M_H2_G_MOL", "M_SIH4_G_MOL", "M_SI_G_MOL", "MOLAR_VOLUME_L_MOL", "MOLAR_VOLUME_NM3_KMOL",
-    "N2_KG_PER_NM3", "R_J_MOL_K", "SIH4_KG_PER_NM3", "CostContext", "Limits", "Materials", "SpecGroup", "Strict", "column",
+    "N2_KG_PER_NM3", "R_J_MOL_K", "SIH4_KG_PER_NM3", "CostContext", "Limits", "Materials", "SpecGroup", "Strict", "column", "mean_or_nan",
 ]
 
 # Standard atomic weights (IUPAC 2021, abridged to 5 significant figures)
@@ -88,3 +88,9 @@ class CostContext:
 def column(df: pd.DataFrame, name: str) -> pd.Series:
     """A lot-table column with missing values as 0 (a column no lot recorded is all zeros)."""
     return df[name].fillna(0.0) if name in df else pd.Series(0.0, index=df.index)
+
+
+def mean_or_nan(s: pd.Series) -> float:
+    """Mean of the values present; NaN when there are none (a KPI of no lots is not zero)."""
+    s = s.dropna()
+    return float(s.mean()) if len(s) else float("nan")

@@ -27,7 +27,7 @@ from plants.costing import charged_kg
 from plants.kpi import GOOD_ROLL, RELEASED_POWDER, li_balance, si_balance
 from plants.plant import Replication
 from plants.scenario import LoadedScenario
-from plants.lines import LotKind, LotStatus
+from plants.lines import LOT_ORDER, PRODUCTS, LotKind, LotStatus, stage_keys
 from twin.quality import capability, variance_contributions
 
 __all__ = ["quality", "quality_drivers", "yields"]
@@ -41,8 +41,8 @@ def _div(a: float, b: float) -> float:
 
 def yields(rep: Replication, scrap_usd: pd.Series | None = None) -> dict[str, float]:
     lots = rep.lots
-    by = {k: lots[lots["line"] == k] for k in ("scaffold", "fbcvd", "coating", "mixing", "casting", "prelith")}
-    cvd, powder, rolls, pl = by["fbcvd"], by["coating"], by["casting"], by["prelith"]
+    by = {k: lots[lots["line"] == k] for k in LOT_ORDER}
+    cvd, powder, rolls, pl = by[LotKind.CVD], by[LotKind.POWDER], by[LotKind.ROLL], by[LotKind.PRELITH_ROLL]
     cvd_done = cvd["status"].isin([LotStatus.BUFFERED, LotStatus.COATING, LotStatus.CONSUMED, LotStatus.SCRAPPED])
     cvd_bad = cvd["status"] == LotStatus.SCRAPPED
     decided = powder["status"].isin(RELEASED_POWDER + (LotStatus.REJECTED,))
@@ -54,11 +54,11 @@ def yields(rep: Replication, scrap_usd: pd.Series | None = None) -> dict[str, fl
     out: dict[str, float] = {
         "yield.fbcvd.first_pass": _div(float((cvd_done & ~cvd_bad).sum()), float(cvd_done.sum())),
         "yield.coating.first_pass": _div(float(good_powder.sum()), float(decided.sum())),
-        "yield.mixing.first_pass": 1.0 if len(by["mixing"]) else math.nan,
+        "yield.mixing.first_pass": 1.0 if len(by[LotKind.MIX]) else math.nan,
         "yield.casting.first_pass": _div(good_area, coated),
         "yield.prelith.first_pass": _div(float((pl_done["status"] == LotStatus.RELEASED).sum()), float(len(pl_done))),
     }
-    fp = [out[f"yield.{k}.first_pass"] for k in ("fbcvd", "coating", "mixing", "casting", "prelith")]
+    fp = [out[f"yield.{k}.first_pass"] for k in stage_keys()]
     out["yield.overall_first_pass"] = float(np.prod(fp)) if all(math.isfinite(v) for v in fp) else math.nan
     out["yield.coating.rejected_lots"] = float((powder["status"] == LotStatus.REJECTED).sum())
     # Si: into good electrode over Si whose fate is decided (not in process or in stock)
@@ -168,7 +168,8 @@ def quality(rep: Replication, loaded: LoadedScenario) -> dict[str, float]:
     specs = loaded.scenario.specs
     tables = _attribute_tables(rep)
     out: dict[str, float] = {}
-    for product, group in (("powder", specs.powder), ("electrode", specs.electrode), ("prelith", specs.prelith)):
+    for product in PRODUCTS:
+        group = getattr(specs, product)
         frame, _ = tables[product]
         for attr, lim in group.items():
             values = frame[attr] if attr in frame else pd.Series(dtype=float)
@@ -183,7 +184,8 @@ def quality_drivers(rep: Replication, loaded: LoadedScenario) -> pd.DataFrame:
     specs = loaded.scenario.specs
     tables = _attribute_tables(rep)
     rows = []
-    for product, group in (("powder", specs.powder), ("electrode", specs.electrode), ("prelith", specs.prelith)):
+    for product in PRODUCTS:
+        group = getattr(specs, product)
         frame, drivers = tables[product]
         for attr, _ in group.items():
             if attr not in frame or not drivers:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from plants.lines import PREFIX
 
-__all__ = ["ancestry", "descendants"]
+__all__ = ["ancestry", "descendants", "left_share"]
 
 KIND = {prefix: str(kind) for kind, prefix in PREFIX.items()}  # lot id prefix -> lot kind
 
@@ -57,3 +57,10 @@ def descendants(genealogy: pd.DataFrame, lot_id: str) -> pd.DataFrame:
     for child, parent, kg in genealogy[["lot_id", "parent_id", "mass_kg"]].itertuples(index=False):
         links.setdefault(parent, []).append((child, kg))
     return _walk(links, lot_id, "via")
+
+
+def left_share(genealogy: pd.DataFrame, lots: pd.DataFrame) -> pd.Series:
+    """Share of each lot's mass not yet drawn into child lots (from the genealogy's drawn kg)."""
+    g = genealogy
+    drawn = g[g["parent_id"].isin(lots["lot_id"])].groupby("parent_id")["mass_kg"].sum() if len(g) else pd.Series(dtype=float)
+    return (lots["mass_kg"] - lots["lot_id"].map(drawn).fillna(0.0)) / lots["mass_kg"]

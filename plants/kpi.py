@@ -1,23 +1,35 @@
-"""KPIs of one replication, as pure functions of its frames. Keys are flat, units in the names."""
+"""KPIs of one replication, as pure functions of its frames, and the plant's KPI registry.
+
+Keys are flat, units in the names. Each line's own KPIs live in its package (``plants/<line>/kpi.py``:
+``KPIS`` and ``summarize``); this module adds the plant-level ones (run, state shares, bottleneck,
+buffers, the Si balance) and the registry entries of the cost, yield and quality KPIs computed in
+:mod:`plants.costing` and :mod:`plants.consistency`.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
+from types import ModuleType
+
 import pandas as pd
 
-from plants.fbcvd.physics import M_SI_G_MOL, M_SIH4_G_MOL
+from plants.carbon_coating.kpi import RELEASED_POWDER
+from plants.common import M_SI_G_MOL, M_SIH4_G_MOL
+from plants.genealogy import left_share
+from plants.lines import LINES, LotKind, LotStatus, stage_keys
 from plants.plant import Replication
-from plants.lines import LotKind, LotStatus
+from plants.prelithiation.kpi import li_balance
+from plants.slurry_casting.kpi import GOOD_ROLL, water_balance
+from twin.kpis import Kpi, KpiRegistry
 from twin.states import state_shares
 
-__all__ = ["buffer_stats", "li_balance", "si_balance", "summarize", "water_balance"]
-
-GOOD_ROLL = ("buffered", "prelithiating", "consumed")
-RELEASED_POWDER = ("released", "consumed")
+__all__ = ["GOOD_ROLL", "LINES", "REGISTRY", "RELEASED_POWDER", "buffer_stats", "li_balance", "si_balance", "summarize",
+           "water_balance"]
 
 
-def _mean(s: pd.Series) -> float:
-    s = s.dropna()
-    return float(s.mean()) if len(s) else float("nan")
+def _kpi_modules() -> list[ModuleType]:
+    """Each line's ``kpi`` module, in the registry's order."""
+    return [import_module(f"plants.{line.package}.kpi") for line in LINES]
 
 
 def si_balance(rep: Replication) -> dict[str, float]:
@@ -45,13 +57,13 @@ def si_balance(rep: Replication) -> dict[str, float]:
     rejected = float(powder.loc[powder["status"] == LotStatus.REJECTED, "si_kg"].sum()) if len(powder) else 0.0
     open_powder = float(powder.loc[~powder["status"].isin([LotStatus.RELEASED, LotStatus.REJECTED, LotStatus.CONSUMED]), "si_kg"].sum()) if len(powder) else 0.0
     # Released powder not yet drawn by the mixers (the warehouse stock).
-    stock = float((released["si_kg"] * _left_share(rep, released)).sum()) if len(released) else 0.0
+    stock = float((released["si_kg"] * left_share(rep.genealogy, released)).sum()) if len(released) else 0.0
     # CVD lots being coated are inside their powder lot (created at coating start): count them there.
     in_cvd_or_buffer = float(dep[cvd["status"] == LotStatus.BUFFERED].sum()) if len(cvd) else 0.0
     depositing_fed = float(cvd.loc[depositing, "si_fed_kg"].sum()) if len(cvd) else 0.0
     # Mix batches: Si not yet coated (in the mixer or the slurry tank).
     mixes = lots[lots["line"] == LotKind.MIX]
-    in_slurry = float((mixes["si_kg"] * _left_share(rep, mixes)).sum()) if len(mixes) else 0.0
+    in_slurry = float((mixes["si_kg"] * left_share(rep.genealogy, mixes)).sum()) if len(mixes) else 0.0
     rolls = lots[lots["line"] == LotKind.ROLL]
     if len(rolls):
         good = rolls["status"].isin(GOOD_ROLL)
@@ -71,49 +83,6 @@ def si_balance(rep: Replication) -> dict[str, float]:
         "si_powder_stock_kg": stock, "si_casting_scrap_kg": roll_scrap, "si_in_electrode_kg": in_electrode,
         "si_rel_error": err,
     }
-
-
-def _left_share(rep: Replication, lots: pd.DataFrame) -> pd.Series:
-    """Share of each lot's mass not yet drawn into child lots (from the genealogy's drawn kg)."""
-    g = rep.genealogy
-    drawn = g[g["parent_id"].isin(lots["lot_id"])].groupby("parent_id")["mass_kg"].sum() if len(g) else pd.Series(dtype=float)
-    return (lots["mass_kg"] - lots["lot_id"].map(drawn).fillna(0.0)) / lots["mass_kg"]
-
-
-def li_balance(rep: Replication) -> dict[str, float]:
-    """Li drawn from the supply (its own counters) against the Li the prelithiated rolls received.
-
-    Finished rolls split their Li into compensating (pays the first-cycle loss), residual metal,
-    degraded by moisture and waste left on the carrier; rolls still on the line or resting hold
-    theirs as in process.
-    """
-    drawn = rep.lithium["drawn_kg"] - rep.lithium["returned_kg"]
-    rolls = rep.lots[rep.lots["line"] == LotKind.PRELITH_ROLL]
-    if rolls.empty:
-        return {"li_drawn_kg": drawn, "li_rel_error": 0.0 if drawn == 0 else 1.0}
-    done = rolls["ice"].notna() if "ice" in rolls else pd.Series(False, index=rolls.index)
-    parts = {k: float(rolls.loc[done, f"li_{k}_kg"].sum()) if done.any() else 0.0
-             for k in ("compensating", "residual", "degraded", "waste")}
-    in_process = float(rolls.loc[~done, "li_applied_kg"].sum())
-    accounted = sum(parts.values()) + in_process
-    out = {"li_drawn_kg": drawn, **{f"li_{k}_kg": v for k, v in parts.items()}, "li_in_process_kg": in_process}
-    out["li_rel_error"] = abs(drawn - accounted) / drawn if drawn > 0 else 0.0
-    return out
-
-
-def water_balance(rep: Replication) -> dict[str, float]:
-    """Water added at mixing against water evaporated in the dryers plus water still in slurry."""
-    lots = rep.lots
-    mixes = lots[lots["line"] == LotKind.MIX]
-    rolls = lots[lots["line"] == LotKind.ROLL]
-    added = float(mixes["water_kg"].sum()) if len(mixes) else 0.0
-    evaporated = float(rolls["water_evaporated_kg"].sum()) if len(rolls) else 0.0
-    on_coater = float(rolls.loc[rolls["end_h"].isna(), "water_kg"].sum()) if len(rolls) else 0.0
-    in_slurry = float((mixes["water_kg"] * _left_share(rep, mixes)).sum()) if len(mixes) else 0.0
-    err = abs(added - evaporated - in_slurry - on_coater) / added if added > 0 else 0.0
-    return {"water_added_kg": added, "water_evaporated_kg": evaporated, "water_in_slurry_kg": in_slurry,
-            "water_on_coater_kg": on_coater,
-            "water_rel_error": err}
 
 
 def buffer_stats(rep: Replication, start_h: float = 0.0) -> pd.DataFrame:
@@ -141,81 +110,16 @@ def buffer_stats(rep: Replication, start_h: float = 0.0) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("buffer")
 
 
-LINES = ("fbcvd", "coating", "mixing", "casting", "prelith")
-
-
 def _line_shares(rep: Replication) -> pd.DataFrame:
-    """Mean state shares of the units of each line (rows: line)."""
+    """Mean state shares of the units of each stage (rows: stage)."""
     shares = state_shares(rep.states, rep.horizon_h, rep.warmup_h)
     line_of = rep.states.groupby("unit")["line"].first()
     return shares.groupby(line_of.reindex(shares.index)).mean()
 
 
-def _electrode(rep: Replication) -> dict[str, float]:
-    lots, h = rep.lots, rep.horizon_h
-    rolls = lots[lots["line"] == LotKind.ROLL]
-    made = rolls[rolls["end_h"].notna()] if len(rolls) else rolls
-    good = made[made["status"].isin(GOOD_ROLL)] if len(made) else made
-    pl = lots[lots["line"] == LotKind.PRELITH_ROLL]
-    done = pl[pl["status"].isin([LotStatus.RELEASED, LotStatus.SCRAPPED])] if len(pl) else pl
-    released = pl[pl["status"] == LotStatus.RELEASED] if len(pl) else pl
-    coated = float(made["coated_area_m2"].sum()) if len(made) else 0.0
-
-    def scrap_share(reason: str) -> float:
-        if not coated:
-            return float("nan")
-        hit = made[made["reason"].str.startswith(reason)]
-        return float(hit["coated_area_m2"].sum()) / coated
-
-    li = li_balance(rep)
-    applied = float(done["li_applied_kg"].sum()) if len(done) else 0.0
-    return {
-        "mixing.batches": float((lots["line"] == LotKind.MIX).sum()),
-        "casting.rolls_made": float(len(made)),
-        "casting.rolls_scrapped": float((made["status"] == LotStatus.SCRAPPED).sum()) if len(made) else 0.0,
-        "casting.output_m2": float(good["area_m2"].sum()) if len(good) else 0.0,
-        "casting.output_m2_per_yr": (float(good["area_m2"].sum()) if len(good) else 0.0) * 8760.0 / h,
-        "casting.coated_m2": coated,
-        "casting.areal_capacity_mah_cm2_mean": _mean(made["areal_capacity_mah_cm2"]) if len(made) else float("nan"),
-        "casting.areal_capacity_mah_cm2_std": float(made["areal_capacity_mah_cm2"].std()) if len(made) > 1 else float("nan"),
-        "casting.press_density_g_cm3_mean": _mean(made["press_density_g_cm3"]) if len(made) else float("nan"),
-        "casting.coat_weight_mg_cm2_mean": _mean(made["coat_weight_mg_cm2"]) if len(made) else float("nan"),
-        "casting.coat_weight_cv_mean": _mean(made["coat_weight_cv"]) if len(made) else float("nan"),
-        "casting.crack_probability_mean": _mean(made["crack_probability"]) if len(made) else float("nan"),
-        "casting.crack_scrap_fraction": scrap_share("crack"),
-        "casting.off_spec_scrap_fraction": scrap_share("off-spec"),
-        "casting.scrap_fraction": 1.0 - (float(good["area_m2"].sum()) if len(good) else 0.0) / coated if coated else float("nan"),
-        "casting.defects_per_1000_m2": float(made["defects"].sum()) / coated * 1000.0 if coated else float("nan"),
-        "casting.water_evaporated_kg": float(made["water_evaporated_kg"].sum()) if len(made) else 0.0,
-        "casting.dryer_energy_kwh": float(made["dryer_energy_kwh"].sum()) if len(made) else 0.0,
-        "prelith.rolls_released": float(len(released)),
-        "prelith.rolls_scrapped": float((done["status"] == LotStatus.SCRAPPED).sum()) if len(done) else 0.0,
-        "prelith.output_m2": float(released["area_m2"].sum()) if len(released) else 0.0,
-        "prelith.output_m2_per_yr": (float(released["area_m2"].sum()) if len(released) else 0.0) * 8760.0 / h,
-        "prelith.ice_mean": _mean(done["ice"]) if len(done) else float("nan"),
-        "prelith.ice_std": float(done["ice"].std()) if len(done) > 1 else float("nan"),
-        "prelith.residual_li_fraction": float(done["li_residual_kg"].sum()) / applied if applied else float("nan"),
-        "prelith.li_used_kg": li["li_drawn_kg"],
-        "prelith.li_deliveries": rep.lithium["deliveries"],
-        "prelith.excursion_h": float(done["excursion_h"].sum()) if len(done) else 0.0,
-        "mass_balance.li_rel_error": li["li_rel_error"],
-    }
-
-
 def summarize(rep: Replication) -> dict[str, float | str]:
-    lots, h, w = rep.lots, rep.horizon_h, rep.warmup_h
-    cvd = lots[lots["line"] == LotKind.CVD]
-    powder = lots[lots["line"] == LotKind.POWDER]
-    steady = lambda df: df[df["end_h"] >= w] if w > 0 else df  # noqa: E731  (lots finished after warm-up)
-    cvd_done = steady(cvd[cvd["status"].isin([LotStatus.BUFFERED, LotStatus.COATING, LotStatus.CONSUMED])])
-    cvd_fed = cvd[cvd["status"] != LotStatus.IN_PROCESS]
-    cvd_fed = cvd_fed[cvd_fed["row"] >= 0] if "row" in cvd_fed else cvd_fed
-    # a released lot stays "released" until the mixers have drawn all of it ("consumed")
-    tested = steady(powder[powder["status"].isin(RELEASED_POWDER + (LotStatus.REJECTED,))])
-    released = powder[powder["status"].isin(RELEASED_POWDER)]
-    coated = steady(powder[powder["end_h"].notna()])
+    h, w = rep.horizon_h, rep.warmup_h
     shares = _line_shares(rep)
-    si_fed = float(cvd_fed["si_fed_kg"].sum()) if len(cvd_fed) else 0.0
     bal = si_balance(rep)
     out: dict[str, float | str] = {
         "horizon_h": h,
@@ -224,54 +128,26 @@ def summarize(rep: Replication) -> dict[str, float | str]:
         "replication": float(rep.replication),
         "sim.events": float(rep.events),
         "sim.wall_s": rep.wall_s,
-        "fbcvd.batches_started": float(len(cvd)),
-        "fbcvd.batches_completed": float(cvd["status"].isin([LotStatus.BUFFERED, LotStatus.COATING, LotStatus.CONSUMED]).sum()),
-        "fbcvd.batches_scrapped": float((cvd["status"] == LotStatus.SCRAPPED).sum()),
-        "fbcvd.silane_fed_kg": (rep.silane["drawn_kg"] - rep.silane["returned_kg"]),
-        "fbcvd.silane_deliveries": rep.silane["deliveries"],
-        "fbcvd.si_deposited_kg": float(cvd_fed["si_deposited_kg"].sum()) if len(cvd_fed) else 0.0,
-        "fbcvd.silane_utilization": float(cvd_fed["si_deposited_kg"].sum()) / si_fed if si_fed else float("nan"),
-        "fbcvd.fines_fraction": float(cvd_fed["si_fines_kg"].sum()) / si_fed if si_fed else float("nan"),
-        "fbcvd.exhaust_fraction": float(cvd_fed["si_exhaust_kg"].sum()) / si_fed if si_fed else float("nan"),
-        "fbcvd.si_loading_wt_mean": _mean(cvd_done.get("si_loading_wt", pd.Series(dtype=float))),
-        "fbcvd.si_loading_wt_std": float(cvd_done["si_loading_wt"].std()) if len(cvd_done) > 1 else float("nan"),
-        "fbcvd.pore_fill_mean": _mean(cvd_done.get("pore_fill", pd.Series(dtype=float))),
-        "fbcvd.surface_enrichment_mean": _mean(cvd_done.get("surface_enrichment", pd.Series(dtype=float))),
-        "fbcvd.crystallite_nm_mean": _mean(cvd_done.get("crystallite_nm", pd.Series(dtype=float))),
-        "fbcvd.sic_fraction_mean": _mean(cvd_done.get("sic_fraction", pd.Series(dtype=float))),
-        "fbcvd.reactor_utilization": float(shares.loc["fbcvd", "working"]) if "fbcvd" in shares.index else float("nan"),
-        "coating.batches_completed": float(powder["end_h"].notna().sum()),
-        "coating.shell_nm_mean": _mean(coated.get("shell_nm", pd.Series(dtype=float))),
-        "coating.exposed_si_fraction_mean": _mean(coated.get("exposed_si_fraction", pd.Series(dtype=float))),
-        "coating.reactor_utilization": float(shares.loc["coating", "working"]) if "coating" in shares.index else float("nan"),
-        "powder.output_kg": float(released["mass_kg"].sum()) if len(released) else 0.0,
-        "powder.output_t_per_yr": (float(released["mass_kg"].sum()) if len(released) else 0.0) / 1e3 * 8760.0 / h,
-        "powder.lots_released": float(len(released)),
-        "powder.lots_rejected": float((powder["status"] == LotStatus.REJECTED).sum()),
-        "powder.lots_in_quarantine": float(powder["status"].isin([LotStatus.QUARANTINE, LotStatus.TESTING]).sum()),
-        "powder.si_content_wt_mean": _mean(tested.get("si_content_wt", pd.Series(dtype=float))),
-        "powder.capacity_mah_g_mean": _mean(tested.get("capacity_mah_g", pd.Series(dtype=float))),
-        "powder.capacity_mah_g_std": float(tested["capacity_mah_g"].std()) if len(tested) > 1 else float("nan"),
-        "powder.ice_mean": _mean(tested.get("ice", pd.Series(dtype=float))),
-        "powder.ice_std": float(tested["ice"].std()) if len(tested) > 1 else float("nan"),
-        "powder.surface_area_m2_g_mean": _mean(tested.get("surface_area_m2_g", pd.Series(dtype=float))),
-        "powder.swelling_mean": _mean(tested.get("swelling", pd.Series(dtype=float))),
+    }
+    for mod in _kpi_modules():
+        out.update(mod.summarize(rep, shares))
+    out.update({
         "mass_balance.si_fed_kg": bal["si_fed_kg"],
         "mass_balance.si_product_kg": bal["si_product_kg"],
         "mass_balance.si_in_process_kg": bal["si_in_process_kg"],
         "mass_balance.si_in_electrode_kg": bal["si_in_electrode_kg"],
         "mass_balance.si_rel_error": bal["si_rel_error"],
-    }
-    out.update(_electrode(rep))
+    })
     wb = water_balance(rep)
     out["mass_balance.water_added_kg"] = wb["water_added_kg"]
     out["mass_balance.water_rel_error"] = wb["water_rel_error"]
-    for line in LINES:
+    stages = stage_keys()
+    for line in stages:
         for state in shares.columns:
             out[f"{line}.state_share.{state}"] = float(shares.loc[line, state]) if line in shares.index else float("nan")
     # The bottleneck: the line whose units are busiest (working or down, i.e. neither blocked,
     # starved nor idle) -- the active-period view of Roser, Nakano & Tanaka (2001).
-    active = (shares["working"] + shares["down"]).reindex([ln for ln in LINES if ln in shares.index])
+    active = (shares["working"] + shares["down"]).reindex([ln for ln in stages if ln in shares.index])
     out["plant.bottleneck"] = str(active.idxmax()) if len(active) else ""
     out["plant.bottleneck_active_share"] = float(active.max()) if len(active) else float("nan")
     for name, row in buffer_stats(rep, w).iterrows():
@@ -279,3 +155,96 @@ def summarize(rep: Replication) -> dict[str, float | str]:
         out[f"buffer.{key}.mean_level"] = row["mean_level"]
         out[f"buffer.{key}.max_level"] = row["max_level"]
     return {k: (v if isinstance(v, str) else float(v) if v is not None else float("nan")) for k, v in out.items()}
+
+
+# ----------------------------------------------------------------------------- the registry
+_STAGES = ",".join(stage_keys())
+_CATS = "capital,labour,materials,utilities,overheads,scrap"
+_PLANT = [
+    Kpi("scenario", "Scenario", digits=None, description="the scenario's name"),
+    Kpi("scenario_sha256", "Scenario hash", digits=None, description="sha256 of the scenario text with its --set lines"),
+    Kpi("parameter_set", "Parameter set", digits=None, description="name@version of the parameter set"),
+    Kpi("seed", "Seed", digits=0, description="the scenario seed"),
+    Kpi("replication", "Replication", digits=0, description="the replication number (per-replication rows only)"),
+    Kpi("replications", "Replications", digits=0),
+    Kpi("horizon_h", "Horizon", "h", "simulated hours", 0),
+    Kpi("warmup_h", "Warm-up", "h", "warm-up excluded from means and state shares", 0),
+    Kpi("sim.events", "SimPy events processed", "", "all replications", 0, group="Checks"),
+    Kpi("sim.wall_s", "Wall time", "s", "wall time of the run", 2, group="Checks"),
+    Kpi(f"<line>.state_share.{{working,blocked,starved,down,idle}}", "State share", "",
+        f"mean share of time per state, for {_STAGES.replace(',', ', ')}", 3),
+    Kpi("plant.bottleneck", "Bottleneck line", "", "the line whose units are most active (working or down)", None,
+        headline=12, group="Plant"),
+    Kpi("plant.bottleneck_active_share", "Bottleneck's active share (working or down)", "", "", 3, group="Plant"),
+    Kpi("buffer.<name>.mean_level", "Buffer mean level", "", "time-weighted mean content", 3),
+    Kpi("buffer.<name>.max_level", "Buffer max level", "", "maximum content", 3),
+    Kpi("mass_balance.si_fed_kg", "Si fed", "kg", "from the tank's own accounting", 0),
+    Kpi("mass_balance.si_product_kg", "Si in released powder", "kg", "", 0),
+    Kpi("mass_balance.si_in_process_kg", "Si in process at the horizon", "kg", "", 0),
+    Kpi("mass_balance.si_in_electrode_kg", "Si in good electrode rolls", "kg", "", 0),
+    Kpi("mass_balance.si_rel_error", "Si mass balance, relative error", "", "closes to < 1e-9", -1, headline=13,
+        group="Checks"),
+    Kpi("mass_balance.li_rel_error", "Li mass balance, relative error", "", "", -1, group="Checks"),
+    Kpi("mass_balance.water_added_kg", "Water added at mixing", "kg", "", 0),
+    Kpi("mass_balance.water_rel_error", "Water mass balance, relative error", "", "", -1, group="Checks"),
+]
+_COST = [
+    Kpi("cost.total_usd", "Total cost over the horizon", "USD", "every cost of the horizon", 0, group="Cost"),
+    Kpi("cost.capex_usd", "Installed capital", "USD", "all lines at their design rates, equipment plus building", 0),
+    Kpi("cost.powder_usd_per_kg", "Good Si/C powder", "USD/kg", "cost of a good kg of powder", 2, headline=2,
+        group="Cost"),
+    Kpi("cost.target_gap_usd_per_kg", "Powder cost gap to the target", "USD/kg", "unit cost minus target", 2,
+        headline=3, group="Cost"),
+    Kpi("cost.electrode_usd_per_m2", "Good prelithiated electrode", "USD/m2", "cost of a good m2", 3, headline=4,
+        group="Cost"),
+    Kpi("cost.anode_usd_per_kwh", "Anode (our electrode) per kWh of cells", "USD/kWh", "", 2, group="Cost"),
+    Kpi("cost.cell_usd_per_kwh", "Reference NCM811 cell", "USD/kWh", "the whole reference cell", 2, headline=5,
+        group="Cost"),
+    Kpi("cost.target_gap_usd_per_kwh", "Cell cost gap to the target", "USD/kWh", "unit cost minus target", 2,
+        group="Cost"),
+    Kpi("cost.scrap_usd", "Cost that ended in scrap", "USD", "", 0, group="Cost"),
+    Kpi("cost.target_usd_per_kg", "Powder cost target", "USD/kg", "the scenario's target", 2),
+    Kpi("cost.target_usd_per_kwh", "Cell cost target", "USD/kWh", "the scenario's target", 2),
+    Kpi("cell.energy_wh_kg", "Reference cell energy", "Wh/kg", "the reference cell made with the released electrode", 0,
+        headline=6, group="Cost"),
+    Kpi("cell.energy_wh_l", "Reference cell energy density", "Wh/L", "", 0, group="Cost"),
+    Kpi("cell.wh_per_m2_anode", "Cell energy per m2 of anode", "Wh/m2", "", 1),
+    Kpi("consumption.silane_kg_per_kg", "Silane per kg of powder", "kg/kg", "silane fed per kg of released powder", 4),
+    Kpi("consumption.scaffold_kg_per_kg", "Scaffold per kg of powder", "kg/kg", "scaffold charged per kg of released powder", 4),
+    Kpi("consumption.lithium_kg_per_kwh", "Li per kWh of cells", "kg/kWh", "Li applied per kWh of reference cells", 5),
+    Kpi(f"cost.by_line.<line>.{{{_CATS}}}_usd", "Cost by line and category", "USD", "adds up to cost.total_usd", 0),
+    Kpi("cost.scrap_by_cause.<cause>_usd", "Scrap cost by cause", "USD", "", 0),
+    Kpi(f"cost.waterfall.powder.{{{_CATS}}}_usd_per_kg", "Powder cost by category", "USD/kg", "adds up to the unit cost", 2),
+    Kpi(f"cost.waterfall.cell.{{{_CATS},rest_of_cell}}_usd_per_kwh", "Cell cost by category", "USD/kWh",
+        "adds up to the unit cost", 2),
+]
+_YIELD = [
+    Kpi("yield.overall_first_pass", "First pass, whole plant", "", "product of the lines' first-pass yields", 4,
+        headline=10, group="Yield"),
+    Kpi("yield.fbcvd.first_pass", "  FBCVD batches", "", "batches not scrapped", 4, group="Yield"),
+    Kpi("yield.coating.first_pass", "  powder lots released", "", "lots released", 4, group="Yield"),
+    Kpi("yield.casting.first_pass", "  coated area to good electrode", "", "", 4, group="Yield"),
+    Kpi("yield.prelith.first_pass", "  prelithiated rolls released", "", "", 4, group="Yield"),
+    Kpi("yield.overall_si", "Si from silane into good electrode", "", "over Si whose fate is decided", 4, headline=11,
+        group="Yield"),
+    Kpi("yield.carbon_scaffold", "Scaffold carbon into released powder", "", "", 4, group="Yield"),
+    Kpi("yield.coating.acetylene_carbon", "Acetylene carbon into shells", "", "", 4, group="Yield"),
+    Kpi("yield.li", "Li paying the first-cycle loss", "", "Li paying the first-cycle loss / Li used", 4, group="Yield"),
+    Kpi("yield.<line>.first_pass", "First-pass yield", "", "per line", 4),
+    Kpi("yield.coating.rejected_lots", "Powder lots rejected", "", "", 0),
+    Kpi("yield.si_loss.{fines,exhaust,scrapped,rejected,casting_scrap}", "Si lost", "", "share of decided Si", 4),
+    Kpi("scrap.breakdown.batches", "Batches lost to breakdowns", "", "", 0),
+    Kpi("scrap.off_spec_powder.kg", "Off-spec powder", "kg", "", 0),
+    Kpi("scrap.{web_break,changeover,crack,off_spec_electrode,residual_li}.m2", "Electrode scrap", "m2", "", 0),
+    Kpi("quality.<product>.<attribute>.{mean,std,cv,cpk,in_spec}", "Quality consistency", "",
+        "for every attribute with spec limits", 4),
+]
+
+
+def _registry() -> KpiRegistry:
+    lines = [k for mod in _kpi_modules() for k in mod.KPIS]
+    run, sim, plant = _PLANT[:8], _PLANT[8:10], _PLANT[10:]
+    return KpiRegistry([*run, *lines, *_COST, *_YIELD, *plant, *sim])
+
+
+REGISTRY = _registry()

@@ -21,9 +21,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, TextIO
 
-__all__ = ["Backend", "Progress", "chunked", "execute"]
+__all__ = ["Backend", "BackendKind", "Progress", "chunked", "execute"]
+
+
+class BackendKind(StrEnum):
+    SERIAL = "serial"  # in this process, one task after the other
+    POOL = "pool"  # a local process pool
+    DASK = "dask"  # a Dask cluster (a scheduler address, or a LocalCluster)
 
 
 @dataclass(frozen=True)
@@ -31,13 +38,15 @@ class Backend:
     """Where tasks run: ``serial``, ``pool`` (local processes) or ``dask`` (a scheduler address, or
     a LocalCluster of ``workers`` processes when ``address`` is None)."""
 
-    kind: str = "pool"
+    kind: BackendKind = BackendKind.POOL
     workers: int = 0  # 0: all cores
     address: str | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in ("serial", "pool", "dask"):
-            raise ValueError(f"backend must be serial, pool or dask, not {self.kind!r}")
+        try:
+            object.__setattr__(self, "kind", BackendKind(self.kind))
+        except ValueError:
+            raise ValueError(f"backend must be serial, pool or dask, not {self.kind!r}") from None
 
     @property
     def n_workers(self) -> int:
@@ -129,11 +138,11 @@ def execute(work: Callable[[list[Any]], list[Any]], chunks: Iterable[list[Any]],
             progress.advance(len(outcomes))
 
     try:
-        if backend.kind == "serial" or not chunks:
+        if backend.kind is BackendKind.SERIAL or not chunks:
             for chunk in chunks:
                 take(work(chunk))
             return True
-        if backend.kind == "pool":
+        if backend.kind is BackendKind.POOL:
             return _pool(work, chunks, backend.n_workers, take)
         return _dask(work, chunks, backend, take)
     except KeyboardInterrupt:

@@ -15,16 +15,19 @@ returns a matplotlib ``Figure``; nothing is shown or saved here.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from twin.costing import CATEGORIES
+from twin.stats import grouped
+
 __all__ = ["buffer_levels", "cost_attribution", "cost_waterfall", "distribution", "gantt", "genealogy", "response",
            "state_shares", "tradeoff"]
 
 STATE_COLORS = {"working": "#2ca02c", "blocked": "#ff7f0e", "starved": "#9467bd", "down": "#d62728", "idle": "#c7c7c7"}
-CATEGORIES = ("capital", "labour", "materials", "utilities", "overheads", "scrap")
 
 
 def _figure(w: float = 7.0, h: float = 3.6) -> tuple[Any, Any]:
@@ -99,7 +102,7 @@ def buffer_levels(res: Any, replication: int = 0) -> Any:
 
 
 def distribution(res: Any, line: str, attribute: str, lsl: float | None = None, usl: float | None = None) -> Any:
-    """``line`` is the lot kind (``coating`` for powder lots, ``casting`` for rolls, ``prelith``)."""
+    """``line`` is the lot kind (the lot table's ``line`` column)."""
     from twin.quality import capability
 
     x = res.lots.loc[res.lots["line"] == line, attribute].dropna()
@@ -154,9 +157,10 @@ def cost_attribution(res: Any) -> Any:
     return fig
 
 
-def genealogy(res: Any, lot_id: str, replication: int = 0) -> Any:
+def genealogy(res: Any, lot_id: str, order: Sequence[str], replication: int = 0) -> Any:
+    """The ancestry of ``lot_id``, one column per lot kind in ``order`` (parents before children)."""
     anc = res.ancestry(lot_id, replication)
-    order = ["scaffold", "fbcvd", "coating", "mixing", "casting", "prelith"]
+    order = [str(k) for k in order]
     kinds = {lot_id: res.lots.loc[res.lots["lot_id"] == lot_id, "line"].iloc[0]}
     kinds.update(dict(zip(anc["lot_id"], anc["line"], strict=True)))
     cols = {k: [n for n, v in kinds.items() if v == k] for k in order}
@@ -176,19 +180,16 @@ def genealogy(res: Any, lot_id: str, replication: int = 0) -> Any:
     return fig
 
 
-def response(design: pd.DataFrame, kpis: pd.DataFrame, setting: str, kpi: str) -> Any:
+def response(design: pd.DataFrame, kpis: pd.DataFrame, setting: str, kpi: str, kpi_label: str | None = None) -> Any:
     """A swept setting against a KPI (mean and 95 % interval over replications, other settings pooled)."""
-    from scipy import stats
-
     df = kpis[[kpi]].join(design[[setting]], on="point_id")
-    g = df.groupby(setting)[kpi]
-    mean, sd, n = g.mean(), g.std(ddof=1), g.count()
-    half = (sd * stats.t.ppf(0.975, (n - 1).clip(lower=1)) / np.sqrt(n)).fillna(0.0)
+    m, h, _ = grouped(df[[kpi]], df[setting])
+    mean, half = m[kpi], h[kpi].fillna(0.0)
     fig, ax = _figure()
     ax.errorbar(mean.index, mean.to_numpy(), yerr=half.to_numpy(), fmt="o-", capsize=3)
     ax.set_xlabel(setting)
-    ax.set_ylabel(kpi)
-    ax.set_title(f"{kpi} against {setting}")
+    ax.set_ylabel(kpi_label or kpi)
+    ax.set_title(f"{kpi_label or kpi} against {setting}")
     return fig
 
 

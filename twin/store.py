@@ -20,6 +20,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +28,31 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-__all__ = ["KINDS", "SCHEMA_VERSION", "STATUSES", "RunStore", "StoreError"]
+from twin.stats import welch_difference
+
+__all__ = ["KINDS", "SCHEMA_VERSION", "STATUSES", "RunKind", "RunStatus", "RunStore", "StoreError"]
 
 SCHEMA_VERSION = 1
-KINDS = frozenset({"run", "sweep", "sensitivity", "optimization"})
-STATUSES = frozenset({"complete", "interrupted", "failed"})
+
+
+class RunKind(StrEnum):
+    """What made a stored run."""
+
+    RUN = "run"
+    SWEEP = "sweep"
+    SENSITIVITY = "sensitivity"
+    OPTIMIZATION = "optimization"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETE = "complete"
+    INTERRUPTED = "interrupted"
+    FAILED = "failed"
+
+
+KINDS = frozenset(RunKind)
+STATUSES = frozenset({RunStatus.COMPLETE, RunStatus.INTERRUPTED, RunStatus.FAILED})
 
 # key columns of the lots table; a lot frame may not bring its own columns of these names
 # (except point_id/replication equal to the result's own, which are dropped as redundant)
@@ -102,40 +123,6 @@ def _now() -> datetime:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _t975(dof: float) -> float:
-    """Two-sided 95 % Student t quantile for (possibly fractional) ``dof``."""
-    try:
-        from scipy import stats
-    except ImportError:  # pragma: no cover - scipy comes with SALib; the table is a fallback
-        return _t975_table(dof)
-    return float(stats.t.ppf(0.975, dof))
-
-
-# t(0.975, dof) at these dofs; log t is interpolated linearly in 1/dof when scipy is missing (< 0.5 % off)
-_T975_DOF = (1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 30, 60, 120)
-_T975_VAL = (12.7062, 8.02795, 6.01666, 4.30265, 3.57465, 3.18245, 2.77645, 2.57058, 2.44691, 2.36462, 2.306,
-             2.22814, 2.17881, 2.13145, 2.08596, 2.04227, 2.0003, 1.97993)
-
-
-def _t975_table(dof: float) -> float:
-    inv = np.array([1.0 / d for d in _T975_DOF] + [0.0])[::-1]
-    logt = np.log([*_T975_VAL, 1.959964])[::-1]
-    return float(np.exp(np.interp(1.0 / max(float(dof), 1.0), inv, logt)))
-
-
-def _welch_half(a: np.ndarray, b: np.ndarray) -> float:
-    """95 % half-width of mean(b) - mean(a): Welch standard error, Welch-Satterthwaite dof."""
-    na, nb = len(a), len(b)
-    if na < 2 or nb < 2:
-        return math.nan
-    qa, qb = float(np.var(a, ddof=1)) / na, float(np.var(b, ddof=1)) / nb
-    se2 = qa + qb
-    if se2 == 0.0:
-        return 0.0
-    dof = se2**2 / (qa**2 / (na - 1) + qb**2 / (nb - 1))
-    return _t975(dof) * math.sqrt(se2)
 
 
 class RunStore:
@@ -303,9 +290,9 @@ class RunStore:
                     raise self._error(f"run {run_id!r} exists with a different experiment (stored vs given: "
                                       f"{'; '.join(diffs)}); resuming it would mix results - use a new run id")
                 return False
-            con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, NULL, 'running', ?, ?, ?, ?, ?)",
-                        [run_id, kind, name, _now(), code_version, int(seed), scenario_sha256, scenario_text,
-                         int(replications)])
+            con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)",
+                        [run_id, str(kind), name, _now(), str(RunStatus.RUNNING), code_version, int(seed), scenario_sha256,
+                         scenario_text, int(replications)])
             points = pd.DataFrame({"point_id": np.arange(len(records), dtype=np.int64),
                                    "settings": [json.dumps(r, allow_nan=False) for r in records]})
             self._insert_frame(con, f"INSERT INTO points SELECT ?, point_id, settings FROM {_FRAME}", points, [run_id])
@@ -535,7 +522,7 @@ class RunStore:
             raise self._error(f"run {run_id!r}: status {status!r} must be one of {sorted(STATUSES)}")
         with self._op(f"finish run {run_id!r}", write=True) as con:
             self._run_row(con, run_id)
-            con.execute("UPDATE runs SET status = ?, finished = ? WHERE run_id = ?", [status, _now(), run_id])
+            con.execute("UPDATE runs SET status = ?, finished = ? WHERE run_id = ?", [str(status), _now(), run_id])
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -679,7 +666,7 @@ class RunStore:
             a, b = side_a[k], side_b[k]
             mean_a = float(a.mean()) if len(a) else math.nan
             mean_b = float(b.mean()) if len(b) else math.nan
-            rows.append((mean_a, mean_b, mean_b - mean_a, _welch_half(a, b), len(a), len(b)))
+            rows.append((mean_a, mean_b, mean_b - mean_a, welch_difference(a, b).ci95_half, len(a), len(b)))
         out = pd.DataFrame(rows, index=pd.Index(common, name="key", dtype=object),
                            columns=["mean_a", "mean_b", "delta", "ci95_half", "n_a", "n_b"])
         return out.astype({"mean_a": np.float64, "mean_b": np.float64, "delta": np.float64,

@@ -1,16 +1,14 @@
-"""Composition root: scenario in, replications run, results out (frames, summary, files).
+"""The Python API of the Si/C twin (``import plants``): load a scenario, run it, compare runs.
 
-This is the one place where the framework meets the plant (``plants``).
+One result type, :class:`RunResult`, whether the run was just computed (in memory), read back
+from the folder ``twin run`` wrote, or from the run store.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,30 +16,36 @@ from typing import Any
 
 import pandas as pd
 
-from plants.evaluate import Evaluation, evaluate
-from plants.plant import Replication, simulate
+from plants.app.plant import PLANT, Replicate
+from plants.kpi import REGISTRY
 from plants.scenario import LoadedScenario, load_scenario
-from twin.experiments import Backend, Progress, chunked, execute
+from twin.atomic import atomic_folder
+from twin.errors import InputError
+from twin.experiments import Backend, BackendKind, Progress, chunked, execute
+from twin.params import SourceRecord
+from twin.provenance import code_version, default_store_path, sha256_text
+from twin.provenance import run_id as new_run_id
+from twin.stats import BOOKKEEPING, aggregate, paired_difference, welch_difference
+from twin.store import RunKind, RunStatus, RunStore
 
-__all__ = ["RunResult", "compare", "load", "run", "scenario_schema", "store_run", "write_outputs"]
+__all__ = ["RunResult", "compare", "load", "run", "scenario_schema", "sources_frame", "store_run", "write_outputs"]
 
-HEADLINE = [("powder.output_t_per_yr", "Powder output", "t/yr"), ("cost.powder_usd_per_kg", "Powder cost", "USD/kg"),
-            ("cost.electrode_usd_per_m2", "Electrode cost", "USD/m2"), ("cost.cell_usd_per_kwh", "Cell cost", "USD/kWh"),
-            ("powder.capacity_mah_g_mean", "Powder capacity", "mAh/g"), ("prelith.ice_mean", "ICE after prelithiation", ""),
-            ("yield.overall_first_pass", "First-pass yield", ""), ("plant.bottleneck", "Bottleneck", "")]
+FRAMES = ("lots", "events", "genealogy", "levels", "costs", "quality_drivers")  # written as <name>.parquet
 
-def _t95(dof: int) -> float:
-    """Two-sided 95 % Student t quantile."""
-    from scipy import stats
 
-    return float(stats.t.ppf(0.975, dof))
+def sources_frame(sources: dict[str, SourceRecord]) -> pd.DataFrame:
+    """Every parameter with the value that was used (as text, exactly as given), its units, flag and
+    source (overrides flagged ``scenario``, their source naming the scenario file)."""
+    rows = [{"parameter": k, "value": str(r.value), "units": r.units, "flag": r.flag.value, "source": r.source}
+            for k, r in sources.items()]
+    return pd.DataFrame(rows, columns=["parameter", "value", "units", "flag", "source"])
 
 
 @dataclass(frozen=True)
 class RunResult:
-    """What ``twin run`` produces: summary KPIs and the frames behind them."""
+    """What ``twin run`` produces: summary KPIs, the frames behind them and the sources used."""
 
-    scenario: LoadedScenario
+    scenario: LoadedScenario | None  # None when read back and the scenario no longer loads
     summary: dict[str, Any]
     lots: pd.DataFrame
     events: pd.DataFrame
@@ -51,30 +55,75 @@ class RunResult:
     costs: pd.DataFrame = field(default_factory=pd.DataFrame)  # the cost ledger, one row per item
     cost_attribution: pd.DataFrame = field(default_factory=pd.DataFrame)  # line x category, mean over replications
     quality_drivers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sources: pd.DataFrame = field(default_factory=pd.DataFrame)  # the parameters used, with their sources
+    scenario_text: str = ""
+    design: pd.DataFrame = field(default_factory=pd.DataFrame)  # a stored sweep's points (empty for one run)
+    kpi_table: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (point, replication), for a stored run
+    origin: str = "memory"  # "memory", the folder it was read from, or "store:<run id>"
 
+    # ------------------------------------------------------------------ reading back
+    @classmethod
+    def from_folder(cls, folder: str | os.PathLike[str]) -> RunResult:
+        """A run read back from the folder ``twin run`` wrote."""
+        p = Path(folder)
+        need = ("summary.json", *(f"{n}.parquet" for n in FRAMES), "scenario.yaml")
+        missing = [n for n in need if not (p / n).is_file()]
+        if missing:
+            raise InputError.single(str(p), "", f"is not a run folder written by twin run (missing {', '.join(missing)})")
+        summary = {k: (math.nan if v is None else v) for k, v in json.loads((p / "summary.json").read_text()).items()}
+        frames = {n: pd.read_parquet(p / f"{n}.parquet") for n in FRAMES}
+        text = (p / "scenario.yaml").read_text(encoding="utf-8")
+        sources = pd.read_parquet(p / "sources.parquet") if (p / "sources.parquet").is_file() else pd.DataFrame()
+        return cls(None, summary, frames["lots"], frames["events"], frames["genealogy"], frames["levels"], [],
+                   frames["costs"], _attribution(summary), frames["quality_drivers"], sources, text, origin=str(p))
+
+    @classmethod
+    def from_store(cls, store_path: str | os.PathLike[str], run_id: str) -> RunResult:
+        """A stored run (``twin run``/``sweep``/...): KPIs of every replication and the lots; the
+        store keeps no event log, buffer levels or ledger. For several points the summary is
+        point 0's."""
+        with RunStore(store_path, read_only=True) as st:
+            info = st.run_info(run_id)
+            kpis = st.kpis(run_id)
+            design = st.design(run_id)
+            lots = st.lots(run_id, point_id=0)
+        first = kpis.xs(0, level="point_id")
+        reps = [{k: v for k, v in row.items()} for row in first.to_dict("records")]
+        summary = aggregate(reps) if reps else {}
+        summary.pop("replication", None)
+        text = str(info["scenario_text"])
+        summary.update({"scenario": info["name"], "seed": info["seed"], "replications": info["replications"],
+                        "scenario_sha256": info["scenario_sha256"], "run_id": run_id, "code_version": info["code_version"]})
+        try:  # the sources the run used: its scenario text, loaded again
+            import yaml
+
+            loaded: LoadedScenario | None = load_scenario(yaml.safe_load(text))
+            sources = sources_frame(loaded.sources) if loaded is not None else pd.DataFrame()
+            summary.setdefault("parameter_set", f"{loaded.params.name}@{loaded.params.version}")
+        except (InputError, ValueError, TypeError):
+            loaded, sources = None, pd.DataFrame()
+        empty = pd.DataFrame()
+        return cls(loaded, summary, lots, empty, empty, empty, reps, empty, _attribution(summary), empty, sources, text,
+                   design, kpis, origin=f"store:{run_id}")
+
+    # ------------------------------------------------------------------ views
     def kpis(self) -> pd.Series:
         return pd.Series(self.summary)
 
     def _repr_html_(self) -> str:
         """Headline KPIs with their 95 % half-widths, and the frames behind them (for Jupyter)."""
-        rows = []
-        for key, label, unit in HEADLINE:
-            v = self.summary.get(key)
-            ci = self.summary.get(f"{key}.ci95_half")
-            text = v if isinstance(v, str) else ("n/a" if v is None or not math.isfinite(v) else f"{v:,.4g}")
-            if isinstance(ci, float) and math.isfinite(ci):
-                text += f" &plusmn; {ci:,.2g}"
-            rows.append(f"<tr><td>{label}</td><td style='text-align:right'>{text}</td><td>{unit}</td>"
-                        f"<td><code>{key}</code></td></tr>")
-        frames = ", ".join(f"<code>.{n}</code> ({len(getattr(self, n)):,} rows)" for n in
-                           ("lots", "events", "genealogy", "levels", "costs", "quality_drivers"))
+        rows = "".join(f"<tr><td>{r['KPI']}</td><td style='text-align:right'>{r['value'].replace('+/-', '&plusmn;')}</td>"
+                       f"<td>{r['unit']}</td><td><code>{r['key']}</code></td></tr>" for r in REGISTRY.table(self.summary))
+        frames = ", ".join(f"<code>.{n}</code> ({len(getattr(self, n)):,} rows)" for n in FRAMES)
         return (f"<b>Run of {self.summary.get('scenario')}</b> ({self.summary.get('replications')} replication(s), "
-                f"horizon {self.summary.get('horizon_h'):g} h, seed {self.summary.get('seed')})"
-                f"<table>{''.join(rows)}</table><small>Frames: {frames}; all KPIs: <code>.kpis()</code>; "
+                f"horizon {self.summary.get('horizon_h', math.nan):g} h, seed {self.summary.get('seed')})"
+                f"<table>{rows}</table><small>Frames: {frames}; all KPIs: <code>.kpis()</code>; "
                 f"waterfall: <code>.cost_waterfall()</code></small>")
 
     def cost_waterfall(self, per: str = "kg") -> pd.DataFrame:
         """Unit cost by category, then the total, the target and the gap (``per`` = "kg" or "kwh")."""
+        if per not in ("kg", "kwh"):
+            raise ValueError(f"per must be 'kg' or 'kwh', not {per!r}")
         group, unit = {"kg": ("powder", "usd_per_kg"), "kwh": ("cell", "usd_per_kwh")}[per]
         parts = ["capital", "labour", "materials", "utilities", "overheads", "scrap"] + (
             ["rest_of_cell"] if per == "kwh" else [])
@@ -100,21 +149,23 @@ class RunResult:
         return descendants(self._genealogy(replication), lot_id)
 
 
-def load(path: str | os.PathLike[str], sets: list[str] | None = None) -> LoadedScenario:
-    return load_scenario(Path(path), sets)
+def _attribution(summary: dict[str, Any]) -> pd.DataFrame:
+    rows: dict[str, dict[str, Any]] = {}
+    for k, v in summary.items():
+        if k.startswith("cost.by_line.") and k.endswith("_usd"):
+            _, _, line, cat = k.split(".")
+            rows.setdefault(line, {})[cat.removesuffix("_usd")] = v
+    return pd.DataFrame(rows).T
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def load(source: str | os.PathLike[str] | dict[str, Any], sets: list[str] | None = None) -> LoadedScenario:
+    """A validated scenario from a file or a mapping (``sets``: ``dotted.path=VALUE`` lines)."""
+    return PLANT.load(source, sets)
 
 
-def _replicate(chunk: list[tuple[LoadedScenario, int]]) -> list[tuple[Replication, Evaluation]]:
+def _replicate(chunk: list[tuple[LoadedScenario, int]]) -> list[Replicate]:
     """Simulate and evaluate replications (in a worker process when run on a pool or Dask)."""
-    out = []
-    for loaded, r in chunk:
-        rep = simulate(loaded, r)
-        out.append((rep, evaluate(rep, loaded)))
-    return out
+    return [PLANT.replicate(loaded, r) for loaded, r in chunk]
 
 
 def run(loaded: LoadedScenario, replications: int | None = None, backend: Backend | None = None,
@@ -123,53 +174,41 @@ def run(loaded: LoadedScenario, replications: int | None = None, backend: Backen
     n = loaded.scenario.replications if replications is None else replications
     t0 = time.perf_counter()
     if backend is None:
-        backend = Backend("serial") if n == 1 else Backend("pool", min(n, os.cpu_count() or 1))
-    got: dict[int, tuple[Replication, Evaluation]] = {}
+        backend = Backend(BackendKind.SERIAL) if n == 1 else Backend(BackendKind.POOL, min(n, os.cpu_count() or 1))
+    got: dict[int, Replicate] = {}
     tasks = [(loaded, r) for r in range(n)]
     bar = Progress(n, label=f"run {loaded.scenario.name}", enabled=progress and n > 1)
     finished = execute(_replicate, chunked(tasks, backend.n_workers, per_worker=1, max_size=8), backend,
-                       lambda outs: got.update((o[0].replication, o) for o in outs), bar)
+                       lambda outs: got.update((o.replication, o) for o in outs), bar)
     if not finished:
         raise KeyboardInterrupt
-    reps: list[Replication] = [got[r][0] for r in range(n)]
-    evals: list[Evaluation] = [got[r][1] for r in range(n)]
-    per_rep = [ev.summary for ev in evals]
+    done = [got[r] for r in range(n)]
+    per_rep = [d.summary for d in done]
     summary: dict[str, Any] = {
         "scenario": loaded.scenario.name,
-        "scenario_sha256": _sha256(loaded.text),
+        "scenario_sha256": sha256_text(loaded.text),
         "parameter_set": f"{loaded.params.name}@{loaded.params.version}",
         "replications": n,
     }
-    for key in per_rep[0]:
-        values = [r[key] for r in per_rep]
-        if any(isinstance(v, str) for v in values):  # a label (e.g. the bottleneck line): most frequent
-            summary[key] = max(sorted(set(map(str, values))), key=[str(v) for v in values].count)
-            continue
-        finite = [v for v in values if math.isfinite(v)]
-        mean = sum(finite) / len(finite) if finite else float("nan")
-        summary[key] = mean
-        if n > 1 and key not in ("seed", "replication", "horizon_h", "warmup_h"):
-            if len(finite) > 1:
-                sd = math.sqrt(sum((v - mean) ** 2 for v in finite) / (len(finite) - 1))
-                summary[f"{key}.ci95_half"] = _t95(len(finite) - 1) * sd / math.sqrt(len(finite))
+    summary.update(aggregate(per_rep, BOOKKEEPING))
     summary["seed"] = loaded.scenario.seed
     summary.pop("replication", None)
-    summary["sim.events"] = sum(r.events for r in reps)
+    summary["sim.events"] = sum(d.rep.events for d in done)
     summary["sim.wall_s"] = time.perf_counter() - t0
-    lots = pd.concat([r.lots.assign(replication=r.replication, cost_usd=ev.cost.lots["cost_usd"].to_numpy(),
-                                    scrap_usd=ev.cost.lots["scrap_usd"].to_numpy())
-                      for r, ev in zip(reps, evals, strict=True)], ignore_index=True)
-    costs = pd.concat([ev.cost.ledger.assign(replication=r.replication) for r, ev in zip(reps, evals, strict=True)],
-                      ignore_index=True)
-    attribution = sum((ev.cost.attribution for ev in evals), start=evals[0].cost.attribution * 0.0) / n
-    drivers = pd.concat([ev.drivers.assign(replication=r.replication) for r, ev in zip(reps, evals, strict=True)],
-                        ignore_index=True)
-    states = pd.concat([r.states.assign(replication=r.replication, kind="state") for r in reps], ignore_index=True)
-    lot_events = pd.concat([r.lot_events.assign(replication=r.replication, kind="lot") for r in reps], ignore_index=True)
+    lots = pd.concat([d.lot_table().assign(replication=d.replication) for d in done], ignore_index=True)
+    lots = lots[[c for c in lots.columns if c not in ("cost_usd", "scrap_usd", "replication")]
+                + ["replication", "cost_usd", "scrap_usd"]]
+    costs = pd.concat([d.ev.cost.ledger.assign(replication=d.replication) for d in done], ignore_index=True)
+    attribution = sum((d.ev.cost.attribution for d in done), start=done[0].ev.cost.attribution * 0.0) / n
+    drivers = pd.concat([d.ev.drivers.assign(replication=d.replication) for d in done], ignore_index=True)
+    states = pd.concat([d.rep.states.assign(replication=d.replication, kind="state") for d in done], ignore_index=True)
+    lot_events = pd.concat([d.rep.lot_events.assign(replication=d.replication, kind="lot") for d in done],
+                           ignore_index=True)
     events = pd.concat([states, lot_events.rename(columns={"status": "state"})], ignore_index=True, sort=False)
-    genealogy = pd.concat([r.genealogy.assign(replication=r.replication) for r in reps], ignore_index=True)
-    levels = pd.concat([r.levels.assign(replication=r.replication) for r in reps], ignore_index=True)
-    return RunResult(loaded, summary, lots, events, genealogy, levels, per_rep, costs, attribution, drivers)
+    genealogy = pd.concat([d.rep.genealogy.assign(replication=d.replication) for d in done], ignore_index=True)
+    levels = pd.concat([d.rep.levels.assign(replication=d.replication) for d in done], ignore_index=True)
+    return RunResult(loaded, summary, lots, events, genealogy, levels, per_rep, costs, attribution, drivers,
+                     sources_frame(loaded.sources), loaded.text)
 
 
 def _json_value(v: Any) -> Any:
@@ -179,49 +218,35 @@ def _json_value(v: Any) -> Any:
 
 
 def write_outputs(result: RunResult, out_dir: str | os.PathLike[str]) -> Path:
-    """Write summary.json, lots/events/genealogy/levels/costs/quality_drivers.parquet and scenario.yaml, all or nothing.
-
-    Files are written to a temporary folder beside ``out_dir`` and moved in only when all of
-    them were written; a failure leaves ``out_dir`` as it was.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
-    try:
-        result.lots.to_parquet(tmp / "lots.parquet", index=False)
-        result.events.to_parquet(tmp / "events.parquet", index=False)
-        result.genealogy.to_parquet(tmp / "genealogy.parquet", index=False)
-        result.levels.to_parquet(tmp / "levels.parquet", index=False)
-        result.costs.to_parquet(tmp / "costs.parquet", index=False)
-        result.quality_drivers.to_parquet(tmp / "quality_drivers.parquet", index=False)
-        (tmp / "scenario.yaml").write_text(result.scenario.text, encoding="utf-8")
+    """Write summary.json, the frames as parquet (lots, events, genealogy, levels, costs,
+    quality_drivers, sources) and scenario.yaml, all or nothing: a failure leaves ``out_dir`` as it was."""
+    with atomic_folder(out_dir) as tmp:
+        for name in FRAMES:
+            getattr(result, name).to_parquet(tmp / f"{name}.parquet", index=False)
+        result.sources.to_parquet(tmp / "sources.parquet", index=False)
+        (tmp / "scenario.yaml").write_text(result.scenario_text, encoding="utf-8")
         summary = {k: _json_value(v) for k, v in result.summary.items()}
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        for name in ("lots.parquet", "events.parquet", "genealogy.parquet", "levels.parquet", "costs.parquet",
-                     "quality_drivers.parquet", "scenario.yaml", "summary.json"):
-            os.replace(tmp / name, out / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out
+    return Path(out_dir)
 
 
 def store_run(result: RunResult, store_path: str | os.PathLike[str] | None = None) -> str:
     """Record a run (its scenario, code version, seed, every replication's KPIs and lots) in the run store."""
-    from twin.campaign import code_version, default_store_path
-    from twin.store import RunStore
-
     loaded = result.scenario
-    sha = _sha256(loaded.text)
-    run_id = f"run-{sha[:12]}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    if loaded is None:
+        raise ValueError("only a run computed in this session can be stored")
+    sha = sha256_text(loaded.text)
+    rid = new_run_id(f"run-{sha[:12]}")
     design = pd.DataFrame(index=pd.RangeIndex(1, name="point_id"))
     n = len(result.replications)
     with RunStore(store_path if store_path is not None else default_store_path()) as store:
-        store.begin_run(run_id, "run", loaded.scenario.name, loaded.text, sha, code_version(), loaded.scenario.seed, n, design)
-        store.add_results(run_id, [(0, r, loaded.scenario.seed, summary,
-                                    result.lots[result.lots["replication"] == r].drop(columns=["replication"]), float("nan"))
-                                   for r, summary in enumerate(result.replications)])
-        store.finish_run(run_id, "complete")
-    return run_id
+        store.begin_run(rid, RunKind.RUN, loaded.scenario.name, loaded.text, sha, code_version(), loaded.scenario.seed, n,
+                        design)
+        store.add_results(rid, [(0, r, loaded.scenario.seed, summary,
+                                 result.lots[result.lots["replication"] == r].drop(columns=["replication"]), float("nan"))
+                                for r, summary in enumerate(result.replications)])
+        store.finish_run(rid, RunStatus.COMPLETE)
+    return rid
 
 
 def scenario_schema() -> dict[str, Any]:
@@ -237,22 +262,20 @@ def scenario_schema() -> dict[str, Any]:
     return schema
 
 
-def compare(a: RunResult, b: RunResult, keys: list[str] | None = None) -> pd.DataFrame:
-    """KPI deltas b - a with Welch 95 % half-widths over the two runs' replications."""
-    from scipy import stats
-
+def compare(a: RunResult, b: RunResult, keys: list[str] | None = None, method: str = "welch") -> pd.DataFrame:
+    """KPI deltas b - a with 95 % half-widths over the two runs' replications: ``welch`` (independent
+    samples) or ``paired`` (replication i of both runs drew the same random streams)."""
+    if method not in ("welch", "paired"):
+        raise ValueError(f"method must be 'welch' or 'paired', not {method!r}")
     ra, rb = pd.DataFrame(a.replications), pd.DataFrame(b.replications)
     num = [k for k in ra.select_dtypes("number").columns if k in rb.columns and (keys is None or k in keys)
-           and k not in ("seed", "replication", "horizon_h", "warmup_h") and not k.startswith("sim.")]
+           and k not in BOOKKEEPING and not k.startswith("sim.")]
     rows = []
     for k in num:
-        x, y = ra[k].dropna(), rb[k].dropna()
-        d = float(y.mean() - x.mean())
-        half = math.nan
-        if len(x) > 1 and len(y) > 1:
-            va, vb = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
-            se = math.sqrt(va + vb)
-            dof = (va + vb) ** 2 / ((va**2 / (len(x) - 1) if va else 0.0) + (vb**2 / (len(y) - 1) if vb else 0.0)) if se else 1.0
-            half = float(stats.t.ppf(0.975, dof) * se) if se else 0.0
-        rows.append({"key": k, "a": float(x.mean()), "b": float(y.mean()), "delta": d, "ci95_half": half})
+        if method == "paired":
+            d = paired_difference(ra[k].to_numpy(), rb[k].to_numpy())
+        else:
+            d = welch_difference(ra[k].dropna().to_numpy(), rb[k].dropna().to_numpy())
+        rows.append({"key": k, "a": float(ra[k].mean()), "b": float(rb[k].mean()), "delta": d.delta,
+                     "ci95_half": d.ci95_half, "method": d.method})
     return pd.DataFrame(rows).set_index("key")

@@ -1,30 +1,25 @@
-"""``optimization.json`` and the report (Markdown and self-contained HTML, plots embedded as PNG).
+"""``optimization.json`` and the optimization report (Markdown and self-contained HTML, plots embedded
+as PNG), built with the framework's page builder and written all or nothing.
 
 Plots (matplotlib, Agg backend): baseline vs optimum cost waterfall, the trade-off curve, predicted
-vs verified KPIs, and convergence (predicted and verified objective per round). Everything is
-written to a temporary folder beside the output and moved in only when all files are written.
+vs verified KPIs, and convergence (predicted and verified objective per round).
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import json
 import math
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from optimization.loop import OptimizationResult, Problem
+from twin.costing import CATEGORIES
+from twin.report import Page
 
 __all__ = ["to_json", "write_report"]
-
-CATEGORIES = ("capital", "labour", "materials", "utilities", "overheads", "scrap")
 
 
 def _num(v: Any) -> Any:
@@ -62,16 +57,7 @@ def to_json(result: OptimizationResult, problem: Problem, baseline: pd.DataFrame
     }
 
 
-def _png(fig: Any) -> str:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _plots(result: OptimizationResult, problem: Problem, baseline: pd.DataFrame) -> dict[str, str]:
+def _plots(result: OptimizationResult, problem: Problem, baseline: pd.DataFrame) -> dict[str, Any]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -94,7 +80,7 @@ def _plots(result: OptimizationResult, problem: Problem, baseline: pd.DataFrame)
         ax.set_ylabel(unit.replace("_per_", "/").replace("usd", "USD"))
         ax.set_title("Cost by category, baseline vs optimum (verified)")
         ax.legend(fontsize=8, ncol=3)
-        out["waterfall"] = _png(fig)
+        out["Cost by category, baseline vs optimum"] = fig
     t = result.tradeoff
     if not t.empty:
         fig, ax = plt.subplots(figsize=(6, 3.4))
@@ -103,7 +89,7 @@ def _plots(result: OptimizationResult, problem: Problem, baseline: pd.DataFrame)
         ax.set_xlabel(str(t["limit"].iloc[0]).replace(" >= v", " (lower limit)"))
         ax.set_ylabel(f"{problem.objective} ({problem.objective_unit}), predicted")
         ax.set_title("Trade-off: objective against the limit")
-        out["tradeoff"] = _png(fig)
+        out["Trade-off: objective against the limit"] = fig
     lim = result.limits
     if not lim.empty:
         fig, ax = plt.subplots(figsize=(5, 4))
@@ -115,7 +101,7 @@ def _plots(result: OptimizationResult, problem: Problem, baseline: pd.DataFrame)
         ax.set_xlabel("predicted / limit")
         ax.set_ylabel("verified / limit")
         ax.set_title("Limits: surrogate vs twin")
-        out["predicted_vs_verified"] = _png(fig)
+        out["Limits: surrogate vs twin"] = fig
     h = result.history
     if not h.empty:
         fig, ax = plt.subplots(figsize=(6, 3.4))
@@ -125,63 +111,35 @@ def _plots(result: OptimizationResult, problem: Problem, baseline: pd.DataFrame)
         ax.set_ylabel(f"{problem.objective} ({problem.objective_unit})")
         ax.set_title("Convergence")
         ax.legend(fontsize=8)
-        out["convergence"] = _png(fig)
+        out["Convergence"] = fig
     return out
-
-
-def _md_table(df: pd.DataFrame) -> str:
-    if df.empty:
-        return "_none_\n"
-    cols = list(df.columns)
-    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
-    for row in df.itertuples(index=False):
-        lines.append("| " + " | ".join(f"{v:.6g}" if isinstance(v, float) else str(v) for v in row) + " |")
-    return "\n".join(lines) + "\n"
 
 
 def write_report(out_dir: str | os.PathLike[str], data: dict[str, Any], result: OptimizationResult, problem: Problem,
                  baseline: pd.DataFrame) -> Path:
     """Write optimization.json, report.md, report.html (all or nothing)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
-    try:
-        plots = _plots(result, problem, baseline)
-        (tmp / "optimization.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        obj = data["objective"]
-        head = (f"# Optimization: {data.get('scenario', '')}\n\n"
-                f"Status: **{result.status}**{' (' + result.message + ')' if result.message else ''}. "
-                f"Objective {problem.sense} {problem.objective}: verified **{obj['verified']}** {problem.objective_unit} "
-                f"(+/- {obj['verified_ci95_half']}), predicted {obj['predicted']}, baseline {obj['baseline']}. "
-                f"Twin evaluations: {result.evaluations} of {problem.evaluations}. Code {data.get('code_version', '')}, "
-                f"scenario sha256 {data.get('scenario_sha256', '')[:12]}.\n")
-        settings = pd.DataFrame([{"setting": k, "value": v} for k, v in result.settings.items()])
-        kpis = pd.DataFrame([{"kpi": k, **v} for k, v in data["kpis"].items()])
-        sections = [("Chosen settings", settings), ("KPIs: predicted, verified (mean +/- 95 %), baseline", kpis),
-                    ("Constraints (marginal: objective change per unit the limit is loosened, surrogate)", result.limits),
-                    ("Relaxations that would make the problem feasible", result.relaxations),
-                    ("Trade-off", result.tradeoff), ("Rounds", result.history)]
-        md = [head]
-        for title, df in sections:
-            md += [f"\n## {title}\n\n", _md_table(df)]
-        for name in plots:
-            md.append(f"\n![{name}](data:image/png;base64,{plots[name]})\n")
-        (tmp / "report.md").write_text("".join(md), encoding="utf-8")
-        body = [f"<h1>Optimization: {html.escape(str(data.get('scenario', '')))}</h1>",
-                f"<p>{html.escape(head.split(chr(10), 2)[2].strip())}</p>"]
-        for title, df in sections:
-            body.append(f"<h2>{html.escape(title)}</h2>")
-            body.append(df.to_html(index=False, float_format=lambda v: f"{v:.6g}", na_rep="n/a", border=0)
-                        if not df.empty else "<p><em>none</em></p>")
-        for name, b64 in plots.items():
-            body.append(f'<figure><img alt="{name}" src="data:image/png;base64,{b64}"><figcaption>{name}</figcaption></figure>')
-        page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Optimization report</title>"
-                "<style>body{font-family:sans-serif;max-width:1000px;margin:auto}table{border-collapse:collapse}"
-                "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}</style></head><body>"
-                + "\n".join(body) + "</body></html>\n")
-        (tmp / "report.html").write_text(page, encoding="utf-8")
-        for name in ("optimization.json", "report.md", "report.html"):
-            os.replace(tmp / name, out / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out
+    obj = data["objective"]
+    page = Page(f"Optimization: {data.get('scenario', '')}")
+    page.paragraph(f"Status: **{result.status}**{' (' + result.message + ')' if result.message else ''}. "
+                   f"Objective {problem.sense} `{problem.objective}`: verified **{_g(obj['verified'])}** "
+                   f"{problem.objective_unit} (+/- {_g(obj['verified_ci95_half'])}), predicted {_g(obj['predicted'])}, "
+                   f"baseline {_g(obj['baseline'])}. Twin evaluations: {result.evaluations} of {problem.evaluations}. "
+                   f"Code {data.get('code_version', '')}, scenario sha256 {data.get('scenario_sha256', '')[:12]}.")
+    settings = pd.DataFrame([{"setting": k, "value": v} for k, v in result.settings.items()])
+    kpis = pd.DataFrame([{"kpi": k, **v} for k, v in data["kpis"].items()])
+    for title, df in (("Chosen settings", settings), ("KPIs: predicted, verified (mean +/- 95 %), baseline", kpis),
+                      ("Constraints (marginal: objective change per unit the limit is loosened, surrogate)", result.limits),
+                      ("Relaxations that would make the problem feasible", result.relaxations),
+                      ("Trade-off", result.tradeoff), ("Rounds", result.history)):
+        page.table(title, df, digits=4)
+    plots = _plots(result, problem, baseline)
+    if plots:
+        page.heading("Plots")
+    for caption, fig in plots.items():
+        page.figure(caption, fig)
+    page.write(out_dir, extra={"optimization.json": json.dumps(data, indent=2) + "\n"})
+    return Path(out_dir)
+
+
+def _g(v: Any) -> str:
+    return "n/a" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.4g}"

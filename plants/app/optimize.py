@@ -1,7 +1,6 @@
 """``twin optimize``: turn a scenario's ``optimization`` section into a problem, run it against the twin.
 
-Composition root (like :mod:`twin.study` and :mod:`twin.campaign`): it meets the plant and the
-optimizer here. Every twin evaluation is a stored experiment (kind ``optimization``) run on the
+The scenario-to-optimizer mapping: the plant and the (pure) optimizer meet here. Every twin evaluation is a stored experiment (kind ``optimization``) run on the
 chosen backend with common random numbers: sampling points share the scenario seed; each
 verification uses a fresh seed (scenario seed + 1000 + 100 x round), and the baseline is
 evaluated with the same fresh seed as the final verification, so baseline and optimum are compared
@@ -12,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,11 +22,15 @@ from scipy import stats
 
 from optimization.loop import VERIFY_BASE, Limit, OptimizationResult, Problem, optimize
 from optimization.surrogate import Space
-from plants.scenario import LoadedScenario, load_scenario
+from plants.app.plant import PLANT
+from plants.lines import PRODUCTS
+from plants.scenario import LoadedScenario
 from plants.studies import ObjectiveKind
 from twin.campaign import run_experiment
-from twin.errors import InputError
-from twin.experiments import Backend
+from twin.errors import InputError, suggest
+from twin.experiments import Backend, BackendKind
+from twin.stats import grouped
+from twin.store import RunKind
 
 __all__ = ["OptimizationRun", "build_problem", "optimize_scenario", "run_optimization"]
 
@@ -58,8 +62,8 @@ def build_problem(loaded: LoadedScenario) -> Problem:
     if math.isfinite(z):
         why = " and ".join(x for x in (f"{c.spec_confidence:g} of lots" if c.spec_confidence else "",
                                        f"Cpk >= {c.min_cpk:g}" if c.min_cpk else "") if x)
-        for product, group in (("powder", sc.specs.powder), ("electrode", sc.specs.electrode), ("prelith", sc.specs.prelith)):
-            for attr, lim in group.items():
+        for product in PRODUCTS:
+            for attr, lim in getattr(sc.specs, product).items():
                 mean, std = f"quality.{product}.{attr}.mean", f"quality.{product}.{attr}.std"
                 if lim.min is not None:
                     limits.append(Limit(f"{product}.{attr} >= {lim.min:g} ({why})", ((mean, 1.0), (std, -z)), ">=", lim.min))
@@ -125,16 +129,15 @@ class OptimizationRun:
     store_path: Path | None
 
 
-def run_optimization(path: str | os.PathLike[str], sets: list[str], backend: Backend,
-                     store_path: str | os.PathLike[str] | None = None, say=print) -> OptimizationRun:  # noqa: ANN001
-    loaded = load_scenario(Path(path), sets)
+def run_optimization(loaded: LoadedScenario, backend: Backend, store_path: str | os.PathLike[str] | None = None,
+                     say: Callable[[str], object] = print) -> OptimizationRun:
     problem = build_problem(loaded)
     seed = loaded.scenario.seed
     missing_kpis: list[str] = []
 
     def evaluate(design: pd.DataFrame, reps: int, first: int) -> pd.DataFrame:
-        extra = [f"seed={seed + first}"] if first else []
-        exp = run_experiment("optimization", path, sets + extra, design, reps, backend, store_path,
+        base = loaded.with_set(f"seed={seed + first}") if first else loaded
+        exp = run_experiment(PLANT, RunKind.OPTIMIZATION, base, design, reps, backend, store_path,
                              keep_lots=False, progress=False)
         if not exp.complete:
             raise KeyboardInterrupt
@@ -142,8 +145,6 @@ def run_optimization(path: str | os.PathLike[str], sets: list[str], backend: Bac
         if not missing_kpis:
             missing_kpis.extend(x for x in problem.kpis if x not in k.columns)
             if missing_kpis:
-                from twin.errors import suggest
-
                 raise InputError.single(loaded.path, "optimization", f"KPI {missing_kpis[0]!r} is not produced by the twin",
                                         suggestion=suggest(missing_kpis[0], k.columns))
         return k
@@ -153,14 +154,16 @@ def run_optimization(path: str | os.PathLike[str], sets: list[str], backend: Bac
     first = VERIFY_BASE + 100 * max(rounds, 1)
     base = evaluate(pd.DataFrame(index=pd.RangeIndex(1, name="point_id")), problem.verify_replications, first)
     num = base.select_dtypes("number")
-    n = num.count()
-    half = num.std(ddof=1) * stats.t.ppf(0.975, (n - 1).clip(lower=1)) / np.sqrt(n)
-    baseline = pd.DataFrame({"mean": num.mean(), "ci95_half": half.where(n > 1), "n": n})
+    mean, half, n = grouped(num, np.zeros(len(num), dtype=int))
+    baseline = pd.DataFrame({"mean": mean.iloc[0], "ci95_half": half.iloc[0], "n": n.iloc[0]})
     return OptimizationRun(result, problem, baseline, loaded, Path(store_path) if store_path else None)
 
 
-def optimize_scenario(path: str | os.PathLike[str], sets: list[str] | None = None, backend: Backend | None = None,
-                      store_path: str | os.PathLike[str] | None = None, quiet: bool = True) -> OptimizationRun:
-    """``twin optimize`` from Python: the result object (status, settings, verified KPIs, frames)."""
-    return run_optimization(path, list(sets or []), backend or Backend("pool"), store_path,
+def optimize_scenario(scenario: LoadedScenario | str | os.PathLike[str] | dict[str, Any], sets: list[str] | None = None,
+                      backend: Backend | None = None, store_path: str | os.PathLike[str] | None = None,
+                      quiet: bool = True) -> OptimizationRun:
+    """``twin optimize`` from Python: the result object (status, settings, verified KPIs, frames).
+    ``scenario`` is a loaded scenario, a scenario file or a mapping."""
+    loaded = scenario.with_set(*(sets or [])) if isinstance(scenario, LoadedScenario) else PLANT.load(scenario, sets)
+    return run_optimization(loaded, backend or Backend(BackendKind.POOL), store_path,
                             say=(lambda _m: None) if quiet else print)
