@@ -448,7 +448,7 @@ def run_twin(loaded: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 def main() -> int:
-    from twin.study import load
+    from plants.app.api import load
 
     loaded = load(SCENARIO)
     twins: list[dict[str, Any]] = []

@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 from twin.campaign import run_experiment, work, Job  # noqa: E402
 from twin.experiments import Backend, chunked  # noqa: E402
 from twin.store import RunStore  # noqa: E402
-from twin.study import load  # noqa: E402
+from plants.app.api import load  # noqa: E402
+from plants.app.plant import PLANT  # noqa: E402
 
 
 def main() -> int:
@@ -45,7 +46,7 @@ def main() -> int:
         for name, backend in (("serial", Backend("serial")), ("pool", Backend("pool", args.workers)),
                               ("dask", Backend("dask", args.workers))):
             t0 = time.perf_counter()
-            exp = run_experiment("run", scen, sets, design, args.replications, backend, Path(tmp) / f"{name}.duckdb",
+            exp = run_experiment(PLANT, "run", load(scen, sets), design, args.replications, backend, Path(tmp) / f"{name}.duckdb",
                                  progress=False)
             wall = time.perf_counter() - t0
             assert exp.complete
@@ -57,7 +58,7 @@ def main() -> int:
         sim_s = write_s = 0.0
         with RunStore(Path(tmp) / "overhead.duckdb") as store:
             store.begin_run("overhead", "run", "smoke", loaded.text, "x", "bench", loaded.scenario.seed, args.replications, design)
-            for chunk in chunked([Job(loaded, 0, r) for r in range(args.replications)], args.workers):
+            for chunk in chunked([Job(PLANT, loaded, 0, r) for r in range(args.replications)], args.workers):
                 t0 = time.perf_counter()
                 outs = work(chunk)
                 t1 = time.perf_counter()

@@ -27,8 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 from twin.campaign import run_experiment  # noqa: E402
 from twin.experiments import Backend  # noqa: E402
-from twin.optimize import build_problem  # noqa: E402
-from twin.study import load  # noqa: E402
+from plants.app.optimize import build_problem  # noqa: E402
+from plants.app.plant import PLANT  # noqa: E402
+from plants.app.api import load  # noqa: E402
 
 
 def main() -> int:
@@ -42,7 +43,7 @@ def main() -> int:
     design.index.name = "point_id"
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        exp = run_experiment("sweep", scen, [], design, 1, Backend("pool", args.workers), Path(tmp) / "grid.duckdb",
+        exp = run_experiment(PLANT, "sweep", load(scen), design, 1, Backend("pool", args.workers), Path(tmp) / "grid.duckdb",
                              keep_lots=False)
     k = exp.kpis.droplevel("replication").reindex(design.index)
     keep = problem.kpis

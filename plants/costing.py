@@ -38,7 +38,7 @@ from plants.scenario import LoadedScenario
 from twin.costing import CATEGORIES, CapitalRow, CostRow, depreciation_usd, ledger_frame, overheads_usd
 from twin.units import HOURS_PER_YEAR
 
-__all__ = ["COST_LINES", "CostResult", "attribution", "capital", "charged_kg", "context", "cost_of", "ledger", "lot_costs"]
+__all__ = ["COST_LINES", "CostResult", "attribution", "capital", "charged_kg", "context", "cost_of", "direct_costs", "ledger", "lot_costs"]
 
 COST_LINES = stage_keys()
 SPENT = CATEGORIES[:-1]  # everything but scrap: the categories money is spent in
@@ -82,6 +82,11 @@ def _direct(rep: Replication, ctx: CostContext) -> pd.DataFrame:
                 part = fn(mine, ctx)
                 out.loc[mine.index, list(part.columns)] = part
     return out
+
+
+def direct_costs(rep: Replication, loaded: LoadedScenario) -> pd.DataFrame:
+    """Per lot: the materials, utilities and labour it consumed itself (USD)."""
+    return _direct(rep, context(loaded, rep.horizon_h, rep.genealogy))
 
 
 def charged_kg(rep: Replication, cvd: pd.DataFrame) -> pd.Series:
@@ -241,7 +246,7 @@ def attribution(ledger_df: pd.DataFrame, lots: pd.DataFrame, scrap: np.ndarray) 
 
 # ----------------------------------------------------------------------------- 4. unit costs
 def cost_of(rep: Replication, loaded: LoadedScenario) -> CostResult:
-    direct = _direct(rep, context(loaded, rep.horizon_h, rep.genealogy))
+    direct = direct_costs(rep, loaded)
     led = ledger(rep, loaded, direct)
     lots_cost, scrap = lot_costs(rep, led, direct)
     table = attribution(led, lots_cost, scrap)

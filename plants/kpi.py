@@ -23,7 +23,7 @@ from plants.slurry_casting.kpi import GOOD_ROLL, water_balance
 from twin.kpis import Kpi, KpiRegistry
 from twin.states import state_shares
 
-__all__ = ["GOOD_ROLL", "LINES", "REGISTRY", "RELEASED_POWDER", "buffer_stats", "li_balance", "si_balance", "summarize",
+__all__ = ["GOOD_ROLL", "REGISTRY", "RELEASED_POWDER", "buffer_stats", "li_balance", "si_balance", "summarize",
            "water_balance"]
 
 

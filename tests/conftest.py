@@ -55,6 +55,6 @@ def params():
 
 @pytest.fixture(scope="session")
 def smoke():
-    from twin.study import load
+    from plants.app.api import load
 
     return load(ROOT / "scenarios" / "smoke.yaml")

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.component
 
 
 def test_schema_validates_shipped_scenarios_and_rejects_typos(tmp_path):
     from jsonschema import Draft202012Validator
 
-    from twin.cli import main
+    from plants.app.cli import main
 
     out = tmp_path / "scenario.schema.json"
     assert main(["schema", "--out", str(out)]) == 0

@@ -7,9 +7,12 @@ import numpy as np
 import pytest
 
 from plants.genealogy import ancestry, descendants
-from plants.kpi import LINES, buffer_stats, li_balance, si_balance, summarize, water_balance
+from plants.kpi import buffer_stats, li_balance, si_balance, summarize, water_balance
+from plants.lines import stage_keys
 from plants.plant import simulate
-from twin.study import load
+
+LINES = stage_keys()
+from plants.app.api import load
 
 pytestmark = pytest.mark.integration
 

@@ -141,8 +141,8 @@ def test_reference_cell_anode_limited_when_its_loss_exceeds_the_cathodes():
 def test_si_c_blend_beats_graphite_by_the_published_margin(params):
     # Sila Titan Silicon: +20-25 % cell energy density over graphite (process-data 6.3/7, electrive 2025 [V]);
     # our blend (30 % Si/C at ~1580 mAh/g in graphite, prelithiated) against graphite (350 mAh/g, ICE 0.941)
-    graphite = reference_cell(350.0, 0.941, 1.6)
-    blend = reference_cell(0.3 * 1583 + 0.7 * 350, 0.978, 1.6)
+    graphite = reference_cell(350.0, 0.941, 1.6, params=params.cell)
+    blend = reference_cell(0.3 * 1583 + 0.7 * 350, 0.978, 1.6, params=params.cell)
     gain = blend.energy_wh_kg / graphite.energy_wh_kg - 1.0
     assert 0.10 < gain < 0.40
     assert 250 < graphite.energy_wh_kg < 320  # a graphite/NCM811 pouch cell
@@ -160,7 +160,7 @@ def test_cell_energy_rises_with_anode_capacity_and_ice(cap, ice, rho):
 
 def test_reference_cell_rejects_nonsense():
     with pytest.raises(ValueError, match="anode_capacity_mah_g"):
-        reference_cell(-1.0, 0.9)
+        reference_cell(-1.0, 0.9, params=_simple_cell())
 
 
 # ------------------------------------------------------------------ capability

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from plants.consistency import quality, yields
-from plants.costing import COST_LINES, _direct, cost_of
+from plants.costing import COST_LINES, cost_of, direct_costs
 from plants.plant import simulate
-from twin.study import load, run
+from plants.app.api import load, run
 
 pytestmark = pytest.mark.integration
 
@@ -102,7 +102,7 @@ def test_exchange_rate_moves_only_cny_priced_items(smoke):
     a = load(smoke.path, SHORT)
     b = load(smoke.path, SHORT + [f"overrides.economics.cny_per_usd={a.params.economics.cny_per_usd * 2}"])
     rep = simulate(a)
-    da, db = _direct(rep, a), _direct(rep, b)
+    da, db = direct_costs(rep, a), direct_costs(rep, b)
     lines = rep.lots["line"]
     cny_priced = lines.isin(["scaffold", "prelith"])  # scaffold carbon, lithium: priced in CNY
     assert np.allclose(db.loc[cny_priced, "materials_usd"], da.loc[cny_priced, "materials_usd"] / 2)
@@ -158,16 +158,16 @@ def test_idle_time_still_carries_capital_and_labour(smoke):
 def test_baseline_powder_economics_against_published_figures():
     # reference-figures.yaml, economics: Group14 BAM-2 ~56 k USD per t/yr of capital; CVD Si/C sells at
     # ~500 k CNY/t while graphite sells at ~20 k CNY/t (process-data 6.1/6.3)
-    from plants.costing import _capital
+    from plants.costing import capital
 
-    loaded = load(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml", ["horizon_h=2000", "warmup_h=0"])
+    loaded = load(Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml", ["horizon_h=2000", "warmup_h=0"])
     rep = simulate(loaded)
     c = cost_of(rep, loaded)
     ov = loaded.params.economics.overheads
     powder_t_yr = float(
         rep.lots.loc[(rep.lots["line"] == "coating") & rep.lots["status"].isin(["released", "consumed"]), "mass_kg"].sum()
     ) / 1000.0 * 8760.0 / rep.horizon_h
-    capital = sum(capex + area * ov.building_usd_per_m2 for line, _, capex, area, _ in _capital(loaded)
+    capital = sum(capex + area * ov.building_usd_per_m2 for line, _, capex, area, _ in capital(loaded)
                   if line in ("fbcvd", "coating"))
     intensity = capital / powder_t_yr
     assert 56_000 / 2 < intensity < 56_000 * 2
@@ -224,7 +224,7 @@ def test_one_sided_electrode_stores_half_the_energy_per_m2(smoke):
 def test_a_continuous_coater_does_not_pay_for_heat_up_purge_and_cool(smoke):
     a = load(smoke.path, SHORT)
     b = load(smoke.path, SHORT + ["settings.coating.mode=continuous"])
-    da, db = _direct(ra := simulate(a), a), _direct(rb := simulate(b), b)
+    da, db = direct_costs(ra := simulate(a), a), direct_costs(rb := simulate(b), b)
     per_lot = lambda d, r: d.loc[r.lots["line"] == "coating"].mean()  # noqa: E731
     assert per_lot(db, rb)["utilities_usd"] < 0.6 * per_lot(da, ra)["utilities_usd"]
     assert per_lot(db, rb)["materials_usd"] < per_lot(da, ra)["materials_usd"]

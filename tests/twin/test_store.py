@@ -18,7 +18,7 @@ from twin.store import RunStore, StoreError
 
 pytestmark = pytest.mark.component
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RUN_COLUMNS = ["run_id", "kind", "name", "created", "finished", "status", "code_version", "seed", "scenario_sha256",
                "points", "replications", "results_stored"]
 
@@ -285,14 +285,6 @@ def test_compare_gives_welch_interval_on_known_numbers(tmp_path: Path) -> None:
             s.compare("a", "b", keys=["only_a"], point_b=1)
         with pytest.raises(StoreError, match="no stored results at point 1"):
             s.compare("b", "a", point_a=0, point_b=1)
-
-
-def test_student_t_fallback_table_is_close_to_scipy() -> None:
-    from scipy import stats
-
-    for dof in (1.0, 1.3, 1.7, 2.0, 3.2347, 5.5, 9.0, 13.0, 27.0, 45.0, 250.0, 1e6):
-        assert store_mod._t975_table(dof) == pytest.approx(stats.t.ppf(0.975, dof), rel=5e-3)
-    assert store_mod._t975(3.2347188) == pytest.approx(3.0557127, abs=1e-7)
 
 
 def test_sql_is_read_only_and_read_only_store_refuses_writes(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from optimization.model import ConstraintRow, OptData, build_model
 from optimization.solve import Solver, Status, status_of
 from optimization.surrogate import Space, fit
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # ------------------------------------------------------------------ surrogate (unit)
@@ -142,12 +142,13 @@ def test_loop_finds_the_constrained_optimum_of_an_analytic_twin():
 @pytest.mark.integration
 def test_acceptance_within_one_percent_of_the_best_grid_recipe_with_a_tenth_of_the_evaluations(tmp_path):
     from twin.experiments import Backend
-    from twin.optimize import run_optimization
+    from plants.app.api import load
+    from plants.app.optimize import run_optimization
 
     grid = pd.read_csv(ROOT / "tests" / "data" / "opt_check_grid.csv", index_col=0)
     feasible = grid[grid["feasible"]]
     best = float(feasible["objective"].min())
-    run = run_optimization(ROOT / "scenarios" / "opt_check.yaml", [], Backend("pool", 2), tmp_path / "s.duckdb",
+    run = run_optimization(load(ROOT / "scenarios" / "opt_check.yaml"), Backend("pool", 2), tmp_path / "s.duckdb",
                            say=lambda _m: None)
     r, p = run.result, run.problem
     assert r.settings, r.message
@@ -166,7 +167,7 @@ def test_acceptance_within_one_percent_of_the_best_grid_recipe_with_a_tenth_of_t
 
 @pytest.mark.integration
 def test_optimize_cli_writes_json_and_report(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "twin.cli", "optimize", str(ROOT / "scenarios" / "opt_check.yaml"),
+    out = subprocess.run([sys.executable, "-m", "plants.app.cli", "optimize", str(ROOT / "scenarios" / "opt_check.yaml"),
                           "--out", str(tmp_path), "--store", str(tmp_path / "s.duckdb"), "--set", "horizon_h=300",
                           "--set", "optimization.budget.evaluations=30"],
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -183,7 +184,7 @@ def test_optimize_cli_writes_json_and_report(tmp_path):
 
 @pytest.mark.integration
 def test_an_unreachable_target_reports_the_relaxations(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "twin.cli", "optimize", str(ROOT / "scenarios" / "opt_check.yaml"),
+    out = subprocess.run([sys.executable, "-m", "plants.app.cli", "optimize", str(ROOT / "scenarios" / "opt_check.yaml"),
                           "--out", str(tmp_path), "--store", str(tmp_path / "s.duckdb"), "--set", "horizon_h=300",
                           "--set", "optimization.budget.evaluations=20",
                           "--set", "optimization.constraints.kpi_min={quality.powder.capacity_mah_g.mean: 2500}"],

@@ -13,12 +13,12 @@ import pytest
 
 from plants.kpi import si_balance, summarize
 from plants.plant import simulate
-from twin.cli import main
+from plants.app.cli import main
 from twin.errors import InputError
-from twin.study import load, run, write_outputs
+from plants.app.api import load, run, write_outputs
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 SCEN = ROOT / "scenarios"
 
 
@@ -232,7 +232,7 @@ def test_bad_set_path(capsys):
 
 def test_cli_exit_code_two_in_a_real_process(tmp_path):
     p = write(tmp_path, smoke_text().replace("seed: 7", "seed: -1"))
-    r = subprocess.run([sys.executable, "-m", "twin.cli", "validate", str(p)], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "plants.app.cli", "validate", str(p)], capture_output=True, text=True)
     assert r.returncode == 2
     assert "seed" in r.stderr and "must be >= 0" in r.stderr and "Traceback" not in r.stderr
 

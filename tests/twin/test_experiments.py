@@ -16,12 +16,13 @@ import pytest
 
 from twin.designs import grid, latin_hypercube, parse_params, point_sets
 from twin.errors import InputError
+from plants.app.plant import PLANT
 from twin.experiments import Backend, chunked
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "scenarios" / "smoke.yaml"
 SHORT = ["horizon_h=120", "warmup_h=0"]
-TWIN = [sys.executable, "-m", "twin.cli"]
+TWIN = [sys.executable, "-m", "plants.app.cli"]
 
 
 # ------------------------------------------------------------------ designs (unit)
@@ -93,7 +94,8 @@ def test_serial_pool_and_dask_give_the_same_results_bit_for_bit(tmp_path):
     design = grid({"settings.fbcvd.bed_temperature_c": [450.0, 470.0]})
     got = {}
     for name, backend in (("serial", Backend("serial")), ("pool", Backend("pool", 2)), ("dask", Backend("dask", 2))):
-        exp = run_experiment("sweep", SMOKE, SHORT, design, 2, backend, tmp_path / f"{name}.duckdb", progress=False)
+        exp = run_experiment(PLANT, "sweep", PLANT.load(SMOKE, SHORT), design, 2, backend, tmp_path / f"{name}.duckdb",
+                             progress=False)
         assert exp.complete and exp.computed == 4
         got[name] = _results(exp)
     pd.testing.assert_frame_equal(got["serial"], got["pool"])
@@ -106,10 +108,10 @@ def test_serial_pool_and_dask_give_the_same_results_bit_for_bit(tmp_path):
 @pytest.mark.integration
 def test_a_sweep_point_equal_to_the_base_reproduces_twin_run(tmp_path):
     from twin.campaign import run_experiment
-    from twin.study import load, run
+    from plants.app.api import load, run
 
     base = run(load(SMOKE, SHORT), 2)
-    exp = run_experiment("sweep", SMOKE, SHORT, grid({"settings.fbcvd.bed_temperature_c": [460.0]}), 2,
+    exp = run_experiment(PLANT, "sweep", PLANT.load(SMOKE, SHORT), grid({"settings.fbcvd.bed_temperature_c": [460.0]}), 2,
                          Backend("serial"), tmp_path / "s.duckdb", progress=False)
     for r in range(2):
         for key in ("powder.output_kg", "cost.total_usd", "prelith.ice_mean"):
@@ -237,7 +239,7 @@ def test_bad_sweep_input_is_a_clear_error_and_stores_nothing(tmp_path):
 
 @pytest.mark.integration
 def test_runs_are_stored_listed_shown_and_compared(tmp_path, capsys):
-    from twin.cli import main
+    from plants.app.cli import main
 
     store = str(tmp_path / "runs.duckdb")
     ids = []
@@ -296,7 +298,7 @@ def test_ctrl_c_stops_cleanly_keeping_what_finished(tmp_path):
 @pytest.mark.component
 def test_resume_identity_covers_parameter_set_and_code_version():
     from twin.campaign import _content_id
-    from twin.study import load
+    from plants.app.api import load
 
     base = load(SMOKE)
     design = grid({"settings.fbcvd.bed_temperature_c": [450.0]})

@@ -114,7 +114,7 @@ def test_apply_set_creates_nested_keys_without_touching_the_input():
 
 def test_fbcvd_single_reactor_batch_sequence(smoke):
     """One reactor, no failures, no maintenance: the exact phase log of the first batch."""
-    from twin.study import load
+    from plants.app.api import load
 
     sets = ["overrides.fbcvd.equipment.reactor_count=1", "overrides.fbcvd.equipment.mtbf_h=1e12",
             "overrides.coating.equipment.mtbf_h=1e12", "horizon_h=14"]

@@ -10,25 +10,25 @@ matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 
-import twin  # noqa: E402
-from twin import plots  # noqa: E402
+import plants  # noqa: E402
+from plants.app import plots  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def res():
-    return twin.run(twin.load(ROOT / "scenarios" / "smoke.yaml", ["horizon_h=200", "targets.powder_usd_per_kg=30"]), 2)
+    return plants.run(plants.load(ROOT / "scenarios" / "smoke.yaml", ["horizon_h=200", "targets.powder_usd_per_kg=30"]), 2)
 
 
 def test_public_api_loads_changes_runs_and_compares(res):
-    sc = twin.load(ROOT / "scenarios" / "smoke.yaml", ["horizon_h=200", "targets.powder_usd_per_kg=30"])
+    sc = plants.load(ROOT / "scenarios" / "smoke.yaml", ["horizon_h=200", "targets.powder_usd_per_kg=30"])
     hot = sc.with_settings({"fbcvd.bed_temperature_c": 480})
     assert hot.scenario.settings.fbcvd.bed_temperature_c == 480 and sc.scenario.settings.fbcvd.bed_temperature_c == 460
     assert sc.with_settings(fbcvd__bed_temperature_c=480).scenario == hot.scenario
-    other = twin.run(hot, 2)
-    d = twin.compare(res, other, ["fbcvd.silane_utilization"])
+    other = plants.run(hot, 2)
+    d = plants.compare(res, other, ["fbcvd.silane_utilization"])
     assert d.loc["fbcvd.silane_utilization", "delta"] == pytest.approx(
         other.summary["fbcvd.silane_utilization"] - res.summary["fbcvd.silane_utilization"])
     html = res._repr_html_()
@@ -61,7 +61,7 @@ def test_every_plot_draws_its_data(res):
 def test_run_writes_a_self_contained_report_and_twin_report_rebuilds_it(tmp_path, capsys):
     import re
 
-    from twin.cli import main
+    from plants.app.cli import main
 
     assert main(["run", str(ROOT / "scenarios" / "smoke.yaml"), "--out", str(tmp_path), "--set", "horizon_h=150",
                  "--no-store"]) == 0
@@ -89,7 +89,7 @@ def test_report_renders_in_headless_chromium(tmp_path):
     import re
     import subprocess
 
-    from twin.cli import main
+    from plants.app.cli import main
 
     assert main(["run", str(ROOT / "scenarios" / "smoke.yaml"), "--out", str(tmp_path), "--set", "horizon_h=150",
                  "--no-store"]) == 0
@@ -126,7 +126,7 @@ def test_sweep_response_and_tradeoff_plots():
 
 
 def test_report_from_a_stored_sweep(tmp_path, capsys):
-    from twin.cli import main
+    from plants.app.cli import main
 
     store = str(tmp_path / "runs.duckdb")
     assert main(["sweep", str(ROOT / "scenarios" / "smoke.yaml"), "--store", store, "--serial", "--replications", "2",
