@@ -28,12 +28,13 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import SupportsFloat
 
 import numpy as np
 import pandas as pd
 
 from optimization.model import ConstraintRow, OptData, build_model
-from optimization.solve import SolveResult, Solver, Status
+from optimization.solve import Solver, SolveResult, Status
 from optimization.surrogate import Space, fit
 
 __all__ = ["Limit", "OptimizationResult", "Problem", "optimize"]
@@ -129,7 +130,7 @@ def _lhs_on_levels(p: Problem, n: int, rng: np.random.Generator, centre: pd.Seri
             lo_i, hi_i = 0, k - 1
         else:
             c = lv.index(centre[name]) if centre[name] in lv else k // 2
-            span = max(1, int(round(radius * (k - 1))))
+            span = max(1, round(radius * (k - 1)))
             lo_i, hi_i = max(0, c - span), min(k - 1, c + span)
         u = (rng.permutation(n) + rng.random(n)) / n
         cols[name] = [lv[lo_i + min(hi_i - lo_i, int(x * (hi_i - lo_i + 1)))] for x in u]
@@ -158,7 +159,7 @@ def _distance(p: Problem, cands: pd.DataFrame, point: pd.Series) -> np.ndarray:
         if name in p.space.options:
             d += (cands[name].to_numpy() != point[name]).astype(float)
         else:
-            step = (lv[-1] - lv[0]) / max(len(lv) - 1, 1) or 1.0
+            step = (float(lv[-1]) - float(lv[0])) / max(len(lv) - 1, 1) or 1.0
             d += np.abs(cands[name].to_numpy(dtype=float) - float(point[name])) / step
     return d
 
@@ -227,6 +228,7 @@ def optimize(p: Problem, evaluate: Evaluate, progress: Callable[[str], None] | N
             status = result.status.value
             break
         r = result.chosen
+        assert r is not None  # an optimal result always names its candidate
         cand = cands.iloc[r]
         if r == last_agreed:  # chosen again after the confirmation samples: verified before, done
             status = "optimal (verified)"
@@ -293,8 +295,8 @@ def optimize(p: Problem, evaluate: Evaluate, progress: Callable[[str], None] | N
                               used, hist, samples_frame, pd.DataFrame(), tradeoff, message)
 
 
-def _plain(v: object) -> float | str:
-    return v if isinstance(v, str) else float(v)  # type: ignore[arg-type]
+def _plain(v: str | SupportsFloat) -> float | str:
+    return v if isinstance(v, str) else float(v)
 
 
 def _limit_table(p: Problem, predicted: pd.Series, st: pd.DataFrame, pred: pd.DataFrame, solver: Solver) -> pd.DataFrame:
@@ -310,11 +312,13 @@ def _limit_table(p: Problem, predicted: pd.Series, st: pd.DataFrame, pred: pd.Da
         model.rhs[i] = old - step  # >= form: a lower rhs loosens
         moved: SolveResult = solver.solve(model)
         model.rhs[i] = old
-        marginal = (moved.objective - base.objective) / step if moved.status is Status.OPTIMAL and base.status is Status.OPTIMAL else math.nan
+        both_optimal = moved.status is Status.OPTIMAL and base.status is Status.OPTIMAL
+        marginal = (moved.objective - base.objective) / step if both_optimal else math.nan
         v_pred = float(lim.value(predicted))
         v_ver = float(lim.value(st["mean"]))
         rows.append({"name": lim.name, "sense": lim.sense, "rhs": lim.rhs, "unit": lim.unit, "predicted": v_pred,
-                     "verified": v_ver, "met": lim.met(v_ver), "binding": bool(abs(marginal) > 1e-12) if math.isfinite(marginal) else False,
+                     "verified": v_ver, "met": lim.met(v_ver),
+                     "binding": bool(abs(marginal) > 1e-12) if math.isfinite(marginal) else False,
                      "marginal": marginal})
     return pd.DataFrame(rows)
 

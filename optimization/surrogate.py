@@ -4,8 +4,9 @@ KPI(x) ~ a + sum_j f_j(x_j) + sum_d g_d(option_d) + sum_{i<j} c_ij u_i u_j: each
 decision enters through a piecewise-linear function with knots at evenly spaced values of its range
 (hat-function basis, the first hat dropped against the intercept), each discrete decision through
 one offset per option (the first dropped), and each pair of continuous decisions through a bilinear
-term of their centred unit values (silane fraction x deposition time sets the Si content, say). The fit is least squares with a small ridge on the non-intercept terms, so a
-design with few points still gives a unique, smooth model. Because every term is linear in the
+term of their centred unit values (silane fraction x deposition time sets the Si content, say).
+The fit is least squares with a small ridge on the non-intercept terms, so a design with few
+points still gives a unique, smooth model. Because every term is linear in the
 basis, a prediction at a candidate is a linear function of the coefficients, and the candidates'
 predicted KPIs are plain numbers for the MILP.
 """
@@ -46,7 +47,8 @@ class Space:
             for o in opts[1:]:
                 cols.append((v == o).astype(float))
         if self.interactions:
-            unit = {n: (np.clip(x[n].to_numpy(dtype=float), lo, hi) - lo) / (hi - lo) - 0.5 for n, (lo, hi) in self.ranges.items()}
+            unit = {n: (np.clip(x[n].to_numpy(dtype=float), lo, hi) - lo) / (hi - lo) - 0.5
+                    for n, (lo, hi) in self.ranges.items()}
             names = list(self.ranges)
             for i, a in enumerate(names):
                 for b in names[i + 1:]:

@@ -60,18 +60,18 @@ def _is_path(ref: str) -> bool:
     return ref.endswith((".yaml", ".yml")) or "/" in ref or "\\" in ref
 
 
-def parameter_set_path(ref: str, file: str = "<scenario>", base_dir: Path | None = None) -> Path:
+def parameter_set_path(ref: str, file: str = "<scenario>", base_dir: Path | None = None, must_exist: bool = True) -> Path:
     """The file a scenario's ``parameter_set`` names: a packaged set by name, or a path (relative to
     ``base_dir``, the scenario's folder) to the user's own set."""
     if _is_path(ref):
         path = Path(ref).expanduser()
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
-        if not path.is_file():
+        if must_exist and not path.is_file():
             raise InputError.single(file, "parameter_set", f"no parameter set file at {path}", value=ref)
         return path
     path = PARAMETER_SET_DIR / f"{ref}.yaml"
-    if not path.is_file():
+    if must_exist and not path.is_file():
         names = sorted(p.stem for p in PARAMETER_SET_DIR.glob("*.yaml"))
         raise InputError.single(
             file, "parameter_set", f"no parameter set of that name; available: {', '.join(names)} "

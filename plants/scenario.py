@@ -178,10 +178,11 @@ def _build(tree: dict[str, Any], sets: list[str], file: str, source_text: str, b
         scenario = Scenario.model_validate(work)
     except ValidationError as exc:
         raise from_validation_error(exc, Scenario, file) from None
-    set_path = str(parameter_set_path(scenario.parameter_set, file, base_dir))
+    set_path = str(parameter_set_path(scenario.parameter_set, file, base_dir, must_exist=False))
     if parameter_cache is not None and parameter_cache[0] == set_path:
         raw = parameter_cache[1]  # the same file as the scenario this one derives from: not read again
     else:
+        set_path = str(parameter_set_path(scenario.parameter_set, file, base_dir))
         raw = read_yaml(Path(set_path))
     params, sources = validate_parameters(raw, scenario.overrides, file, set_path)
     _cross_checks(scenario, params, file)

@@ -89,9 +89,10 @@ def print_points(design: Any, table: Any) -> None:
 
 def guarded(main: Callable[[], int], expected: tuple[type[BaseException], ...] = ()) -> int:
     """Run a command: bad input (and the ``expected`` errors) print one line and exit 2, Ctrl-C exits 130."""
+    caught: tuple[type[BaseException], ...] = (InputError, ConnectionError, *expected)
     try:
         return main()
-    except (InputError, ConnectionError, *expected) as exc:
+    except caught as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -18,8 +18,8 @@ from typing import Annotated, Any, NamedTuple
 import pandas as pd
 from pydantic import Field
 
-from twin.units import HOURS_PER_YEAR
 from twin.params import ParamModel, Unit
+from twin.units import HOURS_PER_YEAR
 
 __all__ = ["CATEGORIES", "CapitalRow", "CostRow", "OverheadParams", "depreciation_usd", "ledger_frame", "overheads_usd", "scaled",
            "scaled_row"]

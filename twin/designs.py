@@ -24,7 +24,8 @@ def _number(text: str) -> float | str:
         return text
 
 
-def parse_params(items: Sequence[str], where: str = "--param") -> tuple[dict[str, list[float | str]], dict[str, tuple[float, float]]]:
+def parse_params(items: Sequence[str],
+                 where: str = "--param") -> tuple[dict[str, list[float | str]], dict[str, tuple[float, float]]]:
     """``path=v1,v2,...`` (values for a grid) or ``path=lo:hi`` (a range for a Latin hypercube)."""
     values: dict[str, list[float | str]] = {}
     ranges: dict[str, tuple[float, float]] = {}
@@ -81,7 +82,7 @@ def point_sets(design: pd.DataFrame, point_id: int) -> list[str]:
     row = design.loc[point_id]
     out = []
     for path, v in row.items():
-        if isinstance(v, float | np.floating) and float(v).is_integer() and abs(v) < 1e15:
+        if isinstance(v, float | np.floating) and float(v).is_integer() and abs(float(v)) < 1e15:
             v = int(v) if _int_like(path, design) else float(v)
         out.append(f"{path}={v}")
     return out

@@ -186,9 +186,8 @@ def _pool(work: Callable[[list[Any]], list[Any]], chunks: list[list[Any]], worke
 
 def _dask(work: Callable[[list[Any]], list[Any]], chunks: list[list[Any]], backend: Backend,
           take: Callable[[list[Any]], None]) -> bool:
-    from distributed import Client, LocalCluster, as_completed
-
     import dask
+    from distributed import Client, LocalCluster, as_completed
 
     cluster = None
     if backend.address is None:

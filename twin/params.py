@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, model_validator
 from pydantic_core import PydanticCustomError, core_schema
 
-__all__ = ["BulkSupplyParams", "Reliability", "Flag", "ParamModel", "SourceRecord", "Unit", "collect_sources", "is_entry"]
+__all__ = ["BulkSupplyParams", "Flag", "ParamModel", "Reliability", "SourceRecord", "Unit", "collect_sources", "is_entry"]
 
 ENTRY_KEYS = frozenset({"value", "units", "source", "flag", "note"})
 

@@ -50,7 +50,7 @@ def gantt(res: Any, start_h: float = 0.0, end_h: float | None = None, line: str 
     end_h = float(res.summary["horizon_h"]) if end_h is None else end_h
     fig, ax = _figure(8.0, 0.25 * max(st["unit"].nunique(), 4) + 1.2)
     units = list(dict.fromkeys(st["unit"]))
-    for i, (unit, g) in enumerate(st.groupby("unit", sort=False)):
+    for i, (_unit, g) in enumerate(st.groupby("unit", sort=False)):
         t = g["time_h"].to_numpy()
         t_next = np.r_[t[1:], end_h]
         lo, hi = np.maximum(t, start_h), np.minimum(t_next, end_h)
@@ -126,7 +126,7 @@ def cost_waterfall(res: Any, per: str = "kg") -> Any:
     parts = w.drop(index=["total", "target", "gap"]).iloc[:, 0].fillna(0.0)
     fig, ax = _figure()
     base = 0.0
-    for i, (name, v) in enumerate(parts.items()):
+    for i, (_name, v) in enumerate(parts.items()):
         ax.bar(i, v, bottom=base, color=f"C{i}")
         ax.text(i, base + v, f"{v:.2f}", ha="center", va="bottom", fontsize=7)
         base += v

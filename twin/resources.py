@@ -21,8 +21,9 @@ Relies on SimPy 4.1 internals (``Environment._queue/_eid/_now/_active_proc``, ``
 
 from __future__ import annotations
 
+from collections.abc import MutableSequence
 from heapq import heappush
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import simpy
 from simpy.core import NORMAL
@@ -40,7 +41,7 @@ def _event(cls: type[Event], resource: Any, callback: Any) -> Any:
     """An untriggered request event of ``cls`` for ``resource``, as its constructor would leave it
     before it touches the queues."""
     env = resource._env
-    ev = _new(cls)
+    ev: Any = _new(cls)  # attributes set here belong to the subclasses (Request.resource, ...)
     ev.env = env
     ev.callbacks = [callback]
     ev._value = PENDING
@@ -60,16 +61,24 @@ class _Lean:
     """The queue handling shared by the three: SimPy's ``_trigger_put(None)`` after appending a
     new put examines the queue from its head; with nothing waiting, the head is the new event."""
 
-    put_queue: list[Any]
-    get_queue: list[Any]
+    # Provided by the SimPy resource class it is mixed into (declared for the type checker only:
+    # defining them here would shadow SimPy's in the MRO).
+    put_queue: MutableSequence[Any]
+    get_queue: MutableSequence[Any]
+
+    if TYPE_CHECKING:
+        def _do_put(self, event: Any) -> Any: ...
+        def _do_get(self, event: Any) -> Any: ...
+        def _trigger_put(self, get_event: Any) -> None: ...
+        def _trigger_get(self, put_event: Any) -> None: ...
 
     def _enqueue_put(self, ev: Any) -> None:
         queue = self.put_queue
         if queue:
             queue.append(ev)
-            self._trigger_put(None)  # type: ignore[attr-defined]
+            self._trigger_put(None)
         else:
-            self._do_put(ev)  # type: ignore[attr-defined]
+            self._do_put(ev)
             if ev._value is PENDING:
                 queue.append(ev)
 
@@ -77,20 +86,20 @@ class _Lean:
         queue = self.get_queue
         if queue:
             queue.append(ev)
-            self._trigger_get(None)  # type: ignore[attr-defined]
+            self._trigger_get(None)
         else:
-            self._do_get(ev)  # type: ignore[attr-defined]
+            self._do_get(ev)
             if ev._value is PENDING:
                 queue.append(ev)
 
     # The callbacks a processed put (get) event runs: re-examine the waiting gets (puts).
     def _after_put(self, ev: Event) -> None:
         if self.get_queue:
-            self._trigger_get(ev)  # type: ignore[attr-defined]
+            self._trigger_get(ev)
 
     def _after_get(self, ev: Event) -> None:
         if self.put_queue:
-            self._trigger_put(ev)  # type: ignore[attr-defined]
+            self._trigger_put(ev)
 
 
 class LeanResource(_Lean, simpy.Resource):
@@ -100,7 +109,7 @@ class LeanResource(_Lean, simpy.Resource):
         super().__init__(env, capacity)
         self._after_put_cb, self._after_get_cb = self._after_put, self._after_get
 
-    def request(self) -> Request:  # type: ignore[override]
+    def request(self) -> Request:
         req = _event(Request, self, self._after_put_cb)
         queue = self.put_queue
         if queue:
@@ -114,7 +123,7 @@ class LeanResource(_Lean, simpy.Resource):
             queue.append(req)
         return req
 
-    def release(self, request: Request) -> Release:  # type: ignore[override]
+    def release(self, request: Request) -> Release:
         # A release is always granted at once, so the get queue is always empty (as in SimPy)
         rel = _event(Release, self, self._after_get_cb)
         rel.request = request
@@ -128,6 +137,10 @@ class LeanResource(_Lean, simpy.Resource):
 
 class LeanContainer(_Lean, simpy.Container):
     """:class:`simpy.Container` (``put(amount)``, ``get(amount)``, ``level``)."""
+
+    # The ``type: ignore[override]`` on put/get here and in LeanStore: SimPy's typing declares
+    # ``BaseResource.put()``/``get()`` without arguments, so every real signature clashes with it
+    # (SimPy's own Container and Store silence the same error in the same way).
 
     def __init__(self, env: simpy.Environment, capacity: float = float("inf"), init: float = 0) -> None:
         super().__init__(env, capacity, init)
@@ -172,7 +185,7 @@ class LeanStore(_Lean, simpy.Store):
         self._enqueue_put(ev)
         return ev
 
-    def get(self) -> StoreGet:  # type: ignore[override]
+    def get(self) -> StoreGet:
         ev = _event(StoreGet, self, self._after_get_cb)
         self._enqueue_get(ev)
         return ev

@@ -19,7 +19,7 @@ import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -118,7 +118,13 @@ class StoreError(Exception):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _point_count(con: duckdb.DuckDBPyConnection, run_id: str) -> Any:
+    row = con.execute("SELECT count(*) FROM points WHERE run_id = ?", [run_id]).fetchone()
+    assert row is not None  # an aggregate without GROUP BY always returns one row
+    return row[0]
 
 
 def _quote(name: str) -> str:
@@ -343,7 +349,7 @@ class RunStore:
         with self._op(what, write=True) as con, self._transaction(con):
             (reps,) = self._run_row(con, run_id)
             if con.execute("SELECT 1 FROM points WHERE run_id = ? AND point_id = ?", [run_id, point_id]).fetchone() is None:
-                n = con.execute("SELECT count(*) FROM points WHERE run_id = ?", [run_id]).fetchone()[0]
+                n = _point_count(con, run_id)
                 raise self._error(f"{what}: the run has points 0..{n - 1}")
             if not 0 <= replication < reps:
                 raise self._error(f"{what}: the run has replications 0..{reps - 1}")
@@ -386,7 +392,7 @@ class RunStore:
             raise self._error(f"{what}: a (point, replication) appears twice in the batch")
         with self._op(what, write=True) as con, self._transaction(con):
             (reps,) = self._run_row(con, run_id)
-            n_points = con.execute("SELECT count(*) FROM points WHERE run_id = ?", [run_id]).fetchone()[0]
+            n_points = _point_count(con, run_id)
             for pid, rep in pairs:
                 if not 0 <= pid < n_points:
                     raise self._error(f"{what}: point {pid}: the run has points 0..{n_points - 1}")
@@ -501,7 +507,7 @@ class RunStore:
         for name, kind in spec:
             empty = bool(frame[name].isna().all())
             if name.lower() in existing:
-                stored, sql_type = existing[name.lower()]
+                _stored, sql_type = existing[name.lower()]
                 if not empty and kind not in _ACCEPTS.get(sql_type, set()):
                     raise self._error(f"{what}: lot column {name!r} holds {kind} values but is stored as {sql_type}")
                 final.append((name, kind if not empty else _KIND_OF_TYPE.get(sql_type, kind)))
@@ -616,7 +622,8 @@ class RunStore:
         another line added later is not shown for a result without it). Integer columns come
         back as integers when no value is missing.
         """
-        where, params = "run_id = ?", [run_id]
+        where = "run_id = ?"
+        params: list[str | int] = [run_id]
         if point_id is not None:
             where, params = where + " AND point_id = ?", [*params, int(point_id)]
         if replication is not None:
@@ -724,9 +731,9 @@ def _lot_kind(col: pd.Series) -> tuple[str | None, Any]:
         if inner == "str" or len(dt.categories) == 0:
             return "str", col.astype(object).where(col.notna(), None)
         return None, None
-    if pd.api.types.is_string_dtype(dt) and dt != object:
+    if pd.api.types.is_string_dtype(dt) and dt != np.dtype(object):
         return "str", None
-    if dt == object:
+    if dt == np.dtype(object):
         inferred = pd.api.types.infer_dtype(col, skipna=True)
         if inferred in ("string", "empty"):
             return "str", None

@@ -8,13 +8,14 @@ when the level falls to the reorder point and arrives after a lognormal lead tim
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import simpy
+from simpy.resources.container import ContainerGet
 
-from twin.resources import LeanContainer
 from twin.params import BulkSupplyParams  # re-exported: it lives with the other parameter models
+from twin.resources import LeanContainer
 
 __all__ = ["BulkSupply", "BulkSupplyParams"]
 
@@ -64,7 +65,8 @@ class BulkSupply:
         return ev
 
     def _count(self, ev: simpy.events.Event) -> None:
-        self.drawn_kg += ev.amount  # type: ignore[attr-defined]
+        # only ever a callback of the ContainerGet events draw() makes (Event.callbacks takes any Event)
+        self.drawn_kg += cast(ContainerGet, ev).amount
 
     def give_back(self, kg: float) -> None:
         if kg > 0:

@@ -1,10 +1,8 @@
-"""Cost arithmetic, the reference cell and capability statistics against hand-worked cases."""
+"""Line cost functions and the reference cell against hand-worked cases and published figures."""
 
 from __future__ import annotations
 
-import math
 
-import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,38 +12,11 @@ from plants.cell import CellParams, reference_cell
 from plants.fbcvd import cost as fbc
 from plants.prelithiation import cost as plc
 from plants.slurry_casting import cost as cac
-from twin.costing import CostRow, depreciation_usd, overheads_usd, scaled
-from twin.quality import capability, variance_contributions
 
 pytestmark = pytest.mark.unit
 
 
 # ------------------------------------------------------------------ BatPaC arithmetic
-def test_scaling_law_and_depreciation_by_hand():
-    # BatPaC coating + drying: 8.0 M USD at 67.7 M m2/yr, exponent 0.8; twice the rate -> 2^0.8
-    assert scaled(8.0e6, 135.4e6, 67.7e6, 0.8) == pytest.approx(8.0e6 * 2**0.8, rel=1e-12)
-    assert scaled(8.0e6, 67.7e6, 67.7e6, 0.8) == 8.0e6
-    assert depreciation_usd(6.0e6, 6.0, 4380.0) == pytest.approx(0.5e6)  # half a year of 1 M USD/yr
-
-
-def test_overheads_by_hand(params):
-    ov = params.economics.overheads
-    got = overheads_usd(100.0, 200.0, 1000.0, 8760.0, ov)
-    vo = 0.40 * 100 + 0.20 * 200  # 80
-    assert got["variable overhead"] == pytest.approx(vo)
-    assert got["GS&A"] == pytest.approx(0.25 * (100 + vo))  # 45
-    assert got["R&D"] == pytest.approx(0.40 * 200)  # 80
-    assert got["working capital"] == pytest.approx(0.15 * 1000 * 0.08)  # 12
-    # half a year: the same annual working capital held for half the time costs half
-    half = overheads_usd(100.0, 200.0, 500.0, 4380.0, ov)
-    assert half["working capital"] == pytest.approx(6.0)
-
-
-def test_cost_row_rejects_unknown_category():
-    with pytest.raises(ValueError, match="category"):
-        CostRow("fbcvd", "reactors", "fun", "x", 1.0)
-
-
 def test_fbcvd_batch_heat_by_hand(params):
     e = params.economics.energy
     # 200 kg bed to 460 degC, 7 h hot, 260 Nm3/h x 7 h of gas, 40 kg Si deposited
@@ -81,17 +52,6 @@ def test_materials_and_lithium_by_hand():
     assert got == pytest.approx(8e6 * 2**0.2)
 
 
-@given(st.floats(0.0, 1e4), st.floats(0.0, 1e4), st.floats(0.0, 1e5))
-def test_overheads_are_non_negative_and_linear(params, labour, dep, variable):
-    ov = params.economics.overheads
-    a = overheads_usd(labour, dep, variable, 8760.0, ov)
-    b = overheads_usd(2 * labour, 2 * dep, 2 * variable, 8760.0, ov)
-    assert all(v >= 0 for v in a.values())
-    for k in a:
-        assert b[k] == pytest.approx(2 * a[k], rel=1e-12, abs=1e-12)
-
-
-# ------------------------------------------------------------------ reference cell
 def _simple_cell(**kw) -> CellParams:
     base = dict(
         cathode_capacity_mah_g=200.0, cathode_ice=0.90, cathode_active_wt=0.96, cathode_density_g_cm3=3.5,
@@ -164,34 +124,3 @@ def test_reference_cell_rejects_nonsense():
 
 
 # ------------------------------------------------------------------ capability
-def test_cpk_by_hand():
-    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0])  # mean 3, s = sqrt(2.5)
-    s = math.sqrt(2.5)
-    c = capability(x, 0.0, 9.0)
-    assert c["mean"] == 3.0 and c["std"] == pytest.approx(s)
-    assert c["cpk"] == pytest.approx(min(9 - 3, 3 - 0) / (3 * s))
-    assert c["cv"] == pytest.approx(s / 3)
-    assert capability(x, 2.5, None)["cpk"] == pytest.approx(0.5 / (3 * s))  # one-sided
-    assert capability(x, 2.5, 4.5)["in_spec"] == pytest.approx(2 / 5)
-
-
-def test_cpk_of_a_known_normal_sample():
-    rng = np.random.default_rng(7)
-    x = rng.normal(10.0, 1.0, 200_000)
-    c = capability(x, 7.0, 16.0)  # Cpk = min(6, 3) / 3 = 1.0
-    assert c["cpk"] == pytest.approx(1.0, abs=0.01)
-    assert c["in_spec"] == pytest.approx(1 - 0.00135, abs=0.0005)  # P(z < -3)
-
-
-def test_variance_contributions_recover_known_shares():
-    rng = np.random.default_rng(3)
-    import pandas as pd
-
-    x = pd.DataFrame({"a": rng.normal(size=50_000), "b": rng.normal(size=50_000), "flat": np.ones(50_000)})
-    y = 2.0 * x["a"] + 1.0 * x["b"] + rng.normal(scale=1.0, size=50_000)  # var 4 + 1 + 1
-    sh = variance_contributions(y, x)
-    assert sh["a"] == pytest.approx(4 / 6, abs=0.01)
-    assert sh["b"] == pytest.approx(1 / 6, abs=0.01)
-    assert sh["flat"] == 0.0
-    assert sh["residual"] == pytest.approx(1 / 6, abs=0.01)
-    assert sh.sum() == pytest.approx(1.0)

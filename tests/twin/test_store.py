@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import subprocess
 import sys
 import textwrap
@@ -13,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from twin import store as store_mod
 from twin.store import RunStore, StoreError
 
 pytestmark = pytest.mark.component
