@@ -41,6 +41,9 @@ __all__ = ["Limit", "OptimizationResult", "Problem", "optimize"]
 
 # Evaluate(design, replications, first_replication) -> KPIs, index (point_id, replication)
 Evaluate = Callable[[pd.DataFrame, int, int], pd.DataFrame]
+# Summarize(KPIs of one point's replications) -> index KPI, columns mean, ci95_half, n (the caller's
+# statistics: the optimizer computes no intervals of its own)
+Summarize = Callable[[pd.DataFrame], pd.DataFrame]
 
 VERIFY_BASE = 1000  # replication numbers of verification runs start here: never used for sampling
 
@@ -170,17 +173,8 @@ def _bounded(pred: pd.DataFrame, y: pd.DataFrame) -> pd.DataFrame:
     return pred.clip(lower=y.min(), upper=y.max(), axis=1)
 
 
-def _stats(kpis: pd.DataFrame) -> pd.DataFrame:
-    from scipy import stats
-
-    num = kpis.select_dtypes("number")
-    n = num.count()
-    sd = num.std(ddof=1)
-    half = sd * stats.t.ppf(0.975, (n - 1).clip(lower=1)) / np.sqrt(n)
-    return pd.DataFrame({"mean": num.mean(), "ci95_half": half.where(n > 1), "n": n})
-
-
-def optimize(p: Problem, evaluate: Evaluate, progress: Callable[[str], None] | None = None) -> OptimizationResult:
+def optimize(p: Problem, evaluate: Evaluate, summarize: Summarize,
+             progress: Callable[[str], None] | None = None) -> OptimizationResult:
     say = progress or (lambda _msg: None)
     rng = np.random.default_rng(np.random.SeedSequence([p.seed, 0x0971]))
     n0 = p.initial_points or max(p.space.n_terms + 2, 2 * len(p.levels) + 2)
@@ -239,7 +233,7 @@ def optimize(p: Problem, evaluate: Evaluate, progress: Callable[[str], None] | N
             message = "the budget does not allow verifying the next candidate"
             break
         kv = run(cand.to_frame().T, p.verify_replications, VERIFY_BASE + 100 * rnd)
-        st = _stats(kv)  # every numeric KPI of the verification runs (the report shows more than the limits)
+        st = summarize(kv)  # every numeric KPI of the verification runs (the report shows more than the limits)
         v_obj = float(st.loc[p.objective, "mean"])
         p_obj = float(pred[p.objective].iloc[r])
         feasible = all(lim.met(float(lim.value(st["mean"]))) for lim in p.limits)

@@ -15,8 +15,24 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from twin.units import MOLAR_VOLUME_NM3_KMOL, R_J_MOL_K
 
 __all__ = [
-    "M_C2H4_G_MOL", "M_C_G_MOL", "M_H2_G_MOL", "M_SIH4_G_MOL", "M_SI_G_MOL", "MOLAR_VOLUME_L_MOL", "MOLAR_VOLUME_NM3_KMOL",
-    "N2_KG_PER_NM3", "R_J_MOL_K", "SIH4_KG_PER_NM3", "CostContext", "Limits", "Materials", "SpecGroup", "Strict", "column", "mean_or_nan",
+    "MOLAR_VOLUME_L_MOL",
+    "MOLAR_VOLUME_NM3_KMOL",
+    "M_C2H2_G_MOL",
+    "M_C2H4_G_MOL",
+    "M_C_G_MOL",
+    "M_H2_G_MOL",
+    "M_SIH4_G_MOL",
+    "M_SI_G_MOL",
+    "N2_KG_PER_NM3",
+    "R_J_MOL_K",
+    "SIH4_KG_PER_NM3",
+    "CostContext",
+    "Limits",
+    "Materials",
+    "SpecGroup",
+    "Strict",
+    "column",
+    "mean_or_nan",
 ]
 
 # Standard atomic weights (IUPAC 2021, abridged to 5 significant figures)
@@ -25,6 +41,7 @@ M_SIH4_G_MOL = 32.117  # M_Si + 4 M_H
 M_C2H4_G_MOL = 28.054
 M_H2_G_MOL = 2.016
 M_C_G_MOL = 12.011
+M_C2H2_G_MOL = 26.038  # acetylene
 MOLAR_VOLUME_L_MOL = MOLAR_VOLUME_NM3_KMOL  # the same number: L/mol = Nm3/kmol
 N2_KG_PER_NM3 = 1.2506  # nitrogen density at 0 degC, 1 atm (measured; the ideal gas gives 28.013 / 22.414 = 1.2498)
 SIH4_KG_PER_NM3 = M_SIH4_G_MOL / MOLAR_VOLUME_NM3_KMOL  # silane gas density at normal conditions (ideal gas)

@@ -23,16 +23,17 @@ import math
 import numpy as np
 import pandas as pd
 
+from plants.common import M_C2H2_G_MOL, M_C_G_MOL
 from plants.costing import charged_kg
 from plants.kpi import GOOD_ROLL, RELEASED_POWDER, li_balance, si_balance
+from plants.lines import LOT_ORDER, PRODUCTS, LotKind, LotStatus, stage_keys
 from plants.plant import Replication
 from plants.scenario import LoadedScenario
-from plants.lines import LOT_ORDER, PRODUCTS, LotKind, LotStatus, stage_keys
 from twin.quality import capability, variance_contributions
 
 __all__ = ["quality", "quality_drivers", "yields"]
 
-C_PER_C2H2 = 2 * 12.011 / 26.038
+C_PER_C2H2 = 2 * M_C_G_MOL / M_C2H2_G_MOL
 
 
 def _div(a: float, b: float) -> float:
@@ -133,7 +134,8 @@ def _from_parents(rep: Replication, children: pd.DataFrame, parents: pd.DataFram
         num = pd.Series(value * w).groupby(e["lot_id"].to_numpy()).sum()
         den = pd.Series(np.where(np.isnan(value), 0.0, w)).groupby(e["lot_id"].to_numpy()).sum()
         return children["lot_id"].map(num / den).set_axis(children.index)
-    return children["lot_id"].map(pd.Series(value * share).groupby(e["lot_id"].to_numpy()).sum()).fillna(0.0).set_axis(children.index)
+    return (children["lot_id"].map(pd.Series(value * share).groupby(e["lot_id"].to_numpy()).sum())
+            .fillna(0.0).set_axis(children.index))
 
 
 def _attribute_tables(rep: Replication) -> dict[str, tuple[pd.DataFrame, list[str]]]:
@@ -156,7 +158,8 @@ def _attribute_tables(rep: Replication) -> dict[str, tuple[pd.DataFrame, list[st
                                   "cvd_temperature_c", "coating_temperature_c") if c in powder]
     rolls = lots[(lots["line"] == LotKind.ROLL) & lots["end_h"].notna() & steady].copy()
     roll_drivers = [c for c in ("coat_weight_mg_cm2", "blend_capacity_mah_g") if c in rolls]
-    pl = lots[(lots["line"] == LotKind.PRELITH_ROLL) & lots["status"].isin([LotStatus.RELEASED, LotStatus.SCRAPPED]) & steady].copy()
+    pl = lots[(lots["line"] == LotKind.PRELITH_ROLL) & lots["status"].isin([LotStatus.RELEASED, LotStatus.SCRAPPED])
+              & steady].copy()
     if len(pl) and "blend_ice" in rolls:
         pl["blend_ice"] = _from_parents(rep, pl, lots[lots["line"] == LotKind.ROLL], "blend_ice", weighted_mean=True)
     pl_drivers = [c for c in ("blend_ice", "areal_capacity_mah_cm2", "dose_mah_cm2", "excursion_h") if c in pl]

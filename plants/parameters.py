@@ -80,7 +80,8 @@ def parameter_set_path(ref: str, file: str = "<scenario>", base_dir: Path | None
     return path
 
 
-def apply_overrides(base: dict[str, Any], overrides: dict[str, Any], file: str, prefix: str = "") -> tuple[dict[str, Any], list[str]]:
+def apply_overrides(base: dict[str, Any], overrides: dict[str, Any], file: str,
+                    prefix: str = "") -> tuple[dict[str, Any], list[str]]:
     """Overlay scenario overrides on the raw parameter tree; bare values keep the base units."""
     out = dict(base)
     touched: list[str] = []

@@ -159,7 +159,8 @@ def _cross_checks(sc: Scenario, params: PlantParams, file: str) -> None:
     ccap = params.coating.equipment.max_charge_kg
     if worst > ccap:
         problems.append(Problem(file, "settings.coating.cvd_lots_per_batch", sc.settings.coating.cvd_lots_per_batch,
-                                f"{sc.settings.coating.cvd_lots_per_batch} CVD lots of up to {worst / sc.settings.coating.cvd_lots_per_batch:.0f} kg "
+                                f"{sc.settings.coating.cvd_lots_per_batch} CVD lots of up to "
+                                f"{worst / sc.settings.coating.cvd_lots_per_batch:.0f} kg "
                                 f"exceed the coater's max_charge_kg ({ccap:g} kg)"))
     if sc.settings.coating.cvd_lots_per_batch > params.buffers.cvd_to_coating_lots:
         problems.append(Problem(file, "settings.coating.cvd_lots_per_batch", sc.settings.coating.cvd_lots_per_batch,

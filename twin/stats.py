@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Difference", "aggregate", "ci_half", "grouped", "paired_difference", "t_quantile", "welch_difference"]
+__all__ = ["Difference", "aggregate", "ci_half", "describe", "grouped", "paired_difference", "t_quantile", "welch_difference"]
 
 BOOKKEEPING = ("seed", "replication", "horizon_h", "warmup_h")  # numbers that describe a run, not results of it
 
@@ -44,6 +44,15 @@ def grouped(frame: pd.DataFrame, by: Any, level: float = 0.95) -> tuple[pd.DataF
     mean, sd, n = g.mean(), g.std(ddof=1), g.count()
     half = sd * t_quantile((n - 1).clip(lower=1), level) / n.pow(0.5)
     return mean, half.where(n > 1), n
+
+
+def describe(frame: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Per numeric column of ``frame`` (one row per replication): mean, t half-width (NaN for fewer
+    than two values) and count, as a frame indexed by column name."""
+    num = frame.select_dtypes("number")
+    mean, half, n = grouped(num, np.zeros(len(num), dtype=int), level)
+    return pd.DataFrame({"mean": mean.iloc[0], "ci95_half": half.iloc[0], "n": n.iloc[0]}) if len(num) else \
+        pd.DataFrame({"mean": [], "ci95_half": [], "n": []})
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from plants.studies import ObjectiveKind
 from twin.campaign import run_experiment
 from twin.errors import InputError, suggest
 from twin.experiments import Backend, BackendKind
-from twin.stats import grouped
+from twin.stats import describe
 from twin.store import RunKind
 
 __all__ = ["OptimizationRun", "build_problem", "optimize_scenario", "run_optimization"]
@@ -149,13 +149,11 @@ def run_optimization(loaded: LoadedScenario, backend: Backend, store_path: str |
                                         suggestion=suggest(missing_kpis[0], k.columns))
         return k
 
-    result = optimize(problem, evaluate, say)
+    result = optimize(problem, evaluate, describe, say)
     rounds = len(result.history)
     first = VERIFY_BASE + 100 * max(rounds, 1)
     base = evaluate(pd.DataFrame(index=pd.RangeIndex(1, name="point_id")), problem.verify_replications, first)
-    num = base.select_dtypes("number")
-    mean, half, n = grouped(num, np.zeros(len(num), dtype=int))
-    baseline = pd.DataFrame({"mean": mean.iloc[0], "ci95_half": half.iloc[0], "n": n.iloc[0]})
+    baseline = describe(base)
     return OptimizationRun(result, problem, baseline, loaded, Path(store_path) if store_path else None)
 
 

@@ -12,15 +12,16 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
+from plants.lines import LotKind, LotStatus
 from plants.lots import Lot, Lots
 from plants.prelithiation import physics as ph
 from plants.prelithiation.params import DryRoomParams, PrelithParams
 from plants.prelithiation.settings import PrelithSettings, PrelithSpecs
-from plants.lines import LotKind, LotStatus
 from twin.equipment import Crew, Machine, Proc
 from twin.monitor import MonitoredStore
 from twin.states import State
 from twin.supply import BulkSupply
+from twin.units import HOURS_PER_YEAR
 
 __all__ = ["DryRoom", "PrelithLine"]
 
@@ -29,7 +30,7 @@ class DryRoom:
 
     def __init__(self, p: DryRoomParams, horizon_h: float, rng: np.random.Generator) -> None:
         self.intervals: list[tuple[float, float]] = []
-        rate_h = p.excursions_per_year / 8760.0
+        rate_h = p.excursions_per_year / HOURS_PER_YEAR
         t = 0.0
         while rate_h > 0:
             t += float(rng.exponential(1.0 / rate_h))

@@ -15,11 +15,11 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
+from plants.lines import LotKind, LotStatus
 from plants.lots import Lot, Lots
-from plants.slurry_casting.settings import Binder, CastingSettings, Conductive, ElectrodeSpecs
 from plants.slurry_casting import physics as ph
 from plants.slurry_casting.params import CastingParams
-from plants.lines import LotKind, LotStatus
+from plants.slurry_casting.settings import Binder, CastingSettings, Conductive, ElectrodeSpecs
 from twin.equipment import Crew, Machine, Proc
 from twin.monitor import FifoInventory, LevelLog, MonitoredStore
 from twin.resources import LeanContainer
@@ -106,7 +106,8 @@ class CastingLine:
         self.dry_capacity = ph.evaporation_capacity_kg_m2_h(s.dryer_air_temperature_c, s.dryer_air_flow_rel, p.dryer)
         self.graphite = (m.graphite_capacity_mah_g, m.graphite_ice)
         additive = p.conductive.swcnt if s.conductive is Conductive.SWCNT else p.conductive.carbon_black
-        self.utilization = ph.conductive_utilization(s.conductive_wt, additive.characteristic_wt, p.conductive.utilization_without)
+        self.utilization = ph.conductive_utilization(s.conductive_wt, additive.characteristic_wt,
+                                                     p.conductive.utilization_without)
         share, w_act = s.sic_share_of_active, s.active_wt
         self.rho_skel = ph.skeletal_density_g_cm3(
             [w_act * share, w_act * (1 - share), s.binder_wt, s.conductive_wt],
@@ -205,7 +206,7 @@ class CastingLine:
             yield from m.with_crew(crew, eq.roll_change_h, "roll change")
             self.km_since_changeover += length / 1000.0
             self._finish(roll, parts, length, break_m, change_m, cw, speed, water_kg_m2, z_rho, u_crack, defects)
-            if roll.status == "scrapped":
+            if roll.status == LotStatus.SCRAPPED:
                 m.set(State.IDLE, "roll scrapped")
                 continue
             put = self.out.put(roll)

@@ -17,6 +17,7 @@ from optimization.loop import Limit, Problem, optimize
 from optimization.model import ConstraintRow, OptData, build_model
 from optimization.solve import Solver, Status, status_of
 from optimization.surrogate import Space, fit
+from twin.stats import describe
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -131,7 +132,7 @@ def test_loop_finds_the_constrained_optimum_of_an_analytic_twin():
 
     p = Problem(Space({"t": (0.0, 1.0), "u": (0.0, 1.0)}), levels, "cost", "min", "USD/kg",
                 (Limit("quality >= 0.6", (("quality", 1.0),), ">=", 0.6),), evaluations=40, verify_replications=1)
-    res = optimize(p, evaluate)
+    res = optimize(p, evaluate, describe)
     # exact optimum on the levels: maximise 4t + 2u s.t. 0.6t + 0.2u <= 0.4 -> t = 0.4, u = 0.8 (cost 6.8)
     assert res.status == "optimal (verified)"
     assert res.objective == pytest.approx(6.8, abs=0.2)
@@ -141,9 +142,9 @@ def test_loop_finds_the_constrained_optimum_of_an_analytic_twin():
 # ------------------------------------------------------------------ against the twin (integration)
 @pytest.mark.integration
 def test_acceptance_within_one_percent_of_the_best_grid_recipe_with_a_tenth_of_the_evaluations(tmp_path):
-    from twin.experiments import Backend
     from plants.app.api import load
     from plants.app.optimize import run_optimization
+    from twin.experiments import Backend
 
     grid = pd.read_csv(ROOT / "tests" / "data" / "opt_check_grid.csv", index_col=0)
     feasible = grid[grid["feasible"]]
