@@ -30,7 +30,7 @@ from twin.params import SourceRecord
 from twin.units import HOURS_PER_YEAR
 from twin.yamlio import apply_set, parse_set, read_yaml
 
-__all__ = ["LoadedScenario", "Scenario", "Settings", "Specs", "Targets", "load_scenario"]
+__all__ = ["LoadedScenario", "Scenario", "Settings", "Specs", "Targets", "load_scenario", "load_scenario_text"]
 
 
 class Settings(Strict):
@@ -189,7 +189,7 @@ def _build(tree: dict[str, Any], sets: list[str], file: str, source_text: str, b
     _cross_checks(scenario, params, file)
     text = source_text
     if sets:
-        text += "\n# --set " + " --set ".join(sets) + "\n"
+        text += "\n" + SET_MARK + " --set ".join(sets) + "\n"
     return LoadedScenario(path=file, text=text, scenario=scenario, params=params, sources=sources, sets=tuple(sets),
                           tree=copy.deepcopy(tree), source_text=source_text,
                           base_dir=str(base_dir) if base_dir is not None else None,
@@ -212,3 +212,25 @@ def load_scenario(source: str | Path | dict[str, Any], sets: list[str] | None = 
     tree = read_yaml(path)
     text = path.read_text(encoding="utf-8")
     return _build(tree, list(sets or []), str(path), text, path.parent if base_dir is None else Path(base_dir))
+
+
+SET_MARK = "# --set "
+
+
+def load_scenario_text(text: str, file: str = "<stored>", base_dir: str | Path | None = None) -> LoadedScenario:
+    """A scenario from the text provenance keeps (``LoadedScenario.text``: the file's text and, on its
+    last line, the ``--set`` lines that were applied), e.g. a stored run's scenario."""
+    lines = text.rstrip("\n").split("\n")
+    sets: list[str] = []
+    if lines and lines[-1].startswith(SET_MARK):
+        sets = lines[-1][len(SET_MARK):].split(" --set ")
+        body = text[: text.rstrip("\n").rfind("\n" + SET_MARK)]
+    else:
+        body = text
+    try:
+        tree = yaml.safe_load(body)
+    except yaml.YAMLError as exc:
+        raise InputError.single(file, "", f"is not valid YAML: {exc}") from None
+    if not isinstance(tree, dict):
+        raise InputError.single(file, "", "must be a YAML mapping of keys to values")
+    return _build(tree, sets, file, body, Path(base_dir) if base_dir is not None else None)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from plants.app.plant import PLANT, Replicate
 from plants.kpi import REGISTRY
-from plants.scenario import LoadedScenario, load_scenario
+from plants.scenario import LoadedScenario, load_scenario_text
 from twin.atomic import atomic_folder
 from twin.errors import InputError
 from twin.experiments import Backend, BackendKind, Progress, chunked, execute
@@ -94,13 +94,11 @@ class RunResult:
         text = str(info["scenario_text"])
         summary.update({"scenario": info["name"], "seed": info["seed"], "replications": info["replications"],
                         "scenario_sha256": info["scenario_sha256"], "run_id": run_id, "code_version": info["code_version"]})
-        try:  # the sources the run used: its scenario text, loaded again
-            import yaml
-
-            loaded: LoadedScenario | None = load_scenario(yaml.safe_load(text))
+        try:  # the sources the run used: its scenario text (with its --set lines), loaded again
+            loaded: LoadedScenario | None = load_scenario_text(text, f"stored run {run_id}")
             sources = sources_frame(loaded.sources) if loaded is not None else pd.DataFrame()
-            summary.setdefault("parameter_set", f"{loaded.params.name}@{loaded.params.version}")
-        except (InputError, ValueError, TypeError):
+            summary.setdefault("parameter_set", f"{loaded.params.name}@{loaded.params.version}" if loaded else "")
+        except InputError:  # e.g. its parameter set file is gone: the report says so by having no sources
             loaded, sources = None, pd.DataFrame()
         empty = pd.DataFrame()
         return cls(loaded, summary, lots, empty, empty, empty, reps, empty, _attribution(summary), empty, sources, text,

@@ -89,3 +89,13 @@ def test_overrides_are_recorded_as_scenario_values():
     rec = loaded.sources["economics.prices.silane_cny_per_t"]
     assert rec.value == 150000 and rec.flag.value == "scenario" and "smoke.yaml" in rec.source
     assert loaded.params.economics.prices.silane_cny_per_t == 150000
+
+
+def test_the_provenance_text_loads_back_to_the_same_scenario_with_its_set_lines():
+    from plants.scenario import load_scenario_text
+
+    a = load_scenario(SMOKE, ["overrides.economics.prices.silane_cny_per_t=150000", "seed=3"])
+    b = load_scenario_text(a.text)
+    assert b.scenario == a.scenario and b.params == a.params and b.text == a.text and b.sets == a.sets
+    plain = load_scenario(SMOKE)
+    assert load_scenario_text(plain.text).sets == () and load_scenario_text(plain.text).scenario == plain.scenario

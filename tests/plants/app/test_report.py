@@ -45,3 +45,15 @@ def test_the_report_is_rendered_from_memory_without_reading_the_run_folder(tmp_p
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.md"]
     html = (out / "report.html").read_text()
     assert "Headline KPIs" in html and "**" not in html  # Markdown emphasis is rendered, not shown raw
+
+
+def test_a_stored_run_report_shows_the_override_it_was_run_with(tmp_path, capsys):
+    from plants.app.cli import main
+
+    store = str(tmp_path / "runs.duckdb")
+    assert main(["run", str(ROOT / "scenarios" / "smoke.yaml"), "--store", store, "--out", str(tmp_path / "run"),
+                 "--set", "horizon_h=100", "--set", "overrides.economics.prices.silane_cny_per_t=150000"]) == 0
+    run_id = capsys.readouterr().out.split("Stored as run ")[1].split()[0]
+    assert main(["report", run_id, "--store", store, "--out", str(tmp_path / "rep")]) == 0
+    row = _source_row((tmp_path / "rep" / "report.md").read_text(), "economics.prices.silane_cny_per_t")
+    assert "| 150000 |" in row and "scenario value" in row
