@@ -9,12 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Difference", "aggregate", "ci_half", "describe", "grouped", "paired_difference", "t_quantile", "welch_difference"]
+__all__ = ["DiffMethod", "Difference", "aggregate", "ci_half", "describe", "grouped", "paired_difference", "t_quantile", "welch_difference"]
 
 BOOKKEEPING = ("seed", "replication", "horizon_h", "warmup_h")  # numbers that describe a run, not results of it
 
@@ -55,6 +56,13 @@ def describe(frame: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
         pd.DataFrame({"mean": [], "ci95_half": [], "n": []})
 
 
+class DiffMethod(StrEnum):
+    """How a difference of two runs' means gets its interval."""
+
+    PAIRED = "paired"  # replication i of both drew the same random streams: t on the pairwise differences
+    WELCH = "welch"  # independent samples: Welch standard error and dof
+
+
 @dataclass(frozen=True)
 class Difference:
     """``b - a``: the estimate, its half-width, the dof and which method gave them."""
@@ -62,7 +70,7 @@ class Difference:
     delta: float
     ci95_half: float
     dof: float
-    method: str  # "paired" or "welch"
+    method: DiffMethod
 
 
 def welch_difference(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray, level: float = 0.95) -> Difference:
@@ -70,13 +78,13 @@ def welch_difference(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.nd
     x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     d = float(y.mean() - x.mean()) if len(x) and len(y) else math.nan
     if len(x) < 2 or len(y) < 2:
-        return Difference(d, math.nan, math.nan, "welch")
+        return Difference(d, math.nan, math.nan, DiffMethod.WELCH)
     qa, qb = float(np.var(x, ddof=1)) / len(x), float(np.var(y, ddof=1)) / len(y)
     se2 = qa + qb
     if se2 == 0.0:
-        return Difference(d, 0.0, math.inf, "welch")
+        return Difference(d, 0.0, math.inf, DiffMethod.WELCH)
     dof = se2**2 / ((qa**2 / (len(x) - 1) if qa else 0.0) + (qb**2 / (len(y) - 1) if qb else 0.0))
-    return Difference(d, float(t_quantile(dof, level)) * math.sqrt(se2), dof, "welch")
+    return Difference(d, float(t_quantile(dof, level)) * math.sqrt(se2), dof, DiffMethod.WELCH)
 
 
 def paired_difference(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray, level: float = 0.95) -> Difference:
@@ -87,8 +95,8 @@ def paired_difference(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.n
         raise ValueError(f"paired samples need the same length (got {len(x)} and {len(y)})")
     d = (y - x)[np.isfinite(x) & np.isfinite(y)]
     if not len(d):
-        return Difference(math.nan, math.nan, math.nan, "paired")
-    return Difference(float(d.mean()), ci_half(d, level), float(len(d) - 1), "paired")
+        return Difference(math.nan, math.nan, math.nan, DiffMethod.PAIRED)
+    return Difference(float(d.mean()), ci_half(d, level), float(len(d) - 1), DiffMethod.PAIRED)
 
 
 def aggregate(per_replication: Sequence[Mapping[str, Any]], skip: Iterable[str] = BOOKKEEPING) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from twin.experiments import Backend, BackendKind, Progress, chunked, execute
 from twin.params import SourceRecord
 from twin.provenance import code_version, default_store_path, sha256_text
 from twin.provenance import run_id as new_run_id
-from twin.stats import BOOKKEEPING, aggregate, paired_difference, welch_difference
+from twin.stats import BOOKKEEPING, DiffMethod, aggregate, paired_difference, welch_difference
 from twin.store import RunKind, RunStatus, RunStore
 
 __all__ = ["RunResult", "compare", "load", "run", "scenario_schema", "sources_frame", "store_run", "write_outputs"]
@@ -260,17 +260,20 @@ def scenario_schema() -> dict[str, Any]:
     return schema
 
 
-def compare(a: RunResult, b: RunResult, keys: list[str] | None = None, method: str = "welch") -> pd.DataFrame:
+def compare(a: RunResult, b: RunResult, keys: list[str] | None = None,
+            method: DiffMethod | str = DiffMethod.WELCH) -> pd.DataFrame:
     """KPI deltas b - a with 95 % half-widths over the two runs' replications: ``welch`` (independent
     samples) or ``paired`` (replication i of both runs drew the same random streams)."""
-    if method not in ("welch", "paired"):
-        raise ValueError(f"method must be 'welch' or 'paired', not {method!r}")
+    try:
+        method = DiffMethod(method)
+    except ValueError:
+        raise ValueError(f"method must be one of {[m.value for m in DiffMethod]}, not {method!r}") from None
     ra, rb = pd.DataFrame(a.replications), pd.DataFrame(b.replications)
     num = [k for k in ra.select_dtypes("number").columns if k in rb.columns and (keys is None or k in keys)
            and k not in BOOKKEEPING and not k.startswith("sim.")]
     rows = []
     for k in num:
-        if method == "paired":
+        if method is DiffMethod.PAIRED:
             d = paired_difference(ra[k].to_numpy(), rb[k].to_numpy())
         else:
             d = welch_difference(ra[k].dropna().to_numpy(), rb[k].dropna().to_numpy())

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from plants.common import mean_or_nan
-from plants.lines import LotKind, LotStatus
+from plants.lines import LotKind, LotStatus, label
 from twin.kpis import Kpi
 from twin.units import HOURS_PER_YEAR
 
@@ -15,7 +15,7 @@ __all__ = ["KPIS", "RELEASED_POWDER", "summarize"]
 
 RELEASED_POWDER = (LotStatus.RELEASED, LotStatus.CONSUMED)  # a released lot stays released until fully drawn
 
-P, C, Q = "Powder", "Carbon coating", "Powder quality (tested lots)"
+P, C, Q = "Powder", label("coating"), "Powder quality (tested lots)"
 KPIS = [
     Kpi("powder.output_kg", "Released Si/C powder", "kg", "released powder mass", 0, group=P),
     Kpi("powder.output_t_per_yr", "Released powder, annualised", "t/yr", "released powder, annualised", 0, headline=1, group=P),

@@ -7,12 +7,12 @@ from typing import Any
 import pandas as pd
 
 from plants.common import mean_or_nan
-from plants.lines import LotKind, LotStatus
+from plants.lines import LotKind, LotStatus, label
 from twin.kpis import Kpi
 
 __all__ = ["KPIS", "summarize"]
 
-G = "FBCVD (Si infiltration)"
+G = label("fbcvd")
 KPIS = [
     Kpi("fbcvd.batches_started", "Batches started", "", "batches charged", 0, group=G),
     Kpi("fbcvd.batches_completed", "Batches completed", "", "batches discharged good", 0, group=G),

@@ -7,13 +7,13 @@ from typing import Any
 import pandas as pd
 
 from plants.common import mean_or_nan
-from plants.lines import LotKind, LotStatus
+from plants.lines import LotKind, LotStatus, label
 from twin.kpis import Kpi
 from twin.units import HOURS_PER_YEAR
 
 __all__ = ["KPIS", "li_balance", "summarize"]
 
-G = "Prelithiation"
+G = label("prelith")
 KPIS = [
     Kpi("prelith.output_m2", "Released prelithiated electrode", "m2", "released prelithiated area", 0, group=G),
     Kpi("prelith.output_m2_per_yr", "Prelithiated electrode", "m2/yr", "released prelithiated area, annualised", 0,

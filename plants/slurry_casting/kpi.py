@@ -8,7 +8,7 @@ import pandas as pd
 
 from plants.common import mean_or_nan
 from plants.genealogy import left_share
-from plants.lines import LotKind, LotStatus
+from plants.lines import LotKind, LotStatus, label
 from twin.kpis import Kpi
 from twin.units import HOURS_PER_YEAR
 
@@ -16,7 +16,7 @@ __all__ = ["GOOD_ROLL", "KPIS", "summarize", "water_balance"]
 
 GOOD_ROLL = (LotStatus.BUFFERED, LotStatus.PRELITHIATING, LotStatus.CONSUMED)  # made and not scrapped
 
-G = "Slurry casting (electrode rolls)"
+G = label("casting")
 KPIS = [
     Kpi("mixing.batches", "Mix batches", "", "mix batches started", 0),
     Kpi("casting.output_m2", "Good electrode", "m2", "good electrode area after slitting trim and scrap lengths", 0,
