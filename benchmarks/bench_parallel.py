@@ -25,11 +25,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from twin.campaign import run_experiment, work, Job  # noqa: E402
-from twin.experiments import Backend, chunked  # noqa: E402
-from twin.store import RunStore  # noqa: E402
 from plants.app.api import load  # noqa: E402
 from plants.app.plant import PLANT  # noqa: E402
+from twin.campaign import Job, run_experiment, work  # noqa: E402
+from twin.experiments import Backend, chunked  # noqa: E402
+from twin.store import RunStore  # noqa: E402
 
 
 def main() -> int:
@@ -57,7 +57,8 @@ def main() -> int:
         loaded = load(scen, sets)
         sim_s = write_s = 0.0
         with RunStore(Path(tmp) / "overhead.duckdb") as store:
-            store.begin_run("overhead", "run", "smoke", loaded.text, "x", "bench", loaded.scenario.seed, args.replications, design)
+            store.begin_run("overhead", "run", "smoke", loaded.text, "x", "bench", loaded.scenario.seed, args.replications,
+                            design)
             for chunk in chunked([Job(PLANT, loaded, 0, r) for r in range(args.replications)], args.workers):
                 t0 = time.perf_counter()
                 outs = work(chunk)

@@ -25,11 +25,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from twin.campaign import run_experiment  # noqa: E402
-from twin.experiments import Backend  # noqa: E402
+from plants.app.api import load  # noqa: E402
 from plants.app.optimize import build_problem  # noqa: E402
 from plants.app.plant import PLANT  # noqa: E402
-from plants.app.api import load  # noqa: E402
+from twin.campaign import run_experiment  # noqa: E402
+from twin.experiments import Backend  # noqa: E402
 
 
 def main() -> int:

@@ -38,7 +38,8 @@ from plants.scenario import LoadedScenario
 from twin.costing import CATEGORIES, CapitalRow, CostRow, depreciation_usd, ledger_frame, overheads_usd
 from twin.units import HOURS_PER_YEAR
 
-__all__ = ["COST_LINES", "CostResult", "attribution", "capital", "charged_kg", "context", "cost_of", "direct_costs", "ledger", "lot_costs"]
+__all__ = ["COST_LINES", "CostResult", "attribution", "capital", "charged_kg", "context", "cost_of", "direct_costs", "ledger",
+           "lot_costs"]
 
 COST_LINES = stage_keys()
 SPENT = CATEGORIES[:-1]  # everything but scrap: the categories money is spent in
@@ -142,7 +143,8 @@ def ledger(rep: Replication, loaded: LoadedScenario, direct: pd.DataFrame | None
         dep = float(f.loc[f["category"] == "capital", "usd"].sum())
         variable = float(f.loc[f["category"].isin(["materials", "utilities"]), "usd"].sum())
         for item, usd in overheads_usd(labour, dep, variable, h, ov).items():
-            rows.append(CostRow(line, "overheads", "overheads", item, usd, "BatPaC shares on labour, depreciation and variable cost"))
+            rows.append(CostRow(line, "overheads", "overheads", item, usd,
+                                "BatPaC shares on labour, depreciation and variable cost"))
     return ledger_frame(rows)
 
 
@@ -260,8 +262,8 @@ def cost_of(rep: Replication, loaded: LoadedScenario) -> CostResult:
     released = (lots["line"] == LotKind.PRELITH_ROLL) & (lots["status"] == LotStatus.RELEASED)
     m2 = float(lots.loc[released, "area_m2"].sum()) if "area_m2" in lots else 0.0
     # electrode scrap, with the powder-scrap share its powder carried
-    electrode_scrap = float(table.loc[[OWNER[k] for k in (LotKind.MIX, LotKind.ROLL, LotKind.PRELITH_ROLL)], "scrap"].sum()) + float(
-        lots_cost["absorbed_scrap_lost_usd"].sum())
+    electrode_scrap = (float(table.loc[[OWNER[k] for k in (LotKind.MIX, LotKind.ROLL, LotKind.PRELITH_ROLL)], "scrap"].sum())
+                       + float(lots_cost["absorbed_scrap_lost_usd"].sum()))
     electrode_usd = float(lots_cost.loc[released, "cost_usd"].sum()) + electrode_scrap
     per_kg = powder_usd / powder_kg if powder_kg else math.nan
     cvd = lots[lots["line"] == LotKind.CVD]
@@ -280,7 +282,8 @@ def cost_of(rep: Replication, loaded: LoadedScenario) -> CostResult:
     # the reference cell's anode is coated on both sides; a one-sided electrode holds half per m2
     kwh_per_m2 = cell.wh_per_m2_anode / 1000.0 * loaded.scenario.settings.casting.sides / 2.0 if cell is not None else math.nan
     # what a unit of output consumes (period totals over good output): the optimizer's price levers
-    out["consumption.silane_kg_per_kg"] = float(cvd.get("silane_fed_kg", pd.Series(dtype=float)).sum()) / powder_kg if powder_kg else math.nan
+    out["consumption.silane_kg_per_kg"] = (float(cvd.get("silane_fed_kg", pd.Series(dtype=float)).sum()) / powder_kg
+                                           if powder_kg else math.nan)
     out["consumption.scaffold_kg_per_kg"] = scaffold_kg / powder_kg if powder_kg else math.nan
     if cell is not None and m2:
         out["consumption.lithium_kg_per_kwh"] = li_kg / (m2 * kwh_per_m2)

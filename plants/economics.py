@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from plants import _num as nm
-
 from twin.costing import OverheadParams
 from twin.params import ParamModel, Unit
 

@@ -55,7 +55,9 @@ def si_balance(rep: Replication) -> dict[str, float]:
     scrapped = float(dep[cvd["status"] == LotStatus.SCRAPPED].sum()) if len(cvd) else 0.0
     released = powder[powder["status"] == LotStatus.RELEASED]
     rejected = float(powder.loc[powder["status"] == LotStatus.REJECTED, "si_kg"].sum()) if len(powder) else 0.0
-    open_powder = float(powder.loc[~powder["status"].isin([LotStatus.RELEASED, LotStatus.REJECTED, LotStatus.CONSUMED]), "si_kg"].sum()) if len(powder) else 0.0
+    open_powder = (float(powder.loc[~powder["status"].isin([LotStatus.RELEASED, LotStatus.REJECTED, LotStatus.CONSUMED]),
+                                    "si_kg"].sum())
+                   if len(powder) else 0.0)
     # Released powder not yet drawn by the mixers (the warehouse stock).
     stock = float((released["si_kg"] * left_share(rep.genealogy, released)).sum()) if len(released) else 0.0
     # CVD lots being coated are inside their powder lot (created at coating start): count them there.
@@ -171,7 +173,7 @@ _PLANT = [
     Kpi("warmup_h", "Warm-up", "h", "warm-up excluded from means and state shares", 0),
     Kpi("sim.events", "SimPy events processed", "", "all replications", 0, group="Checks"),
     Kpi("sim.wall_s", "Wall time", "s", "wall time of the run", 2, group="Checks"),
-    Kpi(f"<line>.state_share.{{working,blocked,starved,down,idle}}", "State share", "",
+    Kpi("<line>.state_share.{working,blocked,starved,down,idle}", "State share", "",
         f"mean share of time per state, for {_STAGES.replace(',', ', ')}", 3),
     Kpi("plant.bottleneck", "Bottleneck line", "", "the line whose units are most active (working or down)", None,
         headline=12, group="Plant"),

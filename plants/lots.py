@@ -26,7 +26,7 @@ def _parent_ids(parents: tuple[tuple[str, float], ...]) -> str:
 
 
 class Lot:
-    __slots__ = ("id", "line", "unit", "start_h", "end_h", "mass_kg", "parents", "props", "row", "status", "reason")
+    __slots__ = ("end_h", "id", "line", "mass_kg", "parents", "props", "reason", "row", "start_h", "status", "unit")
 
     def __init__(self, id: str, line: str, unit: str, start_h: float, mass_kg: float,
                  parents: tuple[tuple[str, float], ...], props: dict[str, float]) -> None:
@@ -73,7 +73,7 @@ class Lots:
         rows = [(lot.id, parent, kg) for lot in self.all for parent, kg in lot.parents]
         if not rows:
             return pd.DataFrame(rows, columns=["lot_id", "parent_id", "mass_kg"])
-        ids, parents, kg = zip(*rows)
+        ids, parents, kg = zip(*rows, strict=False)
         return pd.DataFrame({"lot_id": _objects(ids), "parent_id": _objects(parents), "mass_kg": np.array(kg)})
 
     @staticmethod

@@ -18,13 +18,13 @@ import pandas as pd
 import simpy
 
 from plants.carbon_coating.line import CoatingLine
-from plants.fbcvd.line import FbcvdLine, ScaffoldStore, SilaneTank
 from plants.common import M_C_G_MOL, M_SI_G_MOL, Materials
+from plants.fbcvd.line import FbcvdLine, ScaffoldStore, SilaneTank
+from plants.lines import PREFIX, LotKind, LotStatus
 from plants.lots import Lot, Lots
 from plants.prelithiation.line import DryRoom, PrelithLine
 from plants.scenario import LoadedScenario
 from plants.slurry_casting.line import CastingLine, PowderStore
-from plants.lines import PREFIX, LotKind, LotStatus
 from twin.engine import relaxed_gc, run_counted
 from twin.equipment import Crew, Machine
 from twin.monitor import LevelLog, MonitoredStore
@@ -126,7 +126,8 @@ def simulate(loaded: LoadedScenario, replication: int = 0, horizon_h: float | No
                    scaffold, tank, buffer, lots, streams("fbcvd.temperature"))
     store = PowderStore(env, p.buffers.powder_store_lots, levels)
     lab_ref: list[QualityLab] = []
-    co = CoatingLine(env, p.coating, Materials(p.fbcvd.kinetics.si_density_g_cm3, p.fbcvd.kinetics.carbon_skeletal_density_g_cm3), sc.settings.coating, co_machines,
+    co = CoatingLine(env, p.coating, Materials(p.fbcvd.kinetics.si_density_g_cm3, p.fbcvd.kinetics.carbon_skeletal_density_g_cm3),
+                     sc.settings.coating, co_machines,
                      Crew(env, co_eq.operators_per_shift, sc.calendar), buffer, fb.table, lots,
                      lambda lot: lab_ref[0].submit(lot), streams("coating.batches"), warehouse=store.slots)
     lab_ref.append(QualityLab(env, loaded, co, lots, store))
@@ -146,7 +147,8 @@ def simulate(loaded: LoadedScenario, replication: int = 0, horizon_h: float | No
 
     casting = []
     for i in range(n_lines):
-        mixers = _machines(env, "mixing", "MX", ca.mixer.mixers_per_line, ca.mixer, log, streams, first=i * ca.mixer.mixers_per_line)
+        mixers = _machines(env, "mixing", "MX", ca.mixer.mixers_per_line, ca.mixer, log, streams,
+                           first=i * ca.mixer.mixers_per_line)
         (coater,) = _machines(env, "casting", "CL", 1, ca.equipment, log, streams, first=i)
         casting.append(CastingLine(env, i, ca, cs, sc.specs.electrode, mixers, coater, mix_crew, cast_crew, store,
                                    powder_props, electrode_buffer, lots, streams(f"casting.line{i + 1}"), levels))
@@ -154,8 +156,8 @@ def simulate(loaded: LoadedScenario, replication: int = 0, horizon_h: float | No
     li = BulkSupply.from_params(env, pl.li_supply, streams("lithium.deliveries"))
     dry_room = DryRoom(pl.dry_room, horizon, streams("dry_room.excursions"))
     pl_crew = Crew(env, pl.equipment.operators_per_shift * pl.equipment.line_count, sc.calendar)
-    prelith = [PrelithLine(env, pl, ps, sc.specs.prelith, m, pl_crew, electrode_buffer, li, dry_room, lots)
-               for m in _machines(env, "prelith", "PL", pl.equipment.line_count, pl.equipment, log, streams)]
+    _prelith_lines = [PrelithLine(env, pl, ps, sc.specs.prelith, m, pl_crew, electrode_buffer, li, dry_room, lots)
+                      for m in _machines(env, "prelith", "PL", pl.equipment.line_count, pl.equipment, log, streams)]
 
     # One relaxed-GC block over the run and the frames, which are built from the run's ~10^6 live
     # records: no point re-scanning them. (With a block for the frames only, the collector's

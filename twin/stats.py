@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["DiffMethod", "Difference", "aggregate", "ci_half", "describe", "grouped", "paired_difference", "t_quantile", "welch_difference"]
+__all__ = ["DiffMethod", "Difference", "aggregate", "ci_half", "describe", "grouped", "paired_difference", "t_quantile",
+           "welch_difference"]
 
 BOOKKEEPING = ("seed", "replication", "horizon_h", "warmup_h")  # numbers that describe a run, not results of it
 

@@ -18,7 +18,6 @@ from twin.cliparts import (
     backend_from_args,
     guarded,
     kpi_table,
-    positive_int,
     print_points,
     sets_from_args,
 )
@@ -99,7 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("--resume", action="store_true", help="continue the last unfinished study of the same content")
     se.add_argument("--out", type=Path, help="folder for sensitivity_<method>.csv (default output/<scenario name>)")
     add_backend_args(se)
-    op = sub.add_parser("optimize", help="choose settings against cost targets (surrogates + MILP on HiGHS, verified by the twin)")
+    op = sub.add_parser("optimize",
+                        help="choose settings against cost targets (surrogates + MILP on HiGHS, verified by the twin)")
     _common(op)
     op.add_argument("--out", type=Path, help="folder for optimization.json and the report (default output/<scenario name>)")
     add_backend_args(op)
@@ -211,7 +211,8 @@ def _sweep(args: argparse.Namespace, loaded: Any) -> int:
     values, ranges = parse_params(args.param)
     if args.design == "grid":
         if ranges:
-            raise InputError.single("--param", next(iter(ranges)), "a lo:hi range needs --design lhs; give values v1,v2,... for a grid")
+            raise InputError.single("--param", next(iter(ranges)),
+                                    "a lo:hi range needs --design lhs; give values v1,v2,... for a grid")
         design = grid(values)
     else:
         if values:

@@ -39,7 +39,8 @@ def to_json(result: OptimizationResult, problem: Problem, baseline: pd.DataFrame
         "message": result.message,
         "objective": {"kpi": problem.objective, "sense": problem.sense, "unit": problem.objective_unit,
                       "verified": _num(result.objective),
-                      "verified_ci95_half": _num(ver.loc[problem.objective, "ci95_half"]) if problem.objective in ver.index else None,
+                      "verified_ci95_half": (_num(ver.loc[problem.objective, "ci95_half"])
+                                             if problem.objective in ver.index else None),
                       "predicted": _num(result.predicted.get(problem.objective, math.nan)),
                       "baseline": _num(baseline.loc[problem.objective, "mean"]) if problem.objective in baseline.index else None},
         "settings": result.settings,
@@ -69,7 +70,7 @@ def _plots(result: OptimizationResult, problem: Problem, baseline: pd.DataFrame)
     keys = [f"cost.waterfall.{group}.{c}_{unit}" for c in CATEGORIES]
     if not ver.empty and all(k in ver.index and k in baseline.index for k in keys):
         fig, ax = plt.subplots(figsize=(7, 3.6))
-        for j, (label, frame) in enumerate((("baseline", baseline), ("optimum", ver))):
+        for j, (_label, frame) in enumerate((("baseline", baseline), ("optimum", ver))):
             bottom = 0.0
             for i, (c, k) in enumerate(zip(CATEGORIES, keys, strict=True)):
                 v = float(frame.loc[k, "mean"])

@@ -1,10 +1,10 @@
 """``twin optimize``: turn a scenario's ``optimization`` section into a problem, run it against the twin.
 
-The scenario-to-optimizer mapping: the plant and the (pure) optimizer meet here. Every twin evaluation is a stored experiment (kind ``optimization``) run on the
-chosen backend with common random numbers: sampling points share the scenario seed; each
-verification uses a fresh seed (scenario seed + 1000 + 100 x round), and the baseline is
-evaluated with the same fresh seed as the final verification, so baseline and optimum are compared
-on common random numbers too.
+The scenario-to-optimizer mapping: the plant and the (pure) optimizer meet here. Every twin
+evaluation is a stored experiment (kind ``optimization``) run on the chosen backend with common
+random numbers: sampling points share the scenario seed; each verification uses a fresh seed
+(scenario seed + 1000 + 100 x round), and the baseline is evaluated with the same fresh seed as the
+final verification, so baseline and optimum are compared on common random numbers too.
 """
 
 from __future__ import annotations
@@ -88,7 +88,8 @@ def build_problem(loaded: LoadedScenario) -> Problem:
     prices: dict[str, float] = {}
     quantities: dict[str, str] = {}
     if spec.objective is ObjectiveKind.MIN_COST_PER_KG:
-        prices = {"silane": e.cny(e.prices.silane_cny_per_t) / 1000.0, "scaffold": e.cny(e.prices.scaffold_carbon_cny_per_t) / 1000.0}
+        prices = {"silane": e.cny(e.prices.silane_cny_per_t) / 1000.0,
+                  "scaffold": e.cny(e.prices.scaffold_carbon_cny_per_t) / 1000.0}
         quantities = {"silane": "consumption.silane_kg_per_kg", "scaffold": "consumption.scaffold_kg_per_kg"}
     tradeoff = None
     if spec.tradeoff is not None:

@@ -14,10 +14,10 @@ import simpy
 
 from plants.carbon_coating import physics
 from plants.carbon_coating.params import CoatingParams
-from plants.common import M_C_G_MOL, M_SI_G_MOL, Materials
-from plants.lots import Lot, Lots
 from plants.carbon_coating.settings import BedType, CoatingMode, CoatingSettings
+from plants.common import M_C_G_MOL, M_SI_G_MOL, Materials
 from plants.lines import LotKind, LotStatus
+from plants.lots import Lot, Lots
 from twin.equipment import Crew, Machine
 from twin.lazy import Columns, LazyTable
 from twin.states import State
@@ -100,7 +100,8 @@ class CoatingLine:
         self.env, self.p, self.s = env, params, settings
         self.crew, self.source, self.lots, self.on_done = crew, source, lots, on_done
         self.warehouse = warehouse
-        self.table = LazyTable(inputs(settings.cvd_lots_per_batch), evaluator(params, fb, settings, cvd_table), upstream=[cvd_table])
+        self.table = LazyTable(inputs(settings.cvd_lots_per_batch), evaluator(params, fb, settings, cvd_table),
+                               upstream=[cvd_table])
         eq = params.equipment
         self.rng = rng
         self.bias = rng.normal(0.0, eq.reactor_temperature_bias_sd_c, size=len(machines))

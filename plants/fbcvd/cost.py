@@ -49,7 +49,8 @@ def _cvd_direct(cvd: pd.DataFrame, ctx: CostContext) -> pd.DataFrame:
     inert_h = eq.heat_up_h + eq.purge_h + eq.cool_h
     charged = charged_kg(ctx.genealogy, cvd)
     n2 = nitrogen_kg(fs.total_gas_flow_nm3_h, fs.mean_silane_fraction, fs.mean_c2h4_ratio, fs.deposition_time_h, inert_h)
-    materials = (column(cvd, "silane_fed_kg") * e.cny(pr.silane_cny_per_t) / 1000.0 + column(cvd, "c2h4_fed_kg") * pr.ethylene_usd_per_kg
+    materials = (column(cvd, "silane_fed_kg") * e.cny(pr.silane_cny_per_t) / 1000.0
+                 + column(cvd, "c2h4_fed_kg") * pr.ethylene_usd_per_kg
                  + n2 * pr.nitrogen_usd_per_kg - column(cvd, "h2_made_kg") * pr.hydrogen_credit_usd_per_kg)
     hot_h = eq.heat_up_h + fs.deposition_time_h + eq.purge_h
     temp = cvd["temperature_c"].fillna(fs.bed_temperature_c) if "temperature_c" in cvd else fs.bed_temperature_c
@@ -82,7 +83,8 @@ def capital_rows(ctx: CostContext) -> list[CapitalRow]:
     cap, n_r = ctx.params.economics.capital, ctx.params.fbcvd.equipment.reactor_count
     return [CapitalRow("fbcvd", "reactors", n_r * cap.fbcvd_reactor.capex_usd, n_r * cap.fbcvd_reactor.area_m2,
                        f"{n_r} reactors x capex"),
-            scaled_row("fbcvd", "silane handling", cap.silane_handling, ctx.design["fbcvd.silane_kg_per_yr"], "design silane kg/yr")]
+            scaled_row("fbcvd", "silane handling", cap.silane_handling, ctx.design["fbcvd.silane_kg_per_yr"],
+                       "design silane kg/yr")]
 
 
 def crews(ctx: CostContext) -> dict[str, float]:

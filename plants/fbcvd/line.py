@@ -17,9 +17,9 @@ import simpy
 from plants.common import M_SIH4_G_MOL, MOLAR_VOLUME_NM3_KMOL
 from plants.fbcvd import physics
 from plants.fbcvd.params import FbcvdParams, ScaffoldSupply, SilaneSupply
-from plants.lots import Lot, Lots
 from plants.fbcvd.settings import FbcvdSettings
 from plants.lines import LotKind, LotStatus
+from plants.lots import Lot, Lots
 from twin.equipment import Crew, Machine
 from twin.lazy import Columns, LazyTable
 from twin.states import State
@@ -123,7 +123,8 @@ class FbcvdLine:
         self.r1 = prog.c2h4_ratio_end if prog else self.r0
         self.silane_per_batch_kg = silane_feed_kg(self.y0, self.y1, settings.total_gas_flow_nm3_h, settings.deposition_time_h)
         eq = params.equipment
-        self.bias = rng.normal(0.0, eq.reactor_temperature_bias_sd_c, size=len(machines)) if eq.reactor_temperature_bias_sd_c > 0 else np.zeros(len(machines))
+        self.bias = (rng.normal(0.0, eq.reactor_temperature_bias_sd_c, size=len(machines))
+                     if eq.reactor_temperature_bias_sd_c > 0 else np.zeros(len(machines)))
         self.noise = rng.normal(0.0, eq.batch_temperature_sd_c, size=4096) if eq.batch_temperature_sd_c > 0 else np.zeros(4096)
         self.batches_started = 0
         self.procs = [env.process(self._reactor(i, m)) for i, m in enumerate(machines)]
@@ -132,7 +133,8 @@ class FbcvdLine:
         k = self.batches_started
         if k >= len(self.noise):
             eq = self.p.equipment
-            more = self.rng.normal(0.0, eq.batch_temperature_sd_c, size=len(self.noise)) if eq.batch_temperature_sd_c > 0 else np.zeros(len(self.noise))
+            more = (self.rng.normal(0.0, eq.batch_temperature_sd_c, size=len(self.noise))
+                    if eq.batch_temperature_sd_c > 0 else np.zeros(len(self.noise)))
             self.noise = np.concatenate([self.noise, more])
         return self.s.bed_temperature_c + float(self.bias[reactor]) + float(self.noise[k])
 

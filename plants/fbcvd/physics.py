@@ -48,9 +48,9 @@ __all__ = [
     "heterogeneous_rate_constant_cm_s",
     "homogeneous_rate_constant_1_s",
     "run_batch",
+    "si_weight_fraction_from_fill",
     "sic_fraction",
     "silane_self_inhibition_1_kpa",
-    "si_weight_fraction_from_fill",
     "thiele_effectiveness",
 ]
 

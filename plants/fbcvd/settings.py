@@ -43,7 +43,8 @@ class FbcvdSettings(Strict):
     @property
     def mean_silane_fraction(self) -> float:
         """Silane fraction averaged over the deposition (the mean of a linear gas program's ends)."""
-        return self.silane_fraction if self.gas_program is None else 0.5 * (self.silane_fraction + self.gas_program.silane_fraction_end)
+        return (self.silane_fraction if self.gas_program is None
+                else 0.5 * (self.silane_fraction + self.gas_program.silane_fraction_end))
 
     @property
     def mean_c2h4_ratio(self) -> float:

@@ -6,8 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from twin.params import ParamModel, Reliability, Unit
-from twin.params import BulkSupplyParams
+from twin.params import BulkSupplyParams, ParamModel, Reliability, Unit
 
 __all__ = ["DryRoomParams", "LithiumParams", "PrelithEquipment", "PrelithParams", "RouteParams", "Routes"]
 

@@ -21,7 +21,8 @@ class PrelithRoute(str, Enum):
 class PrelithSettings(Strict):
     route: PrelithRoute
     li_dose_um: Annotated[float, Field(gt=0, le=50, description="Li laid down per coated side, um")] | None = None
-    li_dose_fraction_of_loss: Annotated[float, Field(gt=0, le=3, description="dose over the expected first-cycle loss")] | None = None
+    li_dose_fraction_of_loss: Annotated[float, Field(gt=0, le=3,
+                                                     description="dose over the expected first-cycle loss")] | None = None
     contact_time_min: Annotated[float, Field(gt=0, le=600)]
     pressure_mpa: Annotated[float, Field(gt=0, le=100)]
     line_speed_m_min: Annotated[float, Field(gt=0, le=300)]

@@ -28,7 +28,8 @@ F = Any
 
 def mix_materials_usd(graphite_kg: F, binder_kg: F, conductive_kg: F, water_kg: F, graphite_usd_kg: F,
                       binder_usd_kg: F, conductive_usd_kg: F, water_usd_t: F) -> F:
-    return graphite_kg * graphite_usd_kg + binder_kg * binder_usd_kg + conductive_kg * conductive_usd_kg + water_kg * water_usd_t / 1000.0
+    return (graphite_kg * graphite_usd_kg + binder_kg * binder_usd_kg + conductive_kg * conductive_usd_kg
+            + water_kg * water_usd_t / 1000.0)
 
 
 def design_area_m2_per_yr(lines: F, speed_m_min: F, width_m: F) -> F:

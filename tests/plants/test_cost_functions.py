@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -25,7 +24,8 @@ def test_fbcvd_batch_heat_by_hand(params):
     assert fbc.batch_heat_kwh(200.0, 460.0, 7.0, 1820.0, 40.0, e) == pytest.approx(expected, rel=1e-12)
     # the exotherm never makes the heater a generator
     assert fbc.batch_heat_kwh(200.0, 460.0, 7.0, 1820.0, 1e6, e) == 0.0
-    assert coc.coating_heat_kwh(200.0, 460.0, 7.0, 1820.0, e) == pytest.approx(fbc.batch_heat_kwh(200.0, 460.0, 7.0, 1820.0, 0.0, e))
+    assert coc.coating_heat_kwh(200.0, 460.0, 7.0, 1820.0, e) == pytest.approx(
+        fbc.batch_heat_kwh(200.0, 460.0, 7.0, 1820.0, 0.0, e))
 
 
 def test_nitrogen_by_hand():

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from plants.app.api import load, run
 from plants.consistency import quality, yields
 from plants.costing import COST_LINES, cost_of, direct_costs
 from plants.plant import simulate
-from plants.app.api import load, run
 
 pytestmark = pytest.mark.integration
 
@@ -94,7 +94,7 @@ def test_doubling_a_price_moves_cost_by_exactly_that_materials_share(smoke, over
     assert cb.summary["cost.total_usd"] - ca.summary["cost.total_usd"] == pytest.approx(expected, rel=1e-9)
 
 
-def _raw(e, override: str) -> float:  # noqa: ANN001
+def _raw(e, override: str) -> float:
     return float(getattr(e.prices, override.rsplit(".", 1)[1]))
 
 
@@ -122,9 +122,10 @@ def test_cost_target_gap_in_the_summary(smoke):
 
 
 def test_si_yield_and_losses_close(base):
-    loaded, rep, c = base
+    _loaded, rep, c = base
     y = yields(rep, c.lots["scrap_usd"])
-    closing = y["yield.overall_si"] + sum(y[f"yield.si_loss.{k}"] for k in ("fines", "exhaust", "scrapped", "rejected", "casting_scrap"))
+    closing = y["yield.overall_si"] + sum(y[f"yield.si_loss.{k}"]
+                                          for k in ("fines", "exhaust", "scrapped", "rejected", "casting_scrap"))
     assert closing == pytest.approx(1.0, abs=1e-9)
     for k in ("fbcvd", "coating", "mixing", "casting", "prelith"):
         assert 0.0 <= y[f"yield.{k}.first_pass"] <= 1.0
@@ -179,7 +180,8 @@ def test_conductive_additive_trades_capacity_against_cost(smoke):
     # brief line 3: long SWCNTs beat carbon black for Si; at the same 0.2 wt % carbon black leaves
     # capacity unreached, and at 2 wt % it catches up while SWCNT at 2 wt % costs far more per m2
     def s(cond: str, w: float) -> dict:
-        return run(load(smoke.path, SHORT + [f"settings.casting.conductive={cond}", f"settings.casting.conductive_wt={w}"])).summary
+        return run(load(smoke.path,
+                        SHORT + [f"settings.casting.conductive={cond}", f"settings.casting.conductive_wt={w}"])).summary
 
     sw, cb, cb_hi, sw_hi = s("swcnt", 0.002), s("carbon_black", 0.002), s("carbon_black", 0.02), s("swcnt", 0.02)
     assert cb["casting.areal_capacity_mah_cm2_mean"] < 0.96 * sw["casting.areal_capacity_mah_cm2_mean"]

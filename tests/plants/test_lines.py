@@ -10,7 +10,6 @@ from plants.lines import LINES, LOT_ORDER, OWNER, PREFIX, STAGES, LotKind, LotSt
 from plants.parameters import PlantParams
 from plants.scenario import Settings
 
-
 LINE_MODULES = {"settings": (), "params": (), "physics": (),
                 "cost": ("DIRECT", "design_rates", "capital_rows", "crews", "period_rows"),
                 "kpi": ("KPIS", "summarize"), "line": ()}

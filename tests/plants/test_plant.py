@@ -3,16 +3,18 @@ relations, blocking/starving and the bottleneck."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
+from plants.app.api import load
 from plants.genealogy import ancestry, descendants
 from plants.kpi import buffer_stats, li_balance, si_balance, summarize, water_balance
 from plants.lines import stage_keys
 from plants.plant import simulate
 
 LINES = stage_keys()
-from plants.app.api import load
 
 pytestmark = pytest.mark.integration
 
@@ -121,7 +123,7 @@ def test_a_slow_coater_becomes_the_bottleneck_and_blocks_upstream(smoke):
 def test_a_faster_coater_never_lowers_output(smoke):
     out = [summarize(simulate(load(smoke.path, ["horizon_h=400", f"settings.casting.line_speed_m_min={v}"])))["casting.output_m2"]
            for v in (4, 8, 16, 32)]
-    assert all(b >= a for a, b in zip(out, out[1:], strict=False)), out
+    assert all(b >= a for a, b in pairwise(out)), out
 
 
 def test_more_li_never_lowers_ice_until_residual_limit(smoke):
@@ -130,7 +132,7 @@ def test_more_li_never_lowers_ice_until_residual_limit(smoke):
         s = summarize(simulate(load(smoke.path, ["horizon_h=300", f"settings.prelith.li_dose_fraction_of_loss={f}"])))
         ice.append(s["prelith.ice_mean"])
         scrapped.append(s["prelith.rolls_scrapped"])
-    assert all(b >= a for a, b in zip(ice, ice[1:], strict=False)), ice
+    assert all(b >= a for a, b in pairwise(ice)), ice
     # far beyond the loss, residual Li scraps rolls
     s = summarize(simulate(load(smoke.path, ["horizon_h=300", "settings.prelith.li_dose_fraction_of_loss=2.0"])))
     assert s["prelith.rolls_scrapped"] > 0 and s["prelith.residual_li_fraction"] > 0.1

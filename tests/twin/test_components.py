@@ -110,24 +110,3 @@ def test_apply_set_creates_nested_keys_without_touching_the_input():
     tree = {"a": {"b": 1}}
     out = apply_set(tree, "a.c.d", 2)
     assert out == {"a": {"b": 1, "c": {"d": 2}}} and tree == {"a": {"b": 1}}
-
-
-def test_fbcvd_single_reactor_batch_sequence(smoke):
-    """One reactor, no failures, no maintenance: the exact phase log of the first batch."""
-    from plants.app.api import load
-
-    sets = ["overrides.fbcvd.equipment.reactor_count=1", "overrides.fbcvd.equipment.mtbf_h=1e12",
-            "overrides.coating.equipment.mtbf_h=1e12", "horizon_h=14"]
-    from plants.plant import simulate
-
-    rep = simulate(load(smoke.path, sets))
-    r1 = rep.states[rep.states["unit"] == "R01"][["time_h", "state", "reason"]]
-    assert [tuple(x) for x in r1.itertuples(index=False)] == [
-        (0.0, "idle", "start"), (0.0, "working", "charge"), (0.5, "working", "heat-up"),
-        (2.5, "working", "deposition"), (8.5, "working", "purge"), (9.5, "working", "cool"),
-        (12.0, "working", "discharge"), (12.5, "idle", "batch done"), (12.5, "working", "charge"),
-        (13.0, "working", "heat-up"),
-    ]
-    cvd = rep.lots[rep.lots["line"] == "fbcvd"]
-    assert list(cvd["status"]) == ["buffered", "charged"]
-    assert cvd["parents"].iloc[0] == "S000001"

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from plants.app.plant import PLANT
 from twin.designs import grid, latin_hypercube, parse_params, point_sets
 from twin.errors import InputError
-from plants.app.plant import PLANT
 from twin.experiments import Backend, chunked
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +82,7 @@ def test_sensitivity_indices_of_a_known_function():
 
 
 # ------------------------------------------------------------------ backends (integration)
-def _results(exp) -> pd.DataFrame:  # noqa: ANN001
+def _results(exp) -> pd.DataFrame:
     k = exp.kpis.drop(columns=[c for c in exp.kpis.columns if c in ("sim.wall_s",)])
     return k.sort_index()
 
@@ -107,8 +107,8 @@ def test_serial_pool_and_dask_give_the_same_results_bit_for_bit(tmp_path):
 
 @pytest.mark.integration
 def test_a_sweep_point_equal_to_the_base_reproduces_twin_run(tmp_path):
-    from twin.campaign import run_experiment
     from plants.app.api import load, run
+    from twin.campaign import run_experiment
 
     base = run(load(SMOKE, SHORT), 2)
     exp = run_experiment(PLANT, "sweep", PLANT.load(SMOKE, SHORT), grid({"settings.fbcvd.bed_temperature_c": [460.0]}), 2,
@@ -118,7 +118,7 @@ def test_a_sweep_point_equal_to_the_base_reproduces_twin_run(tmp_path):
             assert exp.kpis.loc[(0, r), key] == base.replications[r][key]
 
 
-def _start(cmd: list[str], **kw) -> subprocess.Popen[str]:  # noqa: ANN003
+def _start(cmd: list[str], **kw) -> subprocess.Popen[str]:
     return subprocess.Popen(cmd, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
 
 
@@ -224,13 +224,15 @@ sensitivity:
     assert idx.loc[("casting.areal_capacity_mah_cm2_mean", "settings.casting.coat_weight_mg_cm2"), "mu_star"] > \
         3 * idx.loc[("casting.areal_capacity_mah_cm2_mean", "settings.fbcvd.bed_temperature_c"), "mu_star"]
     assert idx.loc[("fbcvd.silane_utilization", "settings.fbcvd.bed_temperature_c"), "mu_star"] > 0
-    assert math.isclose(idx.loc[("fbcvd.silane_utilization", "settings.casting.coat_weight_mg_cm2"), "mu_star"], 0.0, abs_tol=1e-12)
+    assert math.isclose(idx.loc[("fbcvd.silane_utilization", "settings.casting.coat_weight_mg_cm2"), "mu_star"], 0.0,
+                        abs_tol=1e-12)
 
 
 @pytest.mark.integration
 def test_bad_sweep_input_is_a_clear_error_and_stores_nothing(tmp_path):
     store = tmp_path / "runs.duckdb"
-    out = subprocess.run(TWIN + ["sweep", str(SMOKE), "--store", str(store), "--param", "settings.fbcvd.bed_temprature_c=450,470"],
+    out = subprocess.run(TWIN + ["sweep", str(SMOKE), "--store", str(store),
+                                 "--param", "settings.fbcvd.bed_temprature_c=450,470"],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
     assert "bed_temprature_c" in out.stderr and "bed_temperature_c" in out.stderr and "Traceback" not in out.stderr
@@ -282,7 +284,7 @@ def test_ctrl_c_stops_cleanly_keeping_what_finished(tmp_path):
         if "/16 " in line and not line.split("]")[1].strip().startswith("0/"):
             break
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground process group
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "--resume" in err
     from twin.store import RunStore
@@ -297,8 +299,8 @@ def test_ctrl_c_stops_cleanly_keeping_what_finished(tmp_path):
 
 @pytest.mark.component
 def test_resume_identity_covers_parameter_set_and_code_version():
-    from twin.campaign import _content_id
     from plants.app.api import load
+    from twin.campaign import _content_id
 
     base = load(SMOKE)
     design = grid({"settings.fbcvd.bed_temperature_c": [450.0]})

@@ -155,7 +155,7 @@ def test_begin_run_is_idempotent_on_resume_and_refuses_another_experiment(tmp_pa
 
         other = _design()
         other.loc[1, "settings.fbcvd.bed_temperature_c"] = 500.0
-        with pytest.raises(StoreError, match="different experiment.*design"):
+        with pytest.raises(StoreError, match=r"different experiment.*design"):
             _begin(s, design=other)
         with pytest.raises(StoreError, match="design"):
             _begin(s, design=_design().iloc[:1])
@@ -186,9 +186,9 @@ def test_done_lists_stored_pairs_and_unknown_runs_are_named(tmp_path: Path) -> N
         with pytest.raises(StoreError, match=r"no run 'nope'.*sweep-1") as err:
             s.done("nope")
         assert str(tmp_path / "runs.duckdb") in str(err.value)
-        with pytest.raises(StoreError, match="replications 0..1"):
+        with pytest.raises(StoreError, match=r"replications 0..1"):
             s.add_result("sweep-1", 0, 2, 7, {"x": 1.0})
-        with pytest.raises(StoreError, match="points 0..1"):
+        with pytest.raises(StoreError, match=r"points 0..1"):
             s.add_result("sweep-1", 2, 0, 7, {"x": 1.0})
 
 
@@ -220,7 +220,7 @@ def test_rejected_result_leaves_nothing(tmp_path: Path, bad: str) -> None:
             kpis = {"x": 2.0, "y": [1.0]}  # type: ignore[dict-item]
         else:
             lots["mass_kg"] = ["500", "501"]  # stored as DOUBLE by the first result; DuckDB alone would cast
-        with pytest.raises(StoreError, match="parents|'z'|'y'|mass_kg"):
+        with pytest.raises(StoreError, match=r"parents|'z'|'y'|mass_kg"):
             s.add_result("sweep-1", 1, 0, 7, kpis, lots)
         assert _counts(s) == before
         assert s.done("sweep-1") == {(0, 0)}
@@ -294,7 +294,7 @@ def test_sql_is_read_only_and_read_only_store_refuses_writes(tmp_path: Path) -> 
         _begin(s)
         s.add_result("sweep-1", 0, 0, 7, {"x": 1.0})
         for query in ("DELETE FROM kpis", "DROP TABLE runs", "SELECT 1; DELETE FROM kpis", "COMMIT"):
-            with pytest.raises(StoreError, match="read-only|one statement"):
+            with pytest.raises(StoreError, match=r"read-only|one statement"):
                 s.sql(query)
         with pytest.raises(StoreError, match="query failed"):
             s.sql("SELECT no_such_column FROM runs")

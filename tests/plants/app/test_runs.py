@@ -11,11 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from plants.app.api import load, run, write_outputs
+from plants.app.cli import main
 from plants.kpi import si_balance, summarize
 from plants.plant import simulate
-from plants.app.cli import main
 from twin.errors import InputError
-from plants.app.api import load, run, write_outputs
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[3]
@@ -201,7 +201,8 @@ def smoke_text():
 
 
 @pytest.mark.parametrize("edit, needles", [
-    (("bed_temperature_c: 460", "bed_temprature_c: 460"), ["settings.fbcvd.bed_temprature_c", "unknown key", "did you mean 'bed_temperature_c'"]),
+    (("bed_temperature_c: 460", "bed_temprature_c: 460"),
+     ["settings.fbcvd.bed_temprature_c", "unknown key", "did you mean 'bed_temperature_c'"]),
     (("silane_fraction: 0.10", "silane_fraction: 1.7"), ["settings.fbcvd.silane_fraction", "must be <= 1", "1.7"]),
     (("silane_fraction: 0.10", "silane_fraction: lots"), ["settings.fbcvd.silane_fraction", "lots"]),
     (("c2h4_ratio: 0.20", "c2h4_ratio: 9.5"), ["settings.fbcvd.c2h4_ratio", "must be <= 5"]),
@@ -210,8 +211,10 @@ def smoke_text():
     (("batch_mass_kg: 200", "batch_mass_kg: 900"), ["settings.fbcvd.batch_mass_kg", "max_charge_kg"]),
     (("horizon_h: 336", "horizon_h: 336\nwarmup_h: 400"), ["warmup_h", "shorter than horizon_h"]),
     (("parameter_set: reference-2025", "parameter_set: reference-2024"), ["parameter_set", "did you mean 'reference-2025'"]),
-    (("      reactor_count: 2\n", "      reactor_cnt: 2\n"), ["overrides.fbcvd.equipment.reactor_cnt", "did you mean 'reactor_count'"]),
-    (("      reactor_count: 2\n", "      reactor_count: -2\n"), ["(overrides.fbcvd.equipment.reactor_count)", "fbcvd.equipment.reactor_count", "must be >= 1"]),
+    (("      reactor_count: 2\n", "      reactor_cnt: 2\n"),
+     ["overrides.fbcvd.equipment.reactor_cnt", "did you mean 'reactor_count'"]),
+    (("      reactor_count: 2\n", "      reactor_count: -2\n"),
+     ["(overrides.fbcvd.equipment.reactor_count)", "fbcvd.equipment.reactor_count", "must be >= 1"]),
     (("    ice: {min: 0.88}", "    ice: {min: 0.9, max: 0.8}"), ["specs.powder.ice", "must be below max"]),
 ])
 def test_bad_input_names_file_field_value_and_allowed(tmp_path, capsys, edit, needles):

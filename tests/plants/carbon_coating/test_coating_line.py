@@ -244,8 +244,9 @@ def test_powder_mass_is_the_cvd_mass_in_plus_the_carbon_added(coating, materials
     get = c.line.table.get
     si = [r["si_pore_kg"] + r["si_surface_kg"] for r in CVD_ROWS]
     # a CVD lot's mass: scaffold + Si + the carbon of its SiC
-    cvd_in = sum(r["scaffold_kg"] + x * (1.0 + r["sic_fraction"] * M_C_G_MOL / M_SI_G_MOL) for r, x in zip(CVD_ROWS, si))
-    sic_in = sum(r["sic_fraction"] * x for r, x in zip(CVD_ROWS, si)) / sum(si)  # Si-weighted
+    cvd_in = sum(r["scaffold_kg"] + x * (1.0 + r["sic_fraction"] * M_C_G_MOL / M_SI_G_MOL)
+                 for r, x in zip(CVD_ROWS, si, strict=True))
+    sic_in = sum(r["sic_fraction"] * x for r, x in zip(CVD_ROWS, si, strict=True)) / sum(si)  # Si-weighted
     sic_carbon_added = sum(si) * (get(powder.row, "sic_fraction") - sic_in) * M_C_G_MOL / M_SI_G_MOL
     shell = get(powder.row, "shell_carbon_kg")
     assert shell > 0.0
