@@ -25,7 +25,7 @@ import pandas as pd
 
 from plants.common import M_C2H2_G_MOL, M_C_G_MOL
 from plants.costing import charged_kg
-from plants.kpi import GOOD_ROLL, RELEASED_POWDER, li_balance, si_balance
+from plants.kpi import RELEASED_POWDER, kpi_modules, li_balance, si_balance
 from plants.lines import LOT_ORDER, PRODUCTS, LotKind, LotStatus, stage_keys
 from plants.plant import Replication
 from plants.scenario import LoadedScenario
@@ -44,21 +44,14 @@ def yields(rep: Replication, scrap_usd: pd.Series | None = None) -> dict[str, fl
     lots = rep.lots
     by = {k: lots[lots["line"] == k] for k in LOT_ORDER}
     cvd, powder, rolls, pl = by[LotKind.CVD], by[LotKind.POWDER], by[LotKind.ROLL], by[LotKind.PRELITH_ROLL]
-    cvd_done = cvd["status"].isin([LotStatus.BUFFERED, LotStatus.COATING, LotStatus.CONSUMED, LotStatus.SCRAPPED])
     cvd_bad = cvd["status"] == LotStatus.SCRAPPED
     decided = powder["status"].isin(RELEASED_POWDER + (LotStatus.REJECTED,))
     good_powder = powder["status"].isin(RELEASED_POWDER)
     made = rolls[rolls["end_h"].notna()] if len(rolls) else rolls
-    coated = float(made["coated_area_m2"].sum()) if len(made) else 0.0
-    good_area = float(made.loc[made["status"].isin(GOOD_ROLL), "area_m2"].sum()) if len(made) else 0.0
     pl_done = pl[pl["status"].isin([LotStatus.RELEASED, LotStatus.SCRAPPED])] if len(pl) else pl
-    out: dict[str, float] = {
-        "yield.fbcvd.first_pass": _div(float((cvd_done & ~cvd_bad).sum()), float(cvd_done.sum())),
-        "yield.coating.first_pass": _div(float(good_powder.sum()), float(decided.sum())),
-        "yield.mixing.first_pass": 1.0 if len(by[LotKind.MIX]) else math.nan,
-        "yield.casting.first_pass": _div(good_area, coated),
-        "yield.prelith.first_pass": _div(float((pl_done["status"] == LotStatus.RELEASED).sum()), float(len(pl_done))),
-    }
+    # each line says what share of its work came out right the first time, per stage
+    per_stage = {stage: v for mod in kpi_modules() for stage, v in mod.first_pass(rep).items()}
+    out: dict[str, float] = {f"yield.{k}.first_pass": per_stage[k] for k in stage_keys()}
     fp = [out[f"yield.{k}.first_pass"] for k in stage_keys()]
     out["yield.overall_first_pass"] = float(np.prod(fp)) if all(math.isfinite(v) for v in fp) else math.nan
     out["yield.coating.rejected_lots"] = float((powder["status"] == LotStatus.REJECTED).sum())

@@ -23,11 +23,20 @@ from plants.slurry_casting.kpi import GOOD_ROLL, water_balance
 from twin.kpis import Kpi, KpiRegistry
 from twin.states import state_shares
 
-__all__ = ["GOOD_ROLL", "REGISTRY", "RELEASED_POWDER", "buffer_stats", "li_balance", "si_balance", "summarize",
-           "water_balance"]
+__all__ = [
+    "GOOD_ROLL",
+    "REGISTRY",
+    "RELEASED_POWDER",
+    "buffer_stats",
+    "kpi_modules",
+    "li_balance",
+    "si_balance",
+    "summarize",
+    "water_balance",
+]
 
 
-def _kpi_modules() -> list[ModuleType]:
+def kpi_modules() -> list[ModuleType]:
     """Each line's ``kpi`` module, in the registry's order."""
     return [import_module(f"plants.{line.package}.kpi") for line in LINES]
 
@@ -131,7 +140,7 @@ def summarize(rep: Replication) -> dict[str, float | str]:
         "sim.events": float(rep.events),
         "sim.wall_s": rep.wall_s,
     }
-    for mod in _kpi_modules():
+    for mod in kpi_modules():
         out.update(mod.summarize(rep, shares))
     out.update({
         "mass_balance.si_fed_kg": bal["si_fed_kg"],
@@ -245,7 +254,7 @@ _YIELD = [
 
 
 def _registry() -> KpiRegistry:
-    lines = [k for mod in _kpi_modules() for k in mod.KPIS]
+    lines = [k for mod in kpi_modules() for k in mod.KPIS]
     run, sim, plant = _PLANT[:8], _PLANT[8:10], _PLANT[10:]
     return KpiRegistry([*run, *lines, *_COST, *_YIELD, *plant, *sim])
 

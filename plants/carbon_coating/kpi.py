@@ -11,7 +11,7 @@ from plants.lines import LotKind, LotStatus, label
 from twin.kpis import Kpi
 from twin.units import HOURS_PER_YEAR
 
-__all__ = ["KPIS", "RELEASED_POWDER", "summarize"]
+__all__ = ["KPIS", "RELEASED_POWDER", "first_pass", "summarize"]
 
 RELEASED_POWDER = (LotStatus.RELEASED, LotStatus.CONSUMED)  # a released lot stays released until fully drawn
 
@@ -35,6 +35,14 @@ KPIS = [
     Kpi("powder.surface_area_m2_g_mean", "BET surface area", "m2/g", "BET surface area of tested lots", 2, group=Q),
     Kpi("powder.swelling_mean", "Particle swelling", "", "particle volume swelling on full lithiation", 3),
 ]
+
+
+def first_pass(rep: Any) -> dict[str, float]:
+    """Share of the powder lots the lab decided on that it released."""
+    powder = rep.lots[rep.lots["line"] == LotKind.POWDER]
+    decided = powder["status"].isin(RELEASED_POWDER + (LotStatus.REJECTED,))
+    good = powder["status"].isin(RELEASED_POWDER)
+    return {"coating": float(good.sum()) / float(decided.sum()) if float(decided.sum()) else float("nan")}
 
 
 def summarize(rep: Any, shares: pd.DataFrame) -> dict[str, float]:

@@ -10,7 +10,7 @@ from plants.common import mean_or_nan
 from plants.lines import LotKind, LotStatus, label
 from twin.kpis import Kpi
 
-__all__ = ["KPIS", "summarize"]
+__all__ = ["KPIS", "first_pass", "summarize"]
 
 G = label("fbcvd")
 KPIS = [
@@ -33,6 +33,18 @@ KPIS = [
     Kpi("fbcvd.sic_fraction_mean", "SiC share of Si", "", "share of deposited Si bonded as SiC", 3, group=G),
     Kpi("fbcvd.reactor_utilization", "Reactor utilisation (working)", "", "mean share of time working", 3, group=G),
 ]
+
+
+def first_pass(rep: Any) -> dict[str, float]:
+    """Share of finished CVD batches not scrapped (breakdowns)."""
+    cvd = rep.lots[rep.lots["line"] == LotKind.CVD]
+    done = cvd["status"].isin([LotStatus.BUFFERED, LotStatus.COATING, LotStatus.CONSUMED, LotStatus.SCRAPPED])
+    bad = cvd["status"] == LotStatus.SCRAPPED
+    return {"fbcvd": _div(float((done & ~bad).sum()), float(done.sum()))}
+
+
+def _div(a: float, b: float) -> float:
+    return a / b if b else float("nan")
 
 
 def summarize(rep: Any, shares: pd.DataFrame) -> dict[str, float]:

@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import simpy
 
-from plants.common import M_SIH4_G_MOL, MOLAR_VOLUME_NM3_KMOL
 from plants.fbcvd import physics
 from plants.fbcvd.params import FbcvdParams, ScaffoldSupply, SilaneSupply
 from plants.fbcvd.settings import FbcvdSettings
@@ -121,7 +120,8 @@ class FbcvdLine:
         self.y0, self.r0 = settings.silane_fraction, settings.c2h4_ratio
         self.y1 = prog.silane_fraction_end if prog else self.y0
         self.r1 = prog.c2h4_ratio_end if prog else self.r0
-        self.silane_per_batch_kg = silane_feed_kg(self.y0, self.y1, settings.total_gas_flow_nm3_h, settings.deposition_time_h)
+        self.silane_per_batch_kg = physics.silane_feed_kg(self.y0, self.y1, settings.total_gas_flow_nm3_h,
+                                                          settings.deposition_time_h)
         eq = params.equipment
         self.bias = (rng.normal(0.0, eq.reactor_temperature_bias_sd_c, size=len(machines))
                      if eq.reactor_temperature_bias_sd_c > 0 else np.zeros(len(machines)))
@@ -172,7 +172,7 @@ class FbcvdLine:
                 r_cut = self.r0 + (self.r1 - self.r0) * theta
                 lot.row = self.table.append(t_bed, self.y0, y_cut, self.r0, r_cut, s.total_gas_flow_nm3_h,
                                             done, kg, vp, dp, sa)
-                fed = silane_feed_kg(self.y0, y_cut, s.total_gas_flow_nm3_h, done) if done > 0 else 0.0
+                fed = physics.silane_feed_kg(self.y0, y_cut, s.total_gas_flow_nm3_h, done) if done > 0 else 0.0
                 self.tank.give_back(self.silane_per_batch_kg - fed)
             yield from m.work(eq.purge_h, "purge")
             yield from m.work(eq.cool_h, "cool")
@@ -188,9 +188,3 @@ class FbcvdLine:
                 m.set(State.BLOCKED, "CVD->coating buffer full")
             yield put
             m.set(State.IDLE, "batch done")
-
-
-def silane_feed_kg(y_start: float, y_end: float, gas_flow_nm3_h: float, hours: float) -> float:
-    """Silane fed over a linear program: mean fraction x molar flow x time (exact for a ramp)."""
-    mol = 0.5 * (y_start + y_end) * gas_flow_nm3_h / MOLAR_VOLUME_NM3_KMOL * 1e3 * hours
-    return mol * M_SIH4_G_MOL / 1e3

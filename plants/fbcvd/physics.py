@@ -50,6 +50,7 @@ __all__ = [
     "run_batch",
     "si_weight_fraction_from_fill",
     "sic_fraction",
+    "silane_feed_kg",
     "silane_self_inhibition_1_kpa",
     "thiele_effectiveness",
 ]
@@ -319,3 +320,9 @@ def run_batch(
         crystallite_nm=np.sum(weights * cryst, axis=-1),
         sic_fraction=np.sum(weights * sic, axis=-1),
     )
+
+
+def silane_feed_kg(y_start: float, y_end: float, gas_flow_nm3_h: float, hours: float) -> float:
+    """Silane fed over a linear program: mean fraction x molar flow x time (exact for a ramp)."""
+    mol = 0.5 * (y_start + y_end) * gas_flow_nm3_h / MOLAR_VOLUME_NM3_KMOL * 1e3 * hours
+    return mol * M_SIH4_G_MOL / 1e3

@@ -11,7 +11,7 @@ from plants.lines import LotKind, LotStatus, label
 from twin.kpis import Kpi
 from twin.units import HOURS_PER_YEAR
 
-__all__ = ["KPIS", "li_balance", "summarize"]
+__all__ = ["KPIS", "first_pass", "li_balance", "summarize"]
 
 G = label("prelith")
 KPIS = [
@@ -51,6 +51,13 @@ def li_balance(rep: Any) -> dict[str, float]:
     out = {"li_drawn_kg": drawn, **{f"li_{k}_kg": v for k, v in parts.items()}, "li_in_process_kg": in_process}
     out["li_rel_error"] = abs(drawn - accounted) / drawn if drawn > 0 else 0.0
     return out
+
+
+def first_pass(rep: Any) -> dict[str, float]:
+    """Share of finished prelithiated rolls released."""
+    pl = rep.lots[rep.lots["line"] == LotKind.PRELITH_ROLL]
+    done = pl[pl["status"].isin([LotStatus.RELEASED, LotStatus.SCRAPPED])] if len(pl) else pl
+    return {"prelith": float((done["status"] == LotStatus.RELEASED).sum()) / float(len(done)) if len(done) else float("nan")}
 
 
 def summarize(rep: Any, shares: pd.DataFrame) -> dict[str, float]:

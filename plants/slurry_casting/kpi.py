@@ -12,7 +12,7 @@ from plants.lines import LotKind, LotStatus, label
 from twin.kpis import Kpi
 from twin.units import HOURS_PER_YEAR
 
-__all__ = ["GOOD_ROLL", "KPIS", "summarize", "water_balance"]
+__all__ = ["GOOD_ROLL", "KPIS", "first_pass", "summarize", "water_balance"]
 
 GOOD_ROLL = (LotStatus.BUFFERED, LotStatus.PRELITHIATING, LotStatus.CONSUMED)  # made and not scrapped
 
@@ -55,6 +55,18 @@ def water_balance(rep: Any) -> dict[str, float]:
     return {"water_added_kg": added, "water_evaporated_kg": evaporated, "water_in_slurry_kg": in_slurry,
             "water_on_coater_kg": on_coater,
             "water_rel_error": err}
+
+
+def first_pass(rep: Any) -> dict[str, float]:
+    """Mixing: every batch started is coated (1, or NaN without batches); casting: coated area that
+    ends as good electrode."""
+    lots = rep.lots
+    rolls = lots[lots["line"] == LotKind.ROLL]
+    made = rolls[rolls["end_h"].notna()] if len(rolls) else rolls
+    coated = float(made["coated_area_m2"].sum()) if len(made) else 0.0
+    good_area = float(made.loc[made["status"].isin(GOOD_ROLL), "area_m2"].sum()) if len(made) else 0.0
+    return {"mixing": 1.0 if (lots["line"] == LotKind.MIX).any() else float("nan"),
+            "casting": good_area / coated if coated else float("nan")}
 
 
 def summarize(rep: Any, shares: pd.DataFrame) -> dict[str, float]:
