@@ -13,6 +13,10 @@ from plants.lines import PREFIX, LotStatus
 
 __all__ = ["Lot", "Lots"]
 
+# Enum members bound once as module globals: attribute access on an Enum class costs about four
+# times a global lookup, and these are read for every lot inside the event loop.
+_CHARGED = LotStatus.CHARGED
+
 
 
 def _objects(values: Sequence[str]) -> np.ndarray:
@@ -39,7 +43,7 @@ class Lot:
         self.parents = parents
         self.props = props
         self.row = -1  # row in the line's LazyTable
-        self.status = LotStatus.CHARGED
+        self.status = _CHARGED
         self.reason = ""
 
 

@@ -35,6 +35,18 @@ from twin.supply import BulkSupply
 
 __all__ = ["Replication", "simulate"]
 
+# Enum members bound once as module globals: attribute access on an Enum class costs about four
+# times a global lookup, and these are read for every lot inside the event loop.
+_CVD = LotKind.CVD
+_MIX = LotKind.MIX
+_POWDER = LotKind.POWDER
+_PRELITH_ROLL = LotKind.PRELITH_ROLL
+_ROLL = LotKind.ROLL
+_SCAFFOLD = LotKind.SCAFFOLD
+_REJECTED = LotStatus.REJECTED
+_RELEASED = LotStatus.RELEASED
+_TESTING = LotStatus.TESTING
+
 
 @dataclass(frozen=True)
 class Replication:
@@ -94,15 +106,15 @@ class QualityLab:
     def _test(self, lot: Lot) -> Generator[simpy.events.Event, Any, None]:
         with self.bench.request() as req:
             yield req
-            lot.status = LotStatus.TESTING
+            lot.status = _TESTING
             yield self.env.timeout(self.lab.hands_on_h)
         yield self.env.timeout(self.lab.turnaround_h)
         failed = [name for name, lim in self.specs if not lim.ok(self.coating.table.get(lot.row, name))]
         if failed:
-            self.lots.finish(lot, LotStatus.REJECTED, self.env.now, "off-spec: " + ", ".join(failed))
+            self.lots.finish(lot, _REJECTED, self.env.now, "off-spec: " + ", ".join(failed))
             self.store.reject()
         else:
-            self.lots.finish(lot, LotStatus.RELEASED, self.env.now)
+            self.lots.finish(lot, _RELEASED, self.env.now)
             self.store.release(lot, self.coating.table.get(lot.row, "mass_out_kg"))
 
 
@@ -188,8 +200,8 @@ def _frames(lots: Lots, fb: FbcvdLine, co: CoatingLine) -> pd.DataFrame:
     def of(line: str) -> list[Lot]:
         return by_line.get(line, [])
 
-    scaffold = Lots.frame(of(LotKind.SCAFFOLD))
-    cvd_lots = of(LotKind.CVD)
+    scaffold = Lots.frame(of(_SCAFFOLD))
+    cvd_lots = of(_CVD)
     cvd = Lots.frame(cvd_lots)
     if len(fb.table):
         out = fb.table.outputs()
@@ -203,7 +215,7 @@ def _frames(lots: Lots, fb: FbcvdLine, co: CoatingLine) -> pd.DataFrame:
         cvd = _with_columns(cvd, cols)
         cvd["mass_kg"] = cvd["mass_kg"] + np.where(has, cvd["si_deposited_kg"].fillna(0.0), 0.0) * (
             1.0 + cvd["sic_fraction"].fillna(0.0) * M_C_G_MOL / M_SI_G_MOL)
-    powder_lots = of(LotKind.POWDER)
+    powder_lots = of(_POWDER)
     powder = Lots.frame(powder_lots)
     if len(co.table):
         out = co.table.outputs()
@@ -211,7 +223,7 @@ def _frames(lots: Lots, fb: FbcvdLine, co: CoatingLine) -> pd.DataFrame:
         powder = _with_columns(powder, {name: values[rows] for name, values in out.items()})
         powder["mass_kg"] = powder["mass_out_kg"]
         powder = powder.drop(columns=["mass_out_kg"])
-    electrode = [Lots.frame(of(line)) for line in (LotKind.MIX, LotKind.ROLL, LotKind.PRELITH_ROLL)]
+    electrode = [Lots.frame(of(line)) for line in (_MIX, _ROLL, _PRELITH_ROLL)]
     frames = [f for f in (scaffold, cvd, powder, *electrode) if not f.empty]
     return pd.concat(frames, ignore_index=True, sort=False) if frames else scaffold
 
@@ -229,6 +241,6 @@ def _genealogy(lots: Lots, frame: pd.DataFrame) -> pd.DataFrame:
     if g.empty:
         return g
     mass = pd.Series(frame["mass_kg"].to_numpy(), index=frame["lot_id"])  # set_index would copy all columns
-    is_cvd_parent = np.array([p.startswith(PREFIX[LotKind.CVD]) for p in g["parent_id"]], dtype=bool)
+    is_cvd_parent = np.array([p.startswith(PREFIX[_CVD]) for p in g["parent_id"]], dtype=bool)
     g.loc[is_cvd_parent, "mass_kg"] = mass.reindex(g.loc[is_cvd_parent, "parent_id"]).to_numpy()
     return g

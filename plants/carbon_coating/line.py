@@ -24,6 +24,13 @@ from twin.states import State
 
 __all__ = ["CoatingLine", "evaluator", "inputs"]
 
+# Enum members bound once as module globals: attribute access on an Enum class costs about four
+# times a global lookup, and these are read for every lot inside the event loop.
+_POWDER = LotKind.POWDER
+_COATING = LotStatus.COATING
+_CONSUMED = LotStatus.CONSUMED
+_QUARANTINE = LotStatus.QUARANTINE
+
 
 def inputs(lots_per_batch: int) -> tuple[str, ...]:
     return ("temperature_c", "shell_cv", *(f"cvd_row_{j}" for j in range(lots_per_batch)))
@@ -128,11 +135,11 @@ class CoatingLine:
                     m.set(State.STARVED, "no CVD lot in buffer")
                 taken.append((yield get))
             for lot in taken:
-                lot.status = LotStatus.COATING
+                lot.status = _COATING
             z_t, z_cv = self._normals()
             t = s.temperature_c + float(self.bias[i]) + eq.batch_temperature_sd_c * z_t
             cv = max(self.cv_base + eq.shell_uniformity_batch_sd * z_cv, 0.02)
-            powder = self.lots.new(LotKind.POWDER, m.name, env.now, mass_kg=float("nan"),
+            powder = self.lots.new(_POWDER, m.name, env.now, mass_kg=float("nan"),
                                    parents=[(x.id, x.mass_kg) for x in taken],
                                    props={"temperature_c": t, "shell_cv": cv})
             powder.row = self.table.append(t, cv, *(float(x.row) for x in taken))
@@ -150,8 +157,8 @@ class CoatingLine:
                 yield slot
             yield from m.with_crew(self.crew, eq.discharge_h, "discharge")
             powder.end_h = env.now
-            powder.status = LotStatus.QUARANTINE
+            powder.status = _QUARANTINE
             for lot in taken:
-                lot.status = LotStatus.CONSUMED
+                lot.status = _CONSUMED
             m.set(State.IDLE, "batch done")
             self.on_done(powder)

@@ -26,6 +26,14 @@ from twin.supply import BulkSupply
 
 __all__ = ["INPUTS", "FbcvdLine", "ScaffoldStore", "SilaneTank", "evaluator"]
 
+# Enum members bound once as module globals: attribute access on an Enum class costs about four
+# times a global lookup, and these are read for every lot inside the event loop.
+_CVD = LotKind.CVD
+_SCAFFOLD = LotKind.SCAFFOLD
+_BUFFERED = LotStatus.BUFFERED
+_IN_PROCESS = LotStatus.IN_PROCESS
+_SCRAPPED = LotStatus.SCRAPPED
+
 INPUTS = (
     "temperature_c", "y_start", "y_end", "ratio_start", "ratio_end", "gas_flow_nm3_h", "deposition_time_h",
     "scaffold_kg", "pore_volume_cm3_g", "particle_size_um", "surface_area_m2_g",
@@ -69,7 +77,7 @@ class ScaffoldStore:
         vp = max(g.normal(s.pore_volume_mean_cm3_g, s.pore_volume_sd_cm3_g), 0.2 * s.pore_volume_mean_cm3_g)
         dp = max(g.normal(s.particle_size_mean_um, s.particle_size_sd_um), 0.2 * s.particle_size_mean_um)
         sa = max(g.normal(s.surface_area_mean_m2_g, s.surface_area_sd_m2_g), 0.2 * s.surface_area_mean_m2_g)
-        return self.lots.new(LotKind.SCAFFOLD, "supplier", 0.0, mass_kg=s.lot_mass_kg,
+        return self.lots.new(_SCAFFOLD, "supplier", 0.0, mass_kg=s.lot_mass_kg,
                              props={"pore_volume_cm3_g": vp, "particle_size_um": dp, "surface_area_m2_g": sa})
 
     def draw(self, kg: float) -> list[tuple[Lot, float]]:
@@ -154,7 +162,7 @@ class FbcvdLine:
                 sa = sum(lot.props["surface_area_m2_g"] * w for lot, w in parts) / kg
             t_bed = self._temperature(i)
             self.batches_started += 1
-            lot = self.lots.new(LotKind.CVD, m.name, env.now, mass_kg=kg, parents=[(p.id, w) for p, w in parts],
+            lot = self.lots.new(_CVD, m.name, env.now, mass_kg=kg, parents=[(p.id, w) for p, w in parts],
                                 props={"temperature_c": t_bed})
             yield from m.with_crew(self.crew, eq.charge_h, "charge")
             yield from m.work(eq.heat_up_h, "heat-up")
@@ -164,7 +172,7 @@ class FbcvdLine:
             yield get
             lot.row = self.table.append(t_bed, self.y0, self.y1, self.r0, self.r1, s.total_gas_flow_nm3_h,
                                         s.deposition_time_h, kg, vp, dp, sa)
-            lot.status = LotStatus.IN_PROCESS
+            lot.status = _IN_PROCESS
             done = yield from m.work(s.deposition_time_h, "deposition", abortable=True)
             if done < s.deposition_time_h:
                 theta = done / s.deposition_time_h
@@ -179,10 +187,10 @@ class FbcvdLine:
             yield from m.with_crew(self.crew, eq.discharge_h, "discharge")
             lot.end_h = env.now
             if done < s.deposition_time_h:
-                self.lots.finish(lot, LotStatus.SCRAPPED, env.now, "breakdown")
+                self.lots.finish(lot, _SCRAPPED, env.now, "breakdown")
                 m.set(State.IDLE, "batch scrapped")
                 continue
-            lot.status = LotStatus.BUFFERED
+            lot.status = _BUFFERED
             put = self.out.put(lot)
             if not put.triggered:
                 m.set(State.BLOCKED, "CVD->coating buffer full")

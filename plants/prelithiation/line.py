@@ -25,6 +25,14 @@ from twin.units import HOURS_PER_YEAR
 
 __all__ = ["DryRoom", "PrelithLine"]
 
+# Enum members bound once as module globals: attribute access on an Enum class costs about four
+# times a global lookup, and these are read for every lot inside the event loop.
+_PRELITH_ROLL = LotKind.PRELITH_ROLL
+_CONSUMED = LotStatus.CONSUMED
+_PRELITHIATING = LotStatus.PRELITHIATING
+_RELEASED = LotStatus.RELEASED
+_SCRAPPED = LotStatus.SCRAPPED
+
 class DryRoom:
     """Dew-point excursions as (start_h, end_h) intervals, drawn once for the whole horizon."""
 
@@ -93,7 +101,7 @@ class PrelithLine:
             if not get.triggered:
                 m.set(State.STARVED, "no electrode roll")
             e: Lot = yield get
-            e.status = LotStatus.PRELITHIATING
+            e.status = _PRELITHIATING
             ep = e.props
             dose = self._dose_mah_cm2(e)
             li_area_m2 = ep["area_m2"] * ep["sides"]
@@ -102,7 +110,7 @@ class PrelithLine:
             if not draw.triggered:
                 m.set(State.STARVED, "Li supply empty")
             yield draw
-            roll = lots.new(LotKind.PRELITH_ROLL, name, env.now, mass_kg=e.mass_kg, parents=[(e.id, e.mass_kg)],
+            roll = lots.new(_PRELITH_ROLL, name, env.now, mass_kg=e.mass_kg, parents=[(e.id, e.mass_kg)],
                             props={"li_applied_kg": li_kg, "dose_mah_cm2": dose, "area_m2": ep["area_m2"]})
             run_h = ep["length_m"] / speed / 60.0
             wet_h = 0.0
@@ -117,7 +125,7 @@ class PrelithLine:
                 yield from m.work(step, "lithiation")
                 run_h -= step
             yield from m.with_crew(crew, eq.roll_change_h, "roll change")
-            e.status = LotStatus.CONSUMED
+            e.status = _CONSUMED
             m.set(State.IDLE, "roll done")
             # The roll rests off the line for the contact time (one timeout, no process needed).
             rest = env.timeout(contact_h)
@@ -140,10 +148,10 @@ class PrelithLine:
         })
         roll.end_h = now
         if r.residual_of_capacity > self.p.lithium.residual_li_limit:
-            self.lots.finish(roll, LotStatus.SCRAPPED, now, "residual Li")
+            self.lots.finish(roll, _SCRAPPED, now, "residual Li")
             return
         failed = [name for name, lim in self.spec_items if not lim.ok(props[name])]
         if failed:
-            self.lots.finish(roll, LotStatus.SCRAPPED, now, "off-spec: " + ", ".join(failed))
+            self.lots.finish(roll, _SCRAPPED, now, "off-spec: " + ", ".join(failed))
         else:
-            self.lots.finish(roll, LotStatus.RELEASED, now)
+            self.lots.finish(roll, _RELEASED, now)

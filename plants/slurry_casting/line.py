@@ -27,6 +27,15 @@ from twin.states import State
 
 __all__ = ["CastingLine", "PowderStore"]
 
+# Enum members bound once as module globals: attribute access on an Enum class costs about four
+# times a global lookup, and these are read for every lot inside the event loop.
+_MIX = LotKind.MIX
+_ROLL = LotKind.ROLL
+_BUFFERED = LotStatus.BUFFERED
+_CONSUMED = LotStatus.CONSUMED
+_IN_TANK = LotStatus.IN_TANK
+_SCRAPPED = LotStatus.SCRAPPED
+
 class PowderStore:
     """Released powder waiting for the mixers: a FIFO inventory by mass, plus warehouse slots.
 
@@ -39,7 +48,7 @@ class PowderStore:
         self.slots = LeanContainer(env, capacity=slots, init=0)
 
     def _used_up(self, lot: Lot) -> None:
-        lot.status = LotStatus.CONSUMED
+        lot.status = _CONSUMED
         self.slots.get(1)
 
     def release(self, lot: Lot, kg: float) -> None:
@@ -50,7 +59,7 @@ class PowderStore:
 
 
 def _mix_used_up(mix: Lot) -> None:
-    mix.status = LotStatus.CONSUMED
+    mix.status = _CONSUMED
 
 
 class _Blocks:
@@ -148,7 +157,7 @@ class CastingLine:
                 dp += d * kg
                 si += si_per_kg * kg
             cap, ice, dp = cap / powder_kg, ice / powder_kg, dp / powder_kg
-            mix = lots.new(LotKind.MIX, m.name, env.now, mass_kg=dry, parents=[(lot.id, kg) for lot, kg in parts], props={
+            mix = lots.new(_MIX, m.name, env.now, mass_kg=dry, parents=[(lot.id, kg) for lot, kg in parts], props={
                 "powder_kg": powder_kg, "powder_capacity_mah_g": cap, "powder_ice": ice, "particle_size_um": dp,
                 "si_kg": si, "water_kg": water_kg, "graphite_kg": graphite_kg,
                 "binder_kg": binder_kg, "conductive_kg": conductive_kg})
@@ -160,7 +169,7 @@ class CastingLine:
                 m.set(State.BLOCKED, "slurry tank full")
             yield put
             mix.end_h = env.now
-            mix.status = LotStatus.IN_TANK
+            mix.status = _IN_TANK
             m.set(State.IDLE, "batch done")
 
     # ------------------------------------------------------------------ coating, drying, calendering, slitting
@@ -193,7 +202,7 @@ class CastingLine:
                 pr = mix.props
                 si += pr["si_kg"] / mix.mass_kg * kg
                 water += pr["water_kg"] / mix.mass_kg * kg
-            roll = lots.new(LotKind.ROLL, name, env.now, mass_kg=dry_kg, parents=[(mix.id, kg) for mix, kg in parts],
+            roll = lots.new(_ROLL, name, env.now, mass_kg=dry_kg, parents=[(mix.id, kg) for mix, kg in parts],
                             props={"si_kg": si, "water_kg": water})
             if changeover:
                 yield from m.with_crew(crew, eq.changeover_h, "changeover")
@@ -206,7 +215,7 @@ class CastingLine:
             yield from m.with_crew(crew, eq.roll_change_h, "roll change")
             self.km_since_changeover += length / 1000.0
             self._finish(roll, parts, length, break_m, change_m, cw, speed, water_kg_m2, z_rho, u_crack, defects)
-            if roll.status == LotStatus.SCRAPPED:
+            if roll.status == _SCRAPPED:
                 m.set(State.IDLE, "roll scrapped")
                 continue
             put = self.out.put(roll)
@@ -271,6 +280,6 @@ class CastingLine:
         if reason:
             props["area_m2"] = 0.0
             props["good_share"] = 0.0
-            self.lots.finish(roll, LotStatus.SCRAPPED, now, reason)
+            self.lots.finish(roll, _SCRAPPED, now, reason)
         else:
-            roll.status = LotStatus.BUFFERED
+            roll.status = _BUFFERED
