@@ -20,13 +20,15 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import Any
 
+import numpy as np
 import simpy
 
 from twin.calendar import ShiftCalendar
 from twin.resources import LeanResource
 from twin.states import Key, State, StateLog
+from twin.streams import Streams
 
-__all__ = ["Crew", "Machine", "Proc"]
+__all__ = ["Crew", "Machine", "Proc", "make_machines"]
 
 Proc = Generator[simpy.events.Event, Any, Any]
 
@@ -170,3 +172,25 @@ class Machine:
                 yield from self._work_through_failures(hours, phase, False)
         finally:
             resource.release(req)
+
+
+def make_machines(env: simpy.Environment, line: str, prefix: str, n: int, eq: Any, log: StateLog, streams: Streams,
+                  first: int = 0) -> list[Machine]:
+    """``n`` machines named ``<prefix>NN`` (numbered from ``first + 1``) of ``line``, each with its own
+    named failure stream ``<line>.<name>.failures``: exponential time to failure (``eq.mtbf_h``
+    operating hours), lognormal repair (``eq.repair_median_h``, ``eq.repair_sigma``) and preventive
+    maintenance every ``eq.maintenance_interval_h`` for ``eq.maintenance_h``."""
+    out = []
+    for i in range(first, first + n):
+        name = f"{prefix}{i + 1:02d}"
+        g = streams(f"{line}.{name}.failures")
+        mtbf, med, sig = eq.mtbf_h, eq.repair_median_h, eq.repair_sigma
+
+        def ttf(g: np.random.Generator = g, mtbf: float = mtbf) -> float:
+            return float(g.exponential(mtbf))
+
+        def repair(g: np.random.Generator = g, med: float = med, sig: float = sig) -> float:
+            return med * float(np.exp(g.normal(0.0, sig))) if sig > 0 else med
+
+        out.append(Machine(env, name, line, log, ttf, repair, eq.maintenance_interval_h, eq.maintenance_h))
+    return out

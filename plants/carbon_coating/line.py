@@ -10,19 +10,23 @@ from collections.abc import Callable, Generator
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import simpy
 
+from plants.buffers import PowderStore
 from plants.carbon_coating import physics
 from plants.carbon_coating.params import CoatingParams
-from plants.carbon_coating.settings import BedType, CoatingMode, CoatingSettings
+from plants.carbon_coating.settings import BedType, CoatingMode, CoatingSettings, PowderSpecs
 from plants.common import M_C_G_MOL, M_SI_G_MOL, Materials
 from plants.lines import LotKind, LotStatus
-from plants.lots import Lot, Lots
-from twin.equipment import Crew, Machine
+from plants.lots import Lot, Lots, with_columns
+from plants.wiring import Built, Wiring
+from twin.equipment import Crew, Machine, make_machines
 from twin.lazy import Columns, LazyTable
+from twin.resources import LeanResource
 from twin.states import State
 
-__all__ = ["CoatingLine", "evaluator", "inputs"]
+__all__ = ["CoatingLine", "QualityLab", "build", "evaluator", "inputs", "powder_frame"]
 
 # Enum members bound once as module globals: attribute access on an Enum class costs about four
 # times a global lookup, and these are read for every lot inside the event loop.
@@ -30,6 +34,10 @@ _POWDER = LotKind.POWDER
 _COATING = LotStatus.COATING
 _CONSUMED = LotStatus.CONSUMED
 _QUARANTINE = LotStatus.QUARANTINE
+_CVD = LotKind.CVD
+_TESTING = LotStatus.TESTING
+_REJECTED = LotStatus.REJECTED
+_RELEASED = LotStatus.RELEASED
 
 
 def inputs(lots_per_batch: int) -> tuple[str, ...]:
@@ -162,3 +170,71 @@ class CoatingLine:
                 lot.status = _CONSUMED
             m.set(State.IDLE, "batch done")
             self.on_done(powder)
+
+
+class QualityLab:
+    """Samples every powder lot: hands-on test time on a limited bench, then the turnaround
+    (coin-cell formation) before the release decision against the scenario's specs."""
+
+    def __init__(self, env: simpy.Environment, lab: Any, specs: PowderSpecs, coating: CoatingLine, lots: Lots,
+                 store: PowderStore) -> None:
+        self.env = env
+        self.store = store
+        self.lab = lab  # plants.parameters.LabParams: parallel_tests, hands_on_h, turnaround_h
+        self.bench = LeanResource(env, capacity=self.lab.parallel_tests)
+        self.specs = specs.items()
+        self.coating = coating
+        self.lots = lots
+
+    def submit(self, lot: Lot) -> None:
+        self.env.process(self._test(lot))
+
+    def _test(self, lot: Lot) -> Generator[simpy.events.Event, Any, None]:
+        with self.bench.request() as req:
+            yield req
+            lot.status = _TESTING
+            yield self.env.timeout(self.lab.hands_on_h)
+        yield self.env.timeout(self.lab.turnaround_h)
+        failed = [name for name, lim in self.specs if not lim.ok(self.coating.table.get(lot.row, name))]
+        if failed:
+            self.lots.finish(lot, _REJECTED, self.env.now, "off-spec: " + ", ".join(failed))
+            self.store.reject()
+        else:
+            self.lots.finish(lot, _RELEASED, self.env.now)
+            self.store.release(lot, self.coating.table.get(lot.row, "mass_out_kg"))
+
+
+def powder_frame(powder_lots: list[Lot], table: LazyTable) -> pd.DataFrame:
+    """The powder lots with their physics joined from the coater's lazy table (mass: what came out)."""
+    powder = Lots.frame(powder_lots)
+    if len(table):
+        out = table.outputs()
+        rows = np.array([x.row for x in powder_lots])
+        powder = with_columns(powder, {name: values[rows] for name, values in out.items()})
+        powder["mass_kg"] = powder["mass_out_kg"]
+        powder = powder.drop(columns=["mass_out_kg"])
+    return powder
+
+
+def build(w: Wiring) -> Built:
+    """The coaters, the QC lab and the powder warehouse (published as ``powder_store``, with a
+    released lot's properties as ``powder_props``); takes ``cvd_buffer``, ``cvd_table`` and
+    ``materials`` from the FBCVD line."""
+    sc, p = w.loaded.scenario, w.loaded.params
+    eq = p.coating.equipment
+    machines = make_machines(w.env, "coating", "K", eq.reactor_count, eq, w.log, w.streams)
+    store = PowderStore(w.env, p.buffers.powder_store_lots, w.levels)
+    lab_ref: list[QualityLab] = []
+    line = CoatingLine(w.env, p.coating, w.ports["materials"], sc.settings.coating, machines,
+                       Crew(w.env, eq.operators_per_shift, sc.calendar), w.ports["cvd_buffer"], w.ports["cvd_table"], w.lots,
+                       lambda lot: lab_ref[0].submit(lot), w.streams("coating.batches"), warehouse=store.slots)
+    lab_ref.append(QualityLab(w.env, p.lab, sc.specs.powder, line, w.lots, store))
+    table = line.table
+
+    def powder_props(lot: Lot) -> tuple[float, float, float, float, float]:
+        mass = table.get(lot.row, "mass_out_kg")
+        return (table.get(lot.row, "capacity_mah_g"), table.get(lot.row, "ice"), table.get(lot.row, "particle_size_um"),
+                table.get(lot.row, "si_kg") / mass, mass)
+
+    w.ports.update(powder_store=store, powder_props=powder_props)
+    return Built(frames={_POWDER: lambda lots: powder_frame(lots, table)}, whole_parents=(_CVD,), handle=line)

@@ -12,19 +12,23 @@ from collections.abc import Callable, Generator
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import simpy
 
+from plants.common import M_C_G_MOL, M_SI_G_MOL, Materials
 from plants.fbcvd import physics
 from plants.fbcvd.params import FbcvdParams, ScaffoldSupply, SilaneSupply
 from plants.fbcvd.settings import FbcvdSettings
 from plants.lines import LotKind, LotStatus
-from plants.lots import Lot, Lots
-from twin.equipment import Crew, Machine
+from plants.lots import Lot, Lots, with_columns
+from plants.wiring import Built, Wiring
+from twin.equipment import Crew, Machine, make_machines
 from twin.lazy import Columns, LazyTable
+from twin.monitor import MonitoredStore
 from twin.states import State
 from twin.supply import BulkSupply
 
-__all__ = ["INPUTS", "FbcvdLine", "ScaffoldStore", "SilaneTank", "evaluator"]
+__all__ = ["INPUTS", "FbcvdLine", "ScaffoldStore", "SilaneTank", "build", "cvd_frame", "evaluator"]
 
 # Enum members bound once as module globals: attribute access on an Enum class costs about four
 # times a global lookup, and these are read for every lot inside the event loop.
@@ -196,3 +200,41 @@ class FbcvdLine:
                 m.set(State.BLOCKED, "CVD->coating buffer full")
             yield put
             m.set(State.IDLE, "batch done")
+
+
+def cvd_frame(cvd_lots: list[Lot], table: LazyTable) -> pd.DataFrame:
+    """The CVD lots with their physics joined from the line's lazy table; a batch's mass grows by
+    the Si it took up (and the carbon that Si bonded as SiC took from the ethylene)."""
+    cvd = Lots.frame(cvd_lots)
+    if len(table):
+        out = table.outputs()
+        rows = np.array([x.row for x in cvd_lots])
+        has = rows >= 0
+        cols = {}
+        for name, values in out.items():
+            col = np.full(len(cvd_lots), np.nan)
+            col[has] = values[rows[has]]
+            cols[name] = col
+        cvd = with_columns(cvd, cols)
+        cvd["mass_kg"] = cvd["mass_kg"] + np.where(has, cvd["si_deposited_kg"].fillna(0.0), 0.0) * (
+            1.0 + cvd["sic_fraction"].fillna(0.0) * M_C_G_MOL / M_SI_G_MOL)
+    return cvd
+
+
+def build(w: Wiring) -> Built:
+    """The FBCVD reactors, their scaffold store and silane tank, and the CVD-to-coating buffer
+    (published as ``cvd_buffer``, with the lots' physics table as ``cvd_table``)."""
+    sc, p = w.loaded.scenario, w.loaded.params
+    eq = p.fbcvd.equipment
+    machines = make_machines(w.env, "fbcvd", "R", eq.reactor_count, eq, w.log, w.streams)
+    buffer = MonitoredStore(w.env, p.buffers.cvd_to_coating_lots, "CVD->coating", w.levels)
+    scaffold = ScaffoldStore(p.fbcvd.scaffold, w.streams("scaffold.lots"), w.lots)
+    tank = SilaneTank(w.env, p.fbcvd.silane, w.streams("silane.deliveries"))
+    line = FbcvdLine(w.env, p.fbcvd, sc.settings.fbcvd, machines, Crew(w.env, eq.operators_per_shift, sc.calendar),
+                     scaffold, tank, buffer, w.lots, w.streams("fbcvd.temperature"))
+    k = p.fbcvd.kinetics
+    w.ports.update(cvd_buffer=buffer, cvd_table=line.table,
+                   materials=Materials(k.si_density_g_cm3, k.carbon_skeletal_density_g_cm3))
+    w.supplies["silane"] = tank
+    table = line.table
+    return Built(frames={_CVD: lambda lots: cvd_frame(lots, table)}, handle=line)

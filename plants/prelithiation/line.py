@@ -17,13 +17,14 @@ from plants.lots import Lot, Lots
 from plants.prelithiation import physics as ph
 from plants.prelithiation.params import DryRoomParams, PrelithParams
 from plants.prelithiation.settings import PrelithSettings, PrelithSpecs
-from twin.equipment import Crew, Machine, Proc
+from plants.wiring import Built, Wiring
+from twin.equipment import Crew, Machine, Proc, make_machines
 from twin.monitor import MonitoredStore
 from twin.states import State
 from twin.supply import BulkSupply
 from twin.units import HOURS_PER_YEAR
 
-__all__ = ["DryRoom", "PrelithLine"]
+__all__ = ["DryRoom", "PrelithLine", "build"]
 
 # Enum members bound once as module globals: attribute access on an Enum class costs about four
 # times a global lookup, and these are read for every lot inside the event loop.
@@ -155,3 +156,17 @@ class PrelithLine:
             self.lots.finish(roll, _SCRAPPED, now, "off-spec: " + ", ".join(failed))
         else:
             self.lots.finish(roll, _RELEASED, now)
+
+
+def build(w: Wiring) -> Built:
+    """The prelithiation lines in their dry room, drawing Li from its supply (registered as
+    ``lithium``) and electrode rolls from ``electrode_buffer``."""
+    sc, p = w.loaded.scenario, w.loaded.params
+    pl, ps = p.prelith, sc.settings.prelith
+    li = BulkSupply.from_params(w.env, pl.li_supply, w.streams("lithium.deliveries"))
+    dry_room = DryRoom(pl.dry_room, w.horizon_h, w.streams("dry_room.excursions"))
+    crew = Crew(w.env, pl.equipment.operators_per_shift * pl.equipment.line_count, sc.calendar)
+    lines = [PrelithLine(w.env, pl, ps, sc.specs.prelith, m, crew, w.ports["electrode_buffer"], li, dry_room, w.lots)
+             for m in make_machines(w.env, "prelith", "PL", pl.equipment.line_count, pl.equipment, w.log, w.streams)]
+    w.supplies["lithium"] = li
+    return Built(handle=lines)

@@ -15,17 +15,18 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
+from plants.buffers import PowderStore
 from plants.lines import LotKind, LotStatus
 from plants.lots import Lot, Lots
 from plants.slurry_casting import physics as ph
 from plants.slurry_casting.params import CastingParams
 from plants.slurry_casting.settings import Binder, CastingSettings, Conductive, ElectrodeSpecs
-from twin.equipment import Crew, Machine, Proc
+from plants.wiring import Built, Wiring
+from twin.equipment import Crew, Machine, Proc, make_machines
 from twin.monitor import FifoInventory, LevelLog, MonitoredStore
-from twin.resources import LeanContainer
 from twin.states import State
 
-__all__ = ["CastingLine", "PowderStore"]
+__all__ = ["CastingLine", "build"]
 
 # Enum members bound once as module globals: attribute access on an Enum class costs about four
 # times a global lookup, and these are read for every lot inside the event loop.
@@ -35,28 +36,6 @@ _BUFFERED = LotStatus.BUFFERED
 _CONSUMED = LotStatus.CONSUMED
 _IN_TANK = LotStatus.IN_TANK
 _SCRAPPED = LotStatus.SCRAPPED
-
-class PowderStore:
-    """Released powder waiting for the mixers: a FIFO inventory by mass, plus warehouse slots.
-
-    A coater must hold a slot before it discharges a powder lot (it is blocked when the warehouse
-    is full); the slot is freed when the lab rejects the lot or the mixers have used all of it.
-    """
-
-    def __init__(self, env: simpy.Environment, slots: int, log: LevelLog) -> None:
-        self.inventory = FifoInventory(env, float("inf"), "powder store", log, on_empty=self._used_up)
-        self.slots = LeanContainer(env, capacity=slots, init=0)
-
-    def _used_up(self, lot: Lot) -> None:
-        lot.status = _CONSUMED
-        self.slots.get(1)
-
-    def release(self, lot: Lot, kg: float) -> None:
-        self.inventory.put(lot, kg)
-
-    def reject(self) -> None:
-        self.slots.get(1)
-
 
 def _mix_used_up(mix: Lot) -> None:
     mix.status = _CONSUMED
@@ -283,3 +262,24 @@ class CastingLine:
             self.lots.finish(roll, _SCRAPPED, now, reason)
         else:
             roll.status = _BUFFERED
+
+
+def build(w: Wiring) -> Built:
+    """Per casting line its mixers, slurry tank and coater, and the electrode-roll buffer they fill
+    (published as ``electrode_buffer``); takes ``powder_store`` and ``powder_props`` from coating."""
+    sc, p = w.loaded.scenario, w.loaded.params
+    ca, cs = p.casting, sc.settings.casting
+    n_lines = ca.equipment.line_count
+    mix_crew = Crew(w.env, ca.mixer.operators_per_shift * n_lines, sc.calendar)
+    cast_crew = Crew(w.env, ca.equipment.operators_per_shift * n_lines, sc.calendar)
+    electrode_buffer = MonitoredStore(w.env, ca.equipment.electrode_buffer_rolls, "electrode rolls", w.levels)
+    lines = []
+    for i in range(n_lines):
+        mixers = make_machines(w.env, "mixing", "MX", ca.mixer.mixers_per_line, ca.mixer, w.log, w.streams,
+                               first=i * ca.mixer.mixers_per_line)
+        (coater,) = make_machines(w.env, "casting", "CL", 1, ca.equipment, w.log, w.streams, first=i)
+        lines.append(CastingLine(w.env, i, ca, cs, sc.specs.electrode, mixers, coater, mix_crew, cast_crew,
+                                 w.ports["powder_store"], w.ports["powder_props"], electrode_buffer, w.lots,
+                                 w.streams(f"casting.line{i + 1}"), w.levels))
+    w.ports["electrode_buffer"] = electrode_buffer
+    return Built(handle=lines)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import pytest
 import simpy
 
+from plants.buffers import PowderStore
 from plants.common import Limits
 from plants.lines import LotKind, LotStatus
 from plants.lots import Lots
 from plants.parameters import load_parameter_set
 from plants.slurry_casting import physics as ph
-from plants.slurry_casting.line import CastingLine, PowderStore
+from plants.slurry_casting.line import CastingLine
 from plants.slurry_casting.settings import CastingSettings, ElectrodeSpecs
 from twin.calendar import ShiftCalendar
 from twin.equipment import Crew, Machine
