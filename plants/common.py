@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -111,3 +111,15 @@ def mean_or_nan(s: pd.Series) -> float:
     """Mean of the values present; NaN when there are none (a KPI of no lots is not zero)."""
     s = s.dropna()
     return float(s.mean()) if len(s) else float("nan")
+
+
+class EmissionRow(NamedTuple):
+    """A period emission of a line that no lot carries by itself (e.g. the dry room's air handling)."""
+
+    line: str
+    step: str
+    scope: str  # direct, electricity or materials
+    item: str
+    kg: float  # kg CO2e over the period
+    kwh: float  # the electricity behind it (0 for other scopes)
+    formula: str

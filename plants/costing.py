@@ -38,7 +38,7 @@ from plants.scenario import LoadedScenario
 from twin.costing import CATEGORIES, CapitalRow, CostRow, depreciation_usd, ledger_frame, overheads_usd
 from twin.units import HOURS_PER_YEAR
 
-__all__ = ["COST_LINES", "CostResult", "attribution", "capital", "charged_kg", "context", "cost_of", "direct_costs", "ledger",
+__all__ = ["COST_LINES", "CostResult", "attribution", "capital", "charged_kg", "context", "cost_of", "direct_costs", "follow", "ledger",
            "lot_costs"]
 
 COST_LINES = stage_keys()
@@ -150,7 +150,19 @@ def ledger(rep: Replication, loaded: LoadedScenario, direct: pd.DataFrame | None
 
 # ----------------------------------------------------------------------------- 2. lot costs
 def lot_costs(rep: Replication, ledger_df: pd.DataFrame, direct: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """Accumulated cost of every lot, by (line spent in, category), and each lot's scrapped part.
+    """Accumulated cost of every lot (see :func:`follow`), in USD by (line spent in, category)."""
+    return follow(rep, ledger_df, direct, SPENT, "usd", "cost_usd")
+
+
+def follow(rep: Replication, ledger_df: pd.DataFrame, direct: pd.DataFrame, spent: tuple[str, ...], unit: str,
+           total: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """What every lot carries of an additive quantity (cost in USD, emissions in kg CO2e, energy in
+    kWh), by (line spent in, category), and each lot's scrapped part.
+
+    ``ledger_df`` holds the period totals (columns line, category, ``unit``); ``direct`` each lot's
+    own part per category (columns ``<category>_<unit>``). The rest of a line's period total is
+    spread over its lots by the hours they spent on the line; lots pass what they carry to their
+    children through the genealogy, by the mass drawn.
 
     Returns the frame and ``scrap`` (n_lots x lines x categories): the part of each lot's cost that
     ended in scrap at that lot (all of it for a scrapped or rejected lot, the scrapped share of a
@@ -162,13 +174,16 @@ def lot_costs(rep: Replication, ledger_df: pd.DataFrame, direct: pd.DataFrame) -
     unit costs carry it. It is kept apart from ``acc`` so the attribution moves it to scrap once.
     """
     lots, h = rep.lots, rep.horizon_h
-    n, nl, nc = len(lots), len(COST_LINES), len(SPENT)
+    n, nl, nc = len(lots), len(COST_LINES), len(spent)
     li = {ln: i for i, ln in enumerate(COST_LINES)}
-    ci = {c: i for i, c in enumerate(SPENT)}
+    ci = {c: i for i, c in enumerate(spent)}
     own = np.zeros((n, nl, nc))
     owner = lots["line"].map(OWNER).to_numpy()
-    # direct costs: per lot
-    for name, cat in (("materials_usd", "materials"), ("utilities_usd", "utilities"), ("labour_usd", "labour")):
+    # direct parts: per lot
+    for cat in spent:
+        name = f"{cat}_{unit}"
+        if name not in direct:
+            continue
         for line in COST_LINES:
             m = owner == line
             own[m, li[line], ci[cat]] += direct[name].to_numpy()[m]
@@ -182,8 +197,8 @@ def lot_costs(rep: Replication, ledger_df: pd.DataFrame, direct: pd.DataFrame) -
         w = hours[m]
         if not m.any() or w.sum() <= 0:
             continue  # nothing ran: the period cost stays unabsorbed on the line (still in the total)
-        for cat in SPENT:
-            period = float(f.loc[f["category"] == cat, "usd"].sum()) - own[mine, li[line], ci[cat]].sum()
+        for cat in spent:
+            period = float(f.loc[f["category"] == cat, unit].sum()) - own[mine, li[line], ci[cat]].sum()
             if period:
                 own[m, li[line], ci[cat]] += period * w / w.sum()
     acc = own.copy()
@@ -222,23 +237,26 @@ def lot_costs(rep: Replication, ledger_df: pd.DataFrame, direct: pd.DataFrame) -
             if len(good) and powder_scrap:
                 absorbed[good] = powder_scrap * mass[good] / mass[good].sum()
     out = lots[["lot_id", "line", "status"]].copy()
-    out["cost_usd"] = acc.sum(axis=(1, 2)) + absorbed
-    out["scrap_usd"] = scrap.sum(axis=(1, 2))
-    out["absorbed_scrap_usd"] = absorbed
-    out["absorbed_scrap_lost_usd"] = scrap_absorbed
+    out[total] = acc.sum(axis=(1, 2)) + absorbed
+    out[f"scrap_{unit}"] = scrap.sum(axis=(1, 2))
+    out[f"absorbed_scrap_{unit}"] = absorbed
+    out[f"absorbed_scrap_lost_{unit}"] = scrap_absorbed
     for line in COST_LINES:
-        for cat in SPENT:
-            out[f"{line}.{cat}_usd"] = acc[:, li[line], ci[cat]]
+        for cat in spent:
+            out[f"{line}.{cat}_{unit}"] = acc[:, li[line], ci[cat]]
     return out, scrap
 
 
 # ----------------------------------------------------------------------------- 3. attribution
-def attribution(ledger_df: pd.DataFrame, lots: pd.DataFrame, scrap: np.ndarray) -> pd.DataFrame:
-    """Line x category table, scrap moved to the line that scrapped it; sums to the ledger total."""
-    table = ledger_df.pivot_table(index="line", columns="category", values="usd", aggfunc="sum", fill_value=0.0)
-    table = table.reindex(index=list(COST_LINES), columns=list(CATEGORIES), fill_value=0.0)
+def attribution(ledger_df: pd.DataFrame, lots: pd.DataFrame, scrap: np.ndarray,
+                categories: tuple[str, ...] = CATEGORIES, unit: str = "usd") -> pd.DataFrame:
+    """Line x category table, scrap moved to the line that scrapped it; sums to the ledger total.
+    ``categories`` ends with ``scrap``; the others are the ones the quantity is spent in."""
+    spent = [c for c in categories if c != "scrap"]
+    table = ledger_df.pivot_table(index="line", columns="category", values=unit, aggfunc="sum", fill_value=0.0)
+    table = table.reindex(index=list(COST_LINES), columns=list(categories), fill_value=0.0)
     moved = scrap.sum(axis=0)  # (line spent in, category)
-    table.loc[list(COST_LINES), list(SPENT)] -= moved
+    table.loc[list(COST_LINES), spent] -= moved
     where = lots["line"].map(OWNER).to_numpy()
     per_lot = scrap.sum(axis=(1, 2))
     for line in COST_LINES:

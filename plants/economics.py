@@ -15,7 +15,7 @@ from plants import _num as nm
 from twin.costing import OverheadParams
 from twin.params import ParamModel, Unit
 
-__all__ = ["CapitalParams", "EconomicsParams", "EnergyParams", "Prices", "ScaledStep", "UnitStep", "batch_heat_kwh"]
+__all__ = ["CapitalParams", "EconomicsParams", "EmissionFactors", "EnergyParams", "Prices", "ScaledStep", "UnitStep", "batch_heat_kwh"]
 
 NonNeg = Field(ge=0)
 Pos = Field(gt=0)
@@ -92,6 +92,30 @@ class EnergyParams(ParamModel):
     dry_room_height_m: Annotated[float, Pos, Unit("m")]
     dry_room_dew_point_ref_c: Annotated[float, Field(ge=-80, le=0), Unit("degC")]
     dry_room_energy_per_degc: Annotated[float, Field(ge=0, le=0.5), Unit("1/degC")]
+
+
+class EmissionFactors(ParamModel):
+    """Cradle-to-gate greenhouse-gas factors (kg CO2e) of what the plant buys, of its electricity and
+    of burning what it vents. A location is a grid factor: a coal-heavy grid and a hydro grid are two
+    values of ``grid_kg_per_kwh``."""
+
+    grid: str = ""  # what the grid factor stands for (a label, e.g. "CN national average 2022")
+    grid_kg_per_kwh: Annotated[float, NonNeg, Unit("kg/kWh")]
+    scaffold_carbon_kg_per_kg: Annotated[float, NonNeg, Unit("kg/kg")]
+    silane_kg_per_kg: Annotated[float, NonNeg, Unit("kg/kg")]
+    ethylene_kg_per_kg: Annotated[float, NonNeg, Unit("kg/kg")]
+    acetylene_kg_per_kg: Annotated[float, NonNeg, Unit("kg/kg")]
+    nitrogen_kg_per_kg: Annotated[float, NonNeg, Unit("kg/kg")]
+    graphite_kg_per_kg: Annotated[float, NonNeg, Unit("kg/kg")]
+    cmc_sbr_kg_per_kg: Annotated[float, NonNeg, Unit("kg/kg")]
+    paa_kg_per_kg: Annotated[float, NonNeg, Unit("kg/kg")]
+    swcnt_kg_per_kg: Annotated[float, NonNeg, Unit("kg/kg")]
+    carbon_black_kg_per_kg: Annotated[float, NonNeg, Unit("kg/kg")]
+    water_kg_per_t: Annotated[float, NonNeg, Unit("kg/t")]
+    cu_foil_kg_per_m2: Annotated[float, NonNeg, Unit("kg/m2")]
+    lithium_kg_per_kg: Annotated[float, NonNeg, Unit("kg/kg")]
+    flare_ethylene_kg_per_kg: Annotated[float, NonNeg, Unit("kg/kg")]
+    flare_acetylene_kg_per_kg: Annotated[float, NonNeg, Unit("kg/kg")]
 
 
 class EconomicsParams(ParamModel):

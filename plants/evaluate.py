@@ -8,6 +8,7 @@ import pandas as pd
 
 from plants.consistency import quality, quality_drivers, yields
 from plants.costing import CostResult, cost_of
+from plants.emissions import EmissionResult, emissions_of
 from plants.kpi import summarize
 from plants.plant import Replication
 from plants.scenario import LoadedScenario
@@ -20,6 +21,7 @@ class Evaluation:
     summary: dict[str, float | str]
     cost: CostResult
     drivers: pd.DataFrame
+    emissions: EmissionResult
 
 
 def evaluate(rep: Replication, loaded: LoadedScenario) -> Evaluation:
@@ -28,4 +30,6 @@ def evaluate(rep: Replication, loaded: LoadedScenario) -> Evaluation:
     out.update(cost.summary)
     out.update(yields(rep, cost.lots["scrap_usd"]))
     out.update(quality(rep, loaded))
-    return Evaluation(out, cost, quality_drivers(rep, loaded))
+    co2 = emissions_of(rep, loaded, cost.summary["cell.wh_per_m2_anode"] / 1000.0)
+    out.update(co2.summary)
+    return Evaluation(out, cost, quality_drivers(rep, loaded), co2)

@@ -15,7 +15,7 @@ from pydantic import Field, ValidationError
 
 from plants.carbon_coating.params import CoatingParams
 from plants.cell import CellParams
-from plants.economics import EconomicsParams
+from plants.economics import EconomicsParams, EmissionFactors
 from plants.fbcvd.params import FbcvdParams
 from plants.prelithiation.params import PrelithParams
 from plants.slurry_casting.params import CastingParams
@@ -51,6 +51,7 @@ class PlantParams(ParamModel):
     lab: LabParams
     buffers: BufferParams
     economics: EconomicsParams
+    emissions: EmissionFactors
     cell: CellParams
 
 

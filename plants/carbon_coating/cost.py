@@ -16,12 +16,12 @@ import pandas as pd
 
 from plants import _num as nm
 from plants.carbon_coating.settings import CoatingMode
-from plants.common import N2_KG_PER_NM3, CostContext, column
+from plants.common import M_C2H2_G_MOL, M_C_G_MOL, N2_KG_PER_NM3, CostContext, EmissionRow, column
 from plants.economics import EnergyParams, batch_heat_kwh
 from plants.lines import LotKind, LotStatus
 from twin.costing import CapitalRow, CostRow, scaled_row
 
-__all__ = ["DIRECT", "capital_rows", "coating_heat_kwh", "coating_nitrogen_kg", "crews", "design_rates", "period_rows"]
+__all__ = ["DIRECT", "EMITS", "period_emissions", "unreacted_acetylene_kg", "capital_rows", "coating_heat_kwh", "coating_nitrogen_kg", "crews", "design_rates", "period_rows"]
 
 F = Any
 
@@ -38,26 +38,51 @@ def coating_nitrogen_kg(total_flow_nm3_h: F, acetylene_fraction: F, coating_h: F
 
 
 # ----------------------------------------------------------------------------- the line's share of the plant's costs
-def _powder_direct(pw: pd.DataFrame, ctx: CostContext) -> pd.DataFrame:
-    """A coater batch's acetylene, nitrogen and heat, and the QC lab's hands-on time for a tested lot."""
-    cs, eq, p = ctx.settings.coating, ctx.params.coating.equipment, ctx.params
-    e = p.economics
-    pr, en = e.prices, e.energy
-    batch = cs.mode is CoatingMode.BATCH  # a continuous coater stays hot: no heat-up, purge or cool
-    inert_h = eq.heat_up_h + eq.purge_h + eq.cool_h if batch else 0.0
-    n2 = coating_nitrogen_kg(cs.total_gas_flow_nm3_h, cs.acetylene_fraction, cs.time_h, inert_h)
-    materials = column(pw, "acetylene_fed_kg") * pr.acetylene_usd_per_kg + n2 * pr.nitrogen_usd_per_kg
+def _powder_kwh(pw: pd.DataFrame, ctx: CostContext) -> np.ndarray:
+    """Electricity of each coater batch (kWh): the heated-bed balance (a continuous coater stays hot)."""
+    cs, eq, en = ctx.settings.coating, ctx.params.coating.equipment, ctx.params.economics.energy
+    batch = cs.mode is CoatingMode.BATCH
     hot_h = eq.heat_up_h + cs.time_h + eq.purge_h if batch else cs.time_h
     temp = pw["temperature_c"].fillna(cs.temperature_c) if "temperature_c" in pw else cs.temperature_c
-    kwh = coating_heat_kwh(pw["mass_kg"].to_numpy(), np.asarray(temp, dtype=float), hot_h, cs.total_gas_flow_nm3_h * hot_h,
-                           en, reheat_vessel=batch)
+    return np.asarray(coating_heat_kwh(pw["mass_kg"].to_numpy(), np.asarray(temp, dtype=float), hot_h,
+                                       cs.total_gas_flow_nm3_h * hot_h, en, reheat_vessel=batch))
+
+
+def _powder_nitrogen_kg(ctx: CostContext) -> float:
+    cs, eq = ctx.settings.coating, ctx.params.coating.equipment
+    inert_h = eq.heat_up_h + eq.purge_h + eq.cool_h if cs.mode is CoatingMode.BATCH else 0.0
+    return float(coating_nitrogen_kg(cs.total_gas_flow_nm3_h, cs.acetylene_fraction, cs.time_h, inert_h))
+
+
+def _powder_direct(pw: pd.DataFrame, ctx: CostContext) -> pd.DataFrame:
+    """A coater batch's acetylene, nitrogen and heat, and the QC lab's hands-on time for a tested lot."""
+    p = ctx.params
+    pr = p.economics.prices
+    materials = column(pw, "acetylene_fed_kg") * pr.acetylene_usd_per_kg + _powder_nitrogen_kg(ctx) * pr.nitrogen_usd_per_kg
+    kwh = _powder_kwh(pw, ctx)
     tested = pw["status"].isin([LotStatus.RELEASED, LotStatus.CONSUMED, LotStatus.REJECTED, LotStatus.TESTING])
     labour = np.where(tested.to_numpy(), p.lab.hands_on_h * pr.labour_usd_per_h, 0.0)
     return pd.DataFrame({"materials_usd": materials, "utilities_usd": kwh * pr.electricity_usd_per_kwh,
                          "labour_usd": labour}, index=pw.index)
 
 
+def unreacted_acetylene_kg(pw: pd.DataFrame) -> pd.Series:
+    """Acetylene leaving a coater batch unburnt in the shell (to the flare): fed less the carbon the
+    shell took, at one C2H2 per two C (carbon the coater bonds as SiC is not credited: an upper bound)."""
+    return (column(pw, "acetylene_fed_kg") - column(pw, "shell_carbon_kg") * M_C2H2_G_MOL / (2.0 * M_C_G_MOL)).clip(lower=0.0)
+
+
+def _powder_emits(pw: pd.DataFrame, ctx: CostContext) -> pd.DataFrame:
+    f = ctx.params.emissions
+    kwh = _powder_kwh(pw, ctx)
+    materials = column(pw, "acetylene_fed_kg") * f.acetylene_kg_per_kg + _powder_nitrogen_kg(ctx) * f.nitrogen_kg_per_kg
+    return pd.DataFrame({"materials_kg": materials, "electricity_kg": kwh * f.grid_kg_per_kwh,
+                         "direct_kg": unreacted_acetylene_kg(pw) * f.flare_acetylene_kg_per_kg, "electricity_kwh": kwh},
+                        index=pw.index)
+
+
 DIRECT = {LotKind.POWDER: _powder_direct}
+EMITS = {LotKind.POWDER: _powder_emits}
 
 
 def design_rates(ctx: CostContext) -> dict[str, float]:
@@ -80,4 +105,8 @@ def crews(ctx: CostContext) -> dict[str, float]:
 
 
 def period_rows(ctx: CostContext) -> list[CostRow]:
+    return []
+
+
+def period_emissions(ctx: CostContext) -> list[EmissionRow]:
     return []

@@ -17,13 +17,22 @@ import numpy as np
 import pandas as pd
 
 from plants import _num as nm
-from plants.common import N2_KG_PER_NM3, SIH4_KG_PER_NM3, CostContext, column
+from plants.common import (
+    M_C2H4_G_MOL,
+    M_C_G_MOL,
+    M_SI_G_MOL,
+    N2_KG_PER_NM3,
+    SIH4_KG_PER_NM3,
+    CostContext,
+    EmissionRow,
+    column,
+)
 from plants.economics import batch_heat_kwh
 from plants.lines import LotKind
 from twin.costing import CapitalRow, CostRow, scaled_row
 from twin.units import HOURS_PER_YEAR
 
-__all__ = ["DIRECT", "batch_heat_kwh", "capital_rows", "charged_kg", "crews", "design_rates", "nitrogen_kg", "period_rows"]
+__all__ = ["DIRECT", "EMITS", "period_emissions", "unreacted_ethylene_kg", "batch_heat_kwh", "capital_rows", "charged_kg", "crews", "design_rates", "nitrogen_kg", "period_rows"]
 
 F = Any
 
@@ -41,25 +50,59 @@ def _scaffold_direct(lots: pd.DataFrame, ctx: CostContext) -> pd.DataFrame:
     return pd.DataFrame({"materials_usd": lots["mass_kg"] * e.cny(e.prices.scaffold_carbon_cny_per_t) / 1000.0})
 
 
-def _cvd_direct(cvd: pd.DataFrame, ctx: CostContext) -> pd.DataFrame:
-    """A CVD batch's gases (silane, ethylene, nitrogen, less the hydrogen credit) and its heat."""
-    fs, eq = ctx.settings.fbcvd, ctx.params.fbcvd.equipment
-    e = ctx.params.economics
-    pr, en = e.prices, e.energy
-    inert_h = eq.heat_up_h + eq.purge_h + eq.cool_h
-    charged = charged_kg(ctx.genealogy, cvd)
-    n2 = nitrogen_kg(fs.total_gas_flow_nm3_h, fs.mean_silane_fraction, fs.mean_c2h4_ratio, fs.deposition_time_h, inert_h)
-    materials = (column(cvd, "silane_fed_kg") * e.cny(pr.silane_cny_per_t) / 1000.0
-                 + column(cvd, "c2h4_fed_kg") * pr.ethylene_usd_per_kg
-                 + n2 * pr.nitrogen_usd_per_kg - column(cvd, "h2_made_kg") * pr.hydrogen_credit_usd_per_kg)
+def _cvd_kwh(cvd: pd.DataFrame, ctx: CostContext) -> np.ndarray:
+    """Electricity of each CVD batch (kWh): the heat balance of :func:`batch_heat_kwh`."""
+    fs, eq, en = ctx.settings.fbcvd, ctx.params.fbcvd.equipment, ctx.params.economics.energy
     hot_h = eq.heat_up_h + fs.deposition_time_h + eq.purge_h
     temp = cvd["temperature_c"].fillna(fs.bed_temperature_c) if "temperature_c" in cvd else fs.bed_temperature_c
-    kwh = batch_heat_kwh(charged.to_numpy(), np.asarray(temp, dtype=float), hot_h, fs.total_gas_flow_nm3_h * hot_h,
-                         column(cvd, "si_deposited_kg").to_numpy(), en)
+    return np.asarray(batch_heat_kwh(charged_kg(ctx.genealogy, cvd).to_numpy(), np.asarray(temp, dtype=float), hot_h,
+                                     fs.total_gas_flow_nm3_h * hot_h, column(cvd, "si_deposited_kg").to_numpy(), en))
+
+
+def _cvd_nitrogen_kg(ctx: CostContext) -> float:
+    fs, eq = ctx.settings.fbcvd, ctx.params.fbcvd.equipment
+    inert_h = eq.heat_up_h + eq.purge_h + eq.cool_h
+    return float(nitrogen_kg(fs.total_gas_flow_nm3_h, fs.mean_silane_fraction, fs.mean_c2h4_ratio, fs.deposition_time_h,
+                             inert_h))
+
+
+def _cvd_direct(cvd: pd.DataFrame, ctx: CostContext) -> pd.DataFrame:
+    """A CVD batch's gases (silane, ethylene, nitrogen, less the hydrogen credit) and its heat."""
+    e = ctx.params.economics
+    pr = e.prices
+    n2 = _cvd_nitrogen_kg(ctx)
+    materials = (column(cvd, "silane_fed_kg") * e.cny(pr.silane_cny_per_t) / 1000.0 + column(cvd, "c2h4_fed_kg") * pr.ethylene_usd_per_kg
+                 + n2 * pr.nitrogen_usd_per_kg - column(cvd, "h2_made_kg") * pr.hydrogen_credit_usd_per_kg)
+    kwh = _cvd_kwh(cvd, ctx)
     return pd.DataFrame({"materials_usd": materials, "utilities_usd": kwh * pr.electricity_usd_per_kwh}, index=cvd.index)
 
 
+def unreacted_ethylene_kg(cvd: pd.DataFrame) -> pd.Series:
+    """Ethylene leaving a batch unreacted (to the flare): fed less what the SiC formed took, at one
+    C2H4 per two C bonded (the SiC carbon is taken to come from the ethylene)."""
+    sic_c_kg = column(cvd, "si_deposited_kg") * column(cvd, "sic_fraction") * M_C_G_MOL / M_SI_G_MOL
+    return (column(cvd, "c2h4_fed_kg") - sic_c_kg * M_C2H4_G_MOL / (2.0 * M_C_G_MOL)).clip(lower=0.0)
+
+
+def _scaffold_emits(lots: pd.DataFrame, ctx: CostContext) -> pd.DataFrame:
+    f = ctx.params.emissions
+    return pd.DataFrame({"materials_kg": lots["mass_kg"] * f.scaffold_carbon_kg_per_kg}, index=lots.index)
+
+
+def _cvd_emits(cvd: pd.DataFrame, ctx: CostContext) -> pd.DataFrame:
+    """A CVD batch's purchased gases, its electricity and the flare of its unreacted ethylene (the
+    unreacted silane burns to SiO2 and the hydrogen to water: no CO2)."""
+    f = ctx.params.emissions
+    kwh = _cvd_kwh(cvd, ctx)
+    materials = (column(cvd, "silane_fed_kg") * f.silane_kg_per_kg + column(cvd, "c2h4_fed_kg") * f.ethylene_kg_per_kg
+                 + _cvd_nitrogen_kg(ctx) * f.nitrogen_kg_per_kg)
+    return pd.DataFrame({"materials_kg": materials, "electricity_kg": kwh * f.grid_kg_per_kwh,
+                         "direct_kg": unreacted_ethylene_kg(cvd) * f.flare_ethylene_kg_per_kg, "electricity_kwh": kwh},
+                        index=cvd.index)
+
+
 DIRECT = {LotKind.SCAFFOLD: _scaffold_direct, LotKind.CVD: _cvd_direct}
+EMITS = {LotKind.SCAFFOLD: _scaffold_emits, LotKind.CVD: _cvd_emits}
 
 
 def charged_kg(genealogy: pd.DataFrame, cvd: pd.DataFrame) -> pd.Series:
@@ -93,4 +136,8 @@ def crews(ctx: CostContext) -> dict[str, float]:
 
 
 def period_rows(ctx: CostContext) -> list[CostRow]:
+    return []
+
+
+def period_emissions(ctx: CostContext) -> list[EmissionRow]:
     return []

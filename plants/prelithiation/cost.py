@@ -13,13 +13,13 @@ from typing import Any
 import pandas as pd
 
 from plants import _num as nm
-from plants.common import CostContext, column
+from plants.common import CostContext, EmissionRow, column
 from plants.economics import EnergyParams
 from plants.lines import LotKind
 from plants.prelithiation.settings import PrelithRoute
 from twin.costing import CapitalRow, CostRow, scaled_row
 
-__all__ = ["DIRECT", "capital_rows", "crews", "design_rates", "dry_room_kw", "lithium_usd", "period_rows"]
+__all__ = ["DIRECT", "EMITS", "period_emissions", "capital_rows", "crews", "design_rates", "dry_room_kw", "lithium_usd", "period_rows"]
 
 F = Any
 
@@ -46,7 +46,16 @@ def _prelith_direct(pl: pd.DataFrame, ctx: CostContext) -> pd.DataFrame:
                          "utilities_usd": en.prelith_line_kw * hours * pr.electricity_usd_per_kwh}, index=pl.index)
 
 
+def _prelith_emits(pl: pd.DataFrame, ctx: CostContext) -> pd.DataFrame:
+    f, en = ctx.params.emissions, ctx.params.economics.energy
+    end = pl["end_h"].fillna(ctx.horizon_h).clip(upper=ctx.horizon_h)
+    kwh = en.prelith_line_kw * (end - pl["start_h"]).clip(lower=0.0)
+    return pd.DataFrame({"materials_kg": column(pl, "li_applied_kg") * f.lithium_kg_per_kg,
+                         "electricity_kg": kwh * f.grid_kg_per_kwh, "electricity_kwh": kwh}, index=pl.index)
+
+
 DIRECT = {LotKind.PRELITH_ROLL: _prelith_direct}
+EMITS = {LotKind.PRELITH_ROLL: _prelith_emits}
 
 
 def design_rates(ctx: CostContext) -> dict[str, float]:
@@ -67,6 +76,19 @@ def capital_rows(ctx: CostContext) -> list[CapitalRow]:
 def crews(ctx: CostContext) -> dict[str, float]:
     eq = ctx.params.prelith.equipment
     return {"prelith": eq.operators_per_shift * eq.line_count}
+
+
+def _dry_room_kwh(ctx: CostContext) -> tuple[float, float]:
+    """The dry room's air handling: power (kW) and energy over the period (kWh)."""
+    kw = dry_room_kw(_floor_m2(ctx), ctx.settings.prelith.dew_point_c, ctx.params.economics.energy)
+    return kw, kw * ctx.horizon_h
+
+
+def period_emissions(ctx: CostContext) -> list[EmissionRow]:
+    kw, kwh = _dry_room_kwh(ctx)
+    g = ctx.params.emissions.grid_kg_per_kwh
+    return [EmissionRow("prelith", "dry room", "electricity", "air handling", kwh * g, kwh,
+                        f"{kw:.4g} kW x {ctx.horizon_h:g} h x {g:g} kg CO2e/kWh")]
 
 
 def period_rows(ctx: CostContext) -> list[CostRow]:

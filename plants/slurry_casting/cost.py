@@ -14,13 +14,13 @@ from typing import Any
 
 import pandas as pd
 
-from plants.common import CostContext, column
+from plants.common import CostContext, EmissionRow, column
 from plants.lines import LotKind
 from plants.slurry_casting.settings import Binder, Conductive
 from twin.costing import CapitalRow, CostRow, scaled, scaled_row
 from twin.units import HOURS_PER_YEAR
 
-__all__ = ["DIRECT", "capital_rows", "coating_drying_capex_usd", "crews", "design_area_m2_per_yr", "design_rates",
+__all__ = ["DIRECT", "EMITS", "period_emissions", "capital_rows", "coating_drying_capex_usd", "crews", "design_area_m2_per_yr", "design_rates",
            "mix_materials_usd", "period_rows"]
 
 F = Any
@@ -70,7 +70,27 @@ def _roll_direct(ro: pd.DataFrame, ctx: CostContext) -> pd.DataFrame:
                          * pr.electricity_usd_per_kwh}, index=ro.index)
 
 
+def _mix_emits(mx: pd.DataFrame, ctx: CostContext) -> pd.DataFrame:
+    c, f, en = ctx.settings.casting, ctx.params.emissions, ctx.params.economics.energy
+    binder = f.paa_kg_per_kg if c.binder is Binder.PAA else f.cmc_sbr_kg_per_kg
+    cond = f.swcnt_kg_per_kg if c.conductive is Conductive.SWCNT else f.carbon_black_kg_per_kg
+    materials = mix_materials_usd(column(mx, "graphite_kg"), column(mx, "binder_kg"), column(mx, "conductive_kg"),
+                                  column(mx, "water_kg"), f.graphite_kg_per_kg, binder, cond, f.water_kg_per_t)
+    m = ctx.params.casting.mixer
+    kwh = pd.Series(en.mixer_kw * (m.charge_h + m.mix_h + m.discharge_h), index=mx.index)
+    return pd.DataFrame({"materials_kg": materials, "electricity_kg": kwh * f.grid_kg_per_kwh, "electricity_kwh": kwh},
+                        index=mx.index)
+
+
+def _roll_emits(ro: pd.DataFrame, ctx: CostContext) -> pd.DataFrame:
+    f, en = ctx.params.emissions, ctx.params.economics.energy
+    kwh = column(ro, "dryer_energy_kwh") + en.casting_line_kw * _hours(ro, ctx.horizon_h)
+    return pd.DataFrame({"materials_kg": column(ro, "coated_area_m2") * f.cu_foil_kg_per_m2,
+                         "electricity_kg": kwh * f.grid_kg_per_kwh, "electricity_kwh": kwh}, index=ro.index)
+
+
 DIRECT = {LotKind.MIX: _mix_direct, LotKind.ROLL: _roll_direct}
+EMITS = {LotKind.MIX: _mix_emits, LotKind.ROLL: _roll_emits}
 
 
 def design_rates(ctx: CostContext) -> dict[str, float]:
@@ -104,4 +124,8 @@ def crews(ctx: CostContext) -> dict[str, float]:
 
 
 def period_rows(ctx: CostContext) -> list[CostRow]:
+    return []
+
+
+def period_emissions(ctx: CostContext) -> list[EmissionRow]:
     return []
