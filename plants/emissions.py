@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from importlib import import_module
 from types import ModuleType
 
-import numpy as np
 import pandas as pd
 
-from plants.common import CostContext, EmissionRow
+from plants.common import CostContext
 from plants.costing import COST_LINES, attribution, context, follow
 from plants.lines import LINES, OWNER, LotKind, LotStatus
 from plants.plant import Replication

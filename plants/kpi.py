@@ -230,6 +230,24 @@ _COST = [
     Kpi("cost.waterfall.cell.<category>_usd_per_kwh", "Cell cost by category", "USD/kWh",
         "adds up to the unit cost (categories and rest_of_cell)", 2),
 ]
+_CO2 = [
+    Kpi("co2.total_kg", "Emissions over the horizon", "kg CO2e", "cradle-to-gate, every scope", 0, group="Carbon footprint"),
+    Kpi("co2.powder_kg_per_kg", "Good Si/C powder", "kg CO2e/kg", "carried by released powder, its share of scrap included",
+        2, headline=14, group="Carbon footprint"),
+    Kpi("co2.electrode_kg_per_m2", "Good prelithiated electrode", "kg CO2e/m2", "", 3, group="Carbon footprint"),
+    Kpi("co2.anode_kg_per_kwh", "Anode (our electrode) per kWh of cells", "kg CO2e/kWh", "", 2, group="Carbon footprint"),
+    Kpi("co2.scrap_kg", "Emissions that ended in scrap", "kg CO2e", "", 0, group="Carbon footprint"),
+    Kpi("co2.by_line.<line>.{direct,electricity,materials,scrap}_kg", "Emissions by line and scope", "kg CO2e",
+        "adds up to co2.total_kg", 0),
+    Kpi("co2.waterfall.powder.{direct,electricity,materials,scrap}_kg_per_kg", "Powder emissions by scope", "kg CO2e/kg",
+        "adds up to co2.powder_kg_per_kg", 3),
+    Kpi("energy.total_kwh", "Electricity over the horizon", "kWh", "every line, period uses included", 0,
+        group="Carbon footprint"),
+    Kpi("energy.<line>_kwh", "Electricity of a line", "kWh", "its lots' and its period uses", 0),
+    Kpi("energy.powder_kwh_per_kg", "Electricity per kg of good powder", "kWh/kg", "", 2, group="Carbon footprint"),
+    Kpi("energy.electrode_kwh_per_m2", "Electricity per m2 of good electrode", "kWh/m2", "", 3, group="Carbon footprint"),
+    Kpi("energy.anode_kwh_per_kwh", "Electricity per kWh of reference cells", "kWh/kWh", "", 3, group="Carbon footprint"),
+]
 _YIELD = [
     Kpi("yield.overall_first_pass", "First pass, whole plant", "", "product of the lines' first-pass yields", 4,
         headline=10, group="Yield"),
@@ -256,7 +274,7 @@ _YIELD = [
 def _registry() -> KpiRegistry:
     lines = [k for mod in kpi_modules() for k in mod.KPIS]
     run, sim, plant = _PLANT[:8], _PLANT[8:10], _PLANT[10:]
-    return KpiRegistry([*run, *lines, *_COST, *_YIELD, *plant, *sim])
+    return KpiRegistry([*run, *lines, *_COST, *_CO2, *_YIELD, *plant, *sim])
 
 
 REGISTRY = _registry()

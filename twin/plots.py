@@ -24,8 +24,18 @@ import pandas as pd
 from twin.costing import CATEGORIES
 from twin.stats import grouped
 
-__all__ = ["buffer_levels", "cost_attribution", "cost_waterfall", "distribution", "gantt", "genealogy", "response",
-           "state_shares", "tradeoff"]
+__all__ = [
+    "buffer_levels",
+    "cost_attribution",
+    "cost_waterfall",
+    "distribution",
+    "gantt",
+    "genealogy",
+    "response",
+    "state_shares",
+    "tradeoff",
+    "waterfall",
+]
 
 STATE_COLORS = {"working": "#2ca02c", "blocked": "#ff7f0e", "starved": "#9467bd", "down": "#d62728", "idle": "#c7c7c7"}
 
@@ -120,9 +130,9 @@ def distribution(res: Any, line: str, attribute: str, lsl: float | None = None, 
     return fig
 
 
-def cost_waterfall(res: Any, per: str = "kg") -> Any:
-    w = res.cost_waterfall(per)
-    unit = w.columns[0]
+def waterfall(w: pd.DataFrame, ylabel: str, title: str) -> Any:
+    """Parts stacked into their total, with a target line: ``w`` has one column, indexed by the
+    parts and then ``total``, ``target`` and ``gap`` (a NaN target draws none)."""
     parts = w.drop(index=["total", "target", "gap"]).iloc[:, 0].fillna(0.0)
     fig, ax = _figure()
     base = 0.0
@@ -137,9 +147,14 @@ def cost_waterfall(res: Any, per: str = "kg") -> Any:
         ax.axhline(target, color="#d62728", ls="--", label=f"target {target:.2f}")
         ax.legend(fontsize=8)
     ax.set_xticks(range(len(parts) + 1), [*parts.index, "total"], rotation=30, fontsize=8)
-    ax.set_ylabel(unit.replace("usd_per_", "USD/"))
-    ax.set_title("What a unit costs, by category")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     return fig
+
+
+def cost_waterfall(res: Any, per: str = "kg") -> Any:
+    w = res.cost_waterfall(per)
+    return waterfall(w, str(w.columns[0]).replace("usd_per_", "USD/"), "What a unit costs, by category")
 
 
 def cost_attribution(res: Any) -> Any:

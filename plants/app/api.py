@@ -30,7 +30,7 @@ from twin.store import RunKind, RunStatus, RunStore
 
 __all__ = ["RunResult", "compare", "load", "run", "scenario_schema", "sources_frame", "store_run", "write_outputs"]
 
-FRAMES = ("lots", "events", "genealogy", "levels", "costs", "quality_drivers")  # written as <name>.parquet
+FRAMES = ("lots", "events", "genealogy", "levels", "costs", "quality_drivers", "co2")  # written as <name>.parquet
 
 
 def sources_frame(sources: dict[str, SourceRecord]) -> pd.DataFrame:
@@ -56,6 +56,7 @@ class RunResult:
     cost_attribution: pd.DataFrame = field(default_factory=pd.DataFrame)  # line x category, mean over replications
     quality_drivers: pd.DataFrame = field(default_factory=pd.DataFrame)
     sources: pd.DataFrame = field(default_factory=pd.DataFrame)  # the parameters used, with their sources
+    co2: pd.DataFrame = field(default_factory=pd.DataFrame)  # the emission ledger, one row per item and replication
     scenario_text: str = ""
     design: pd.DataFrame = field(default_factory=pd.DataFrame)  # a stored sweep's points (empty for one run)
     kpi_table: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (point, replication), for a stored run
@@ -66,16 +67,18 @@ class RunResult:
     def from_folder(cls, folder: str | os.PathLike[str]) -> RunResult:
         """A run read back from the folder ``twin run`` wrote."""
         p = Path(folder)
-        need = ("summary.json", *(f"{n}.parquet" for n in FRAMES), "scenario.yaml")
+        need = ("summary.json", *(f"{n}.parquet" for n in FRAMES if n != "co2"), "scenario.yaml")
         missing = [n for n in need if not (p / n).is_file()]
         if missing:
             raise InputError.single(str(p), "", f"is not a run folder written by twin run (missing {', '.join(missing)})")
         summary = {k: (math.nan if v is None else v) for k, v in json.loads((p / "summary.json").read_text()).items()}
-        frames = {n: pd.read_parquet(p / f"{n}.parquet") for n in FRAMES}
+        frames = {n: pd.read_parquet(p / f"{n}.parquet") if (p / f"{n}.parquet").is_file() else pd.DataFrame()
+                  for n in FRAMES}  # co2.parquet is missing in folders written before the carbon footprint
         text = (p / "scenario.yaml").read_text(encoding="utf-8")
         sources = pd.read_parquet(p / "sources.parquet") if (p / "sources.parquet").is_file() else pd.DataFrame()
         return cls(None, summary, frames["lots"], frames["events"], frames["genealogy"], frames["levels"], [],
-                   frames["costs"], _attribution(summary), frames["quality_drivers"], sources, text, origin=str(p))
+                   frames["costs"], _attribution(summary), frames["quality_drivers"], sources, frames["co2"], text,
+                   origin=str(p))
 
     @classmethod
     def from_store(cls, store_path: str | os.PathLike[str], run_id: str) -> RunResult:
@@ -101,8 +104,8 @@ class RunResult:
         except InputError:  # e.g. its parameter set file is gone: the report says so by having no sources
             loaded, sources = None, pd.DataFrame()
         empty = pd.DataFrame()
-        return cls(loaded, summary, lots, empty, empty, empty, reps, empty, _attribution(summary), empty, sources, text,
-                   design, kpis, origin=f"store:{run_id}")
+        return cls(loaded, summary, lots, empty, empty, empty, reps, empty, _attribution(summary), empty, sources, empty,
+                   text, design, kpis, origin=f"store:{run_id}")
 
     # ------------------------------------------------------------------ views
     def kpis(self) -> pd.Series:
@@ -130,6 +133,14 @@ class RunResult:
         target = self.summary.get(f"cost.target_{unit}", float("nan"))
         rows += [("total", total), ("target", target), ("gap", total - target)]
         return pd.DataFrame(rows, columns=["step", unit]).set_index("step")
+
+    def co2_waterfall(self) -> pd.DataFrame:
+        """A good kg of powder's emissions by scope, then the total (kg CO2e/kg; no target)."""
+        rows = [(p, self.summary.get(f"co2.waterfall.powder.{p}_kg_per_kg", float("nan")))
+                for p in ("direct", "electricity", "materials", "scrap")]
+        total = self.summary.get("co2.powder_kg_per_kg", float("nan"))
+        rows += [("total", total), ("target", float("nan")), ("gap", float("nan"))]
+        return pd.DataFrame(rows, columns=["step", "kg_co2e_per_kg"]).set_index("step")
 
     def _genealogy(self, replication: int) -> pd.DataFrame:
         return self.genealogy[self.genealogy["replication"] == replication]
@@ -199,6 +210,7 @@ def run(loaded: LoadedScenario, replications: int | None = None, backend: Backen
     costs = pd.concat([d.ev.cost.ledger.assign(replication=d.replication) for d in done], ignore_index=True)
     attribution = sum((d.ev.cost.attribution for d in done), start=done[0].ev.cost.attribution * 0.0) / n
     drivers = pd.concat([d.ev.drivers.assign(replication=d.replication) for d in done], ignore_index=True)
+    co2 = pd.concat([d.ev.emissions.ledger.assign(replication=d.replication) for d in done], ignore_index=True)
     states = pd.concat([d.rep.states.assign(replication=d.replication, kind="state") for d in done], ignore_index=True)
     lot_events = pd.concat([d.rep.lot_events.assign(replication=d.replication, kind="lot") for d in done],
                            ignore_index=True)
@@ -206,7 +218,7 @@ def run(loaded: LoadedScenario, replications: int | None = None, backend: Backen
     genealogy = pd.concat([d.rep.genealogy.assign(replication=d.replication) for d in done], ignore_index=True)
     levels = pd.concat([d.rep.levels.assign(replication=d.replication) for d in done], ignore_index=True)
     return RunResult(loaded, summary, lots, events, genealogy, levels, per_rep, costs, attribution, drivers,
-                     sources_frame(loaded.sources), loaded.text)
+                     sources_frame(loaded.sources), co2, loaded.text)
 
 
 def _json_value(v: Any) -> Any:

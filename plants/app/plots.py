@@ -12,7 +12,7 @@ from plants.lines import LOT_ORDER
 from twin import plots as _p
 from twin.plots import buffer_levels, cost_attribution, cost_waterfall, distribution, gantt, state_shares, tradeoff
 
-__all__ = ["buffer_levels", "cost_attribution", "cost_waterfall", "distribution", "gantt", "genealogy", "response",
+__all__ = ["buffer_levels", "co2_waterfall", "cost_attribution", "cost_waterfall", "distribution", "gantt", "genealogy", "response",
            "state_shares", "tradeoff"]
 
 
@@ -24,3 +24,8 @@ def genealogy(res: Any, lot_id: str, replication: int = 0) -> Any:
 def response(design: pd.DataFrame, kpis: pd.DataFrame, setting: str, kpi: str) -> Any:
     """A swept setting against a KPI (mean and 95 % interval over replications), the axis labelled from the registry."""
     return _p.response(design, kpis, setting, kpi, kpi_label=REGISTRY.label(kpi))
+
+
+def co2_waterfall(res: Any) -> Any:
+    """A good kg of powder's emissions by scope (direct, electricity, purchased materials, scrap)."""
+    return _p.waterfall(res.co2_waterfall(), "kg CO2e per kg", "What a kg of powder emits, by scope")

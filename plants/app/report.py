@@ -59,6 +59,8 @@ def _figures(run: RunResult, specs: dict[str, dict[str, tuple[float | None, floa
         out.append(("Cost of a good kg of powder", plots.cost_waterfall(run, "kg")))
     if not run.cost_attribution.empty:
         out.append(("Cost by line and category", plots.cost_attribution(run)))
+    if math.isfinite(float(run.summary.get("co2.powder_kg_per_kg", math.nan))):
+        out.append(("Emissions of a good kg of powder (kg CO2e)", plots.co2_waterfall(run)))
     lots = run.lots
     if len(lots) and not run.genealogy.empty:
         released = lots[(lots["line"] == LotKind.PRELITH_ROLL) & (lots["status"] == LotStatus.RELEASED)
@@ -73,7 +75,7 @@ def _sources(run: RunResult) -> pd.DataFrame:
     src = run.sources
     if src.empty:
         return src
-    out = src[src["parameter"].str.startswith(("economics.", "cell."))].copy()
+    out = src[src["parameter"].str.startswith(("economics.", "emissions.", "cell."))].copy()
     scenario = out["flag"] == Flag.SCENARIO.value
     out["flag"] = out["flag"].where(~scenario, "scenario value")
     return pd.concat([out[scenario], out[~scenario]], ignore_index=True)
@@ -108,7 +110,10 @@ def build_page(run: RunResult) -> Page:
     page.table("Cost by line and category (USD)", run.cost_attribution.reset_index(names="line"))
     page.table("Which inputs drive the spread (variance shares)", run.quality_drivers)
     page.table("Cost ledger: every item and its formula (replication 0)", ledger)
-    page.table("Sources of the prices, rates and cell data", _sources(run),
+    co2 = run.co2[run.co2["replication"] == 0].drop(columns=["replication"]) if "replication" in run.co2 else run.co2
+    page.table("Emission ledger: every item and its formula (replication 0, kg CO2e; kwh: the electricity behind it)",
+               co2)
+    page.table("Sources of the prices, rates, emission factors and cell data", _sources(run),
                note="The values this run used. A 'scenario value' was set by the scenario (overrides or --set), "
                     "not taken from the parameter set.")
     return page

@@ -32,7 +32,7 @@ from plants.lines import LotKind
 from twin.costing import CapitalRow, CostRow, scaled_row
 from twin.units import HOURS_PER_YEAR
 
-__all__ = ["DIRECT", "EMITS", "period_emissions", "unreacted_ethylene_kg", "batch_heat_kwh", "capital_rows", "charged_kg", "crews", "design_rates", "nitrogen_kg", "period_rows"]
+__all__ = ["DIRECT", "EMITS", "batch_heat_kwh", "capital_rows", "charged_kg", "crews", "design_rates", "nitrogen_kg", "period_emissions", "period_rows", "unreacted_ethylene_kg"]
 
 F = Any
 

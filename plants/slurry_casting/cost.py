@@ -20,8 +20,18 @@ from plants.slurry_casting.settings import Binder, Conductive
 from twin.costing import CapitalRow, CostRow, scaled, scaled_row
 from twin.units import HOURS_PER_YEAR
 
-__all__ = ["DIRECT", "EMITS", "period_emissions", "capital_rows", "coating_drying_capex_usd", "crews", "design_area_m2_per_yr", "design_rates",
-           "mix_materials_usd", "period_rows"]
+__all__ = [
+    "DIRECT",
+    "EMITS",
+    "capital_rows",
+    "coating_drying_capex_usd",
+    "crews",
+    "design_area_m2_per_yr",
+    "design_rates",
+    "mix_materials_usd",
+    "period_emissions",
+    "period_rows",
+]
 
 F = Any
 
