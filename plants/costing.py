@@ -38,8 +38,10 @@ from plants.scenario import LoadedScenario
 from twin.costing import CATEGORIES, CapitalRow, CostRow, depreciation_usd, ledger_frame, overheads_usd
 from twin.units import HOURS_PER_YEAR
 
-__all__ = ["COST_LINES", "CostResult", "attribution", "capital", "charged_kg", "context", "cost_of", "direct_costs", "follow", "ledger",
-           "lot_costs"]
+__all__ = [
+    "COST_LINES", "CostResult", "attribution", "capital", "charged_kg", "context", "cost_of", "direct_costs", "follow",
+    "ledger", "lot_costs",
+]
 
 COST_LINES = stage_keys()
 SPENT = CATEGORIES[:-1]  # everything but scrap: the categories money is spent in

@@ -15,7 +15,10 @@ from plants import _num as nm
 from twin.costing import OverheadParams
 from twin.params import ParamModel, Unit
 
-__all__ = ["CapitalParams", "EconomicsParams", "EmissionFactors", "EnergyParams", "Prices", "ScaledStep", "UnitStep", "batch_heat_kwh"]
+__all__ = [
+    "CapitalParams", "EconomicsParams", "EmissionFactors", "EnergyParams", "Prices", "ScaledStep", "UnitStep",
+    "batch_heat_kwh",
+]
 
 NonNeg = Field(ge=0)
 Pos = Field(gt=0)

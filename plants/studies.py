@@ -7,7 +7,7 @@ These are the scenario's ``sensitivity`` and ``optimization`` sections; the appl
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -67,6 +67,8 @@ class ObjectiveKind(str, Enum):
     MIN_COST_PER_KG = "min_cost_per_kg"
     MIN_COST_PER_KWH = "min_cost_per_kwh"
     MAX_OUTPUT = "max_output"
+    MIN_CO2_PER_KG = "min_co2_per_kg"  # kg CO2e per kg of good powder
+    MIN_CO2_PER_KWH = "min_co2_per_kwh"  # kg CO2e of our electrode per kWh of reference cells
 
 
 class OptConstraints(Strict):
@@ -91,10 +93,15 @@ class OptBudget(Strict):
 
 
 class TradeOff(Strict):
+    """The objective's optimum against a limit on ``kpi`` swept from ``min`` to ``max``: a lower
+    limit (``bound: lower``, the KPI must reach the value, e.g. capacity) or an upper one
+    (``bound: upper``, the KPI must stay under it, e.g. kg CO2e per kg)."""
+
     kpi: str
     min: float
     max: float
     steps: Annotated[int, Field(ge=2, le=50)] = 6
+    bound: Literal["lower", "upper"] = "lower"
 
 
 class OptimizationSpec(Strict):

@@ -213,7 +213,7 @@ def tradeoff(result: Any) -> Any:
     fig, ax = _figure()
     ok = t["status"] == "optimal"
     ax.plot(t.loc[ok, "value"], t.loc[ok, "predicted_objective"], "o-")
-    ax.set_xlabel(str(t["limit"].iloc[0]).replace(" >= v", " (lower limit)"))
+    ax.set_xlabel(str(t["limit"].iloc[0]).replace(" >= v", " (lower limit)").replace(" <= v", " (upper limit)"))
     ax.set_ylabel("objective (surrogate)")
     ax.set_title("Trade-off curve")
     return fig

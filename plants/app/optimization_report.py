@@ -87,7 +87,7 @@ def _plots(result: OptimizationResult, problem: Problem, baseline: pd.DataFrame)
         fig, ax = plt.subplots(figsize=(6, 3.4))
         ok = t["status"] == "optimal"
         ax.plot(t.loc[ok, "value"], t.loc[ok, "predicted_objective"], "o-")
-        ax.set_xlabel(str(t["limit"].iloc[0]).replace(" >= v", " (lower limit)"))
+        ax.set_xlabel(str(t["limit"].iloc[0]).replace(" >= v", " (lower limit)").replace(" <= v", " (upper limit)"))
         ax.set_ylabel(f"{problem.objective} ({problem.objective_unit}), predicted")
         ax.set_title("Trade-off: objective against the limit")
         out["Trade-off: objective against the limit"] = fig

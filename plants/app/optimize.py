@@ -38,6 +38,8 @@ OBJECTIVE = {
     ObjectiveKind.MIN_COST_PER_KG: ("cost.powder_usd_per_kg", "min", "USD/kg"),
     ObjectiveKind.MIN_COST_PER_KWH: ("cost.cell_usd_per_kwh", "min", "USD/kWh"),
     ObjectiveKind.MAX_OUTPUT: ("powder.output_t_per_yr", "max", "t/yr"),
+    ObjectiveKind.MIN_CO2_PER_KG: ("co2.powder_kg_per_kg", "min", "kg CO2e/kg"),
+    ObjectiveKind.MIN_CO2_PER_KWH: ("co2.anode_kg_per_kwh", "min", "kg CO2e/kWh"),
 }
 
 
@@ -94,7 +96,9 @@ def build_problem(loaded: LoadedScenario) -> Problem:
     tradeoff = None
     if spec.tradeoff is not None:
         t = spec.tradeoff
-        tradeoff = (Limit(f"{t.kpi} >= v", ((t.kpi, 1.0),), ">=", t.min), tuple(np.linspace(t.min, t.max, t.steps)))
+        relation = ">=" if t.bound == "lower" else "<="
+        tradeoff = (Limit(f"{t.kpi} {relation} v", ((t.kpi, 1.0),), relation, t.min),
+                    tuple(np.linspace(t.min, t.max, t.steps)))
     b = spec.budget
     return Problem(Space(ranges, options), levels, objective, sense, unit, tuple(limits), b.evaluations, b.replications,
                    b.verify_replications, b.tolerance, b.initial_points, b.max_candidates, sc.seed, prices, quantities,

@@ -12,8 +12,10 @@ from plants.lines import LOT_ORDER
 from twin import plots as _p
 from twin.plots import buffer_levels, cost_attribution, cost_waterfall, distribution, gantt, state_shares, tradeoff
 
-__all__ = ["buffer_levels", "co2_waterfall", "cost_attribution", "cost_waterfall", "distribution", "gantt", "genealogy", "response",
-           "state_shares", "tradeoff"]
+__all__ = [
+    "buffer_levels", "co2_waterfall", "cost_attribution", "cost_waterfall", "distribution", "gantt", "genealogy",
+    "response", "state_shares", "tradeoff",
+]
 
 
 def genealogy(res: Any, lot_id: str, replication: int = 0) -> Any:

@@ -21,7 +21,10 @@ from plants.economics import EnergyParams, batch_heat_kwh
 from plants.lines import LotKind, LotStatus
 from twin.costing import CapitalRow, CostRow, scaled_row
 
-__all__ = ["DIRECT", "EMITS", "capital_rows", "coating_heat_kwh", "coating_nitrogen_kg", "crews", "design_rates", "period_emissions", "period_rows", "unreacted_acetylene_kg"]
+__all__ = [
+    "DIRECT", "EMITS", "capital_rows", "coating_heat_kwh", "coating_nitrogen_kg", "crews", "design_rates",
+    "period_emissions", "period_rows", "unreacted_acetylene_kg",
+]
 
 F = Any
 

@@ -32,7 +32,10 @@ from plants.lines import LotKind
 from twin.costing import CapitalRow, CostRow, scaled_row
 from twin.units import HOURS_PER_YEAR
 
-__all__ = ["DIRECT", "EMITS", "batch_heat_kwh", "capital_rows", "charged_kg", "crews", "design_rates", "nitrogen_kg", "period_emissions", "period_rows", "unreacted_ethylene_kg"]
+__all__ = [
+    "DIRECT", "EMITS", "batch_heat_kwh", "capital_rows", "charged_kg", "crews", "design_rates", "nitrogen_kg",
+    "period_emissions", "period_rows", "unreacted_ethylene_kg",
+]
 
 F = Any
 
@@ -71,7 +74,8 @@ def _cvd_direct(cvd: pd.DataFrame, ctx: CostContext) -> pd.DataFrame:
     e = ctx.params.economics
     pr = e.prices
     n2 = _cvd_nitrogen_kg(ctx)
-    materials = (column(cvd, "silane_fed_kg") * e.cny(pr.silane_cny_per_t) / 1000.0 + column(cvd, "c2h4_fed_kg") * pr.ethylene_usd_per_kg
+    materials = (column(cvd, "silane_fed_kg") * e.cny(pr.silane_cny_per_t) / 1000.0
+                 + column(cvd, "c2h4_fed_kg") * pr.ethylene_usd_per_kg
                  + n2 * pr.nitrogen_usd_per_kg - column(cvd, "h2_made_kg") * pr.hydrogen_credit_usd_per_kg)
     kwh = _cvd_kwh(cvd, ctx)
     return pd.DataFrame({"materials_usd": materials, "utilities_usd": kwh * pr.electricity_usd_per_kwh}, index=cvd.index)

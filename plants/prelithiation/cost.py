@@ -19,7 +19,10 @@ from plants.lines import LotKind
 from plants.prelithiation.settings import PrelithRoute
 from twin.costing import CapitalRow, CostRow, scaled_row
 
-__all__ = ["DIRECT", "EMITS", "capital_rows", "crews", "design_rates", "dry_room_kw", "lithium_usd", "period_emissions", "period_rows"]
+__all__ = [
+    "DIRECT", "EMITS", "capital_rows", "crews", "design_rates", "dry_room_kw", "lithium_usd", "period_emissions",
+    "period_rows",
+]
 
 F = Any
 
