@@ -16,7 +16,7 @@ from twin.costing import OverheadParams
 from twin.params import ParamModel, Unit
 
 __all__ = [
-    "CapitalParams", "EconomicsParams", "EmissionFactors", "EnergyParams", "Prices", "ScaledStep", "UnitStep",
+    "CapitalParams", "EconomicsParams", "EmissionFactors", "EnergyParams", "InvestmentParams", "Prices", "ScaledStep", "UnitStep",
     "batch_heat_kwh",
 ]
 
@@ -121,6 +121,23 @@ class EmissionFactors(ParamModel):
     flare_acetylene_kg_per_kg: Annotated[float, NonNeg, Unit("kg/kg")]
 
 
+class InvestmentParams(ParamModel):
+    """The investment case of the powder plant (FBCVD, coating, QC): a cash flow over its life."""
+
+    construction_years: Annotated[int, Field(ge=1, le=10), Unit("yr")]
+    construction_first_year_share: Annotated[float, Field(gt=0, le=1), Unit("1")]  # of capex; the rest evenly after
+    ramp_up_first_year: Annotated[float, Field(ge=0, le=1), Unit("1")]  # capacity share in operating year 1
+    ramp_up_second_year: Annotated[float, Field(ge=0, le=1), Unit("1")]
+    plant_life_yr: Annotated[int, Field(ge=1, le=60), Unit("yr")]
+    powder_price_usd_per_kg: Annotated[float, NonNeg, Unit("USD/kg")]
+    price_escalation_per_yr: Annotated[float, Field(gt=-1, lt=1), Unit("1/yr")]
+    tax_rate: Annotated[float, Field(ge=0, le=1), Unit("1")]
+    tax_depreciation_yr: Annotated[int, Field(ge=1, le=60), Unit("yr")]
+    salvage_share: Annotated[float, Field(ge=0, le=1), Unit("1")]
+    working_capital_share_of_revenue: Annotated[float, Field(ge=0, le=1), Unit("1")]
+    discount_rate: Annotated[float, Field(gt=-1, lt=1), Unit("1/yr")]
+
+
 class EconomicsParams(ParamModel):
     currency: str = "USD"
     cost_year: int = 2025
@@ -129,6 +146,7 @@ class EconomicsParams(ParamModel):
     overheads: OverheadParams
     capital: CapitalParams
     energy: EnergyParams
+    investment: InvestmentParams
 
     def cny(self, value_cny: float) -> float:
         """A CNY amount in the cost currency (USD)."""

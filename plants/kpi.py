@@ -248,6 +248,19 @@ _CO2 = [
     Kpi("energy.electrode_kwh_per_m2", "Electricity per m2 of good electrode", "kWh/m2", "", 3, group="Carbon footprint"),
     Kpi("energy.anode_kwh_per_kwh", "Electricity per kWh of reference cells", "kWh/kWh", "", 3, group="Carbon footprint"),
 ]
+_INVEST = [
+    Kpi("economics.npv_usd", "Net present value of the powder plant", "USD",
+        "cash flow over the plant's life at the discount rate (README, Investment case)", 0, headline=15,
+        group="Investment case (powder plant)"),
+    Kpi("economics.irr", "Internal rate of return", "1/yr", "the discount rate at which the NPV is 0", 4,
+        group="Investment case (powder plant)"),
+    Kpi("economics.payback_years", "Payback from start-up", "yr", "until the cumulative cash flow turns positive", 2,
+        group="Investment case (powder plant)"),
+    Kpi("economics.minimum_selling_price_usd_per_kg", "Minimum selling price of the powder", "USD/kg",
+        "the price at which the NPV is 0", 2, headline=16, group="Investment case (powder plant)"),
+    Kpi("economics.capex_usd", "Capital of the powder lines", "USD", "FBCVD, coating and QC lab, equipment and building",
+        0, group="Investment case (powder plant)"),
+]
 _YIELD = [
     Kpi("yield.overall_first_pass", "First pass, whole plant", "", "product of the lines' first-pass yields", 4,
         headline=10, group="Yield"),
@@ -274,7 +287,7 @@ _YIELD = [
 def _registry() -> KpiRegistry:
     lines = [k for mod in kpi_modules() for k in mod.KPIS]
     run, sim, plant = _PLANT[:8], _PLANT[8:10], _PLANT[10:]
-    return KpiRegistry([*run, *lines, *_COST, *_CO2, *_YIELD, *plant, *sim])
+    return KpiRegistry([*run, *lines, *_COST, *_CO2, *_INVEST, *_YIELD, *plant, *sim])
 
 
 REGISTRY = _registry()

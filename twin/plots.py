@@ -25,16 +25,8 @@ from twin.costing import CATEGORIES
 from twin.stats import grouped
 
 __all__ = [
-    "buffer_levels",
-    "cost_attribution",
-    "cost_waterfall",
-    "distribution",
-    "gantt",
-    "genealogy",
-    "response",
-    "state_shares",
-    "tradeoff",
-    "waterfall",
+    "buffer_levels", "cash_flow", "cost_attribution", "cost_waterfall", "distribution", "gantt", "genealogy", "response",
+    "state_shares", "tornado", "tradeoff", "waterfall",
 ]
 
 STATE_COLORS = {"working": "#2ca02c", "blocked": "#ff7f0e", "starved": "#9467bd", "down": "#d62728", "idle": "#c7c7c7"}
@@ -216,4 +208,40 @@ def tradeoff(result: Any) -> Any:
     ax.set_xlabel(str(t["limit"].iloc[0]).replace(" >= v", " (lower limit)").replace(" <= v", " (upper limit)"))
     ax.set_ylabel("objective (surrogate)")
     ax.set_title("Trade-off curve")
+    return fig
+
+
+def cash_flow(flows: pd.DataFrame, title: str = "Cash flow over the plant's life") -> Any:
+    """Net cash flow per year (bars) and the cumulative, undiscounted and discounted (lines), in M USD,
+    from :func:`twin.finance.cash_flows`."""
+    fig, ax = _figure()
+    years = flows["year"].to_numpy()
+    net = flows["net_cash_flow"].to_numpy() / 1e6
+    ax.bar(years, net, color=np.where(net >= 0, "#2ca02c", "#d62728"), label="net cash flow")
+    ax.plot(years, flows["cumulative_cash_flow"].to_numpy() / 1e6, "k-", lw=1.2, label="cumulative")
+    ax.plot(years, np.cumsum(flows["discounted_cash_flow"].to_numpy()) / 1e6, "k--", lw=1.0, label="cumulative, discounted")
+    ax.axhline(0.0, color="#999999", lw=0.6)
+    ax.set_xlabel("year (0: first construction year)")
+    ax.set_ylabel("M USD")
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    return fig
+
+
+def tornado(table: pd.DataFrame, base: float, label: str = "NPV (M USD)", scale: float = 1e-6) -> Any:
+    """Each driver's low and high result around ``base``, widest swing on top (columns driver,
+    ``low_*``, ``high_*``: the first two numeric columns after ``driver``)."""
+    lo_col, hi_col = [c for c in table.columns if c != "driver"][:2]
+    t = table.iloc[::-1]
+    fig, ax = _figure(7.0, 0.45 * len(t) + 1.4)
+    y = np.arange(len(t))
+    lo, hi = t[lo_col].to_numpy() * scale, t[hi_col].to_numpy() * scale
+    b = base * scale
+    ax.barh(y, lo - b, left=b, color="#1f77b4", label="driver -20 %")
+    ax.barh(y, hi - b, left=b, color="#ff7f0e", label="driver +20 %")
+    ax.axvline(b, color="k", lw=0.8)
+    ax.set_yticks(y, t["driver"].tolist(), fontsize=8)
+    ax.set_xlabel(label)
+    ax.set_title("What moves the result most")
+    ax.legend(fontsize=7)
     return fig

@@ -76,7 +76,11 @@ class RunResult:
                   for n in FRAMES}  # co2.parquet is missing in folders written before the carbon footprint
         text = (p / "scenario.yaml").read_text(encoding="utf-8")
         sources = pd.read_parquet(p / "sources.parquet") if (p / "sources.parquet").is_file() else pd.DataFrame()
-        return cls(None, summary, frames["lots"], frames["events"], frames["genealogy"], frames["levels"], [],
+        try:  # the scenario as run, for what needs its parameters (the investment case)
+            loaded: LoadedScenario | None = load_scenario_text(text, str(p / "scenario.yaml"))
+        except InputError:  # e.g. its parameter set file is no longer where it was
+            loaded = None
+        return cls(loaded, summary, frames["lots"], frames["events"], frames["genealogy"], frames["levels"], [],
                    frames["costs"], _attribution(summary), frames["quality_drivers"], sources, frames["co2"], text,
                    origin=str(p))
 

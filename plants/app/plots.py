@@ -10,11 +10,31 @@ import pandas as pd
 from plants.kpi import REGISTRY
 from plants.lines import LOT_ORDER
 from twin import plots as _p
-from twin.plots import buffer_levels, cost_attribution, cost_waterfall, distribution, gantt, state_shares, tradeoff
+from twin.plots import (
+    buffer_levels,
+    cash_flow,
+    cost_attribution,
+    cost_waterfall,
+    distribution,
+    gantt,
+    state_shares,
+    tornado,
+    tradeoff,
+)
 
 __all__ = [
-    "buffer_levels", "co2_waterfall", "cost_attribution", "cost_waterfall", "distribution", "gantt", "genealogy",
-    "response", "state_shares", "tradeoff",
+    "buffer_levels",
+    "cash_flow",
+    "co2_waterfall",
+    "cost_attribution",
+    "cost_waterfall",
+    "distribution",
+    "gantt",
+    "genealogy",
+    "response",
+    "state_shares",
+    "tornado",
+    "tradeoff",
 ]
 
 

@@ -81,6 +81,25 @@ def _sources(run: RunResult) -> pd.DataFrame:
     return pd.concat([out[scenario], out[~scenario]], ignore_index=True)
 
 
+def _investment(page: Page, run: RunResult) -> None:
+    """The powder plant's cash flow and what moves its NPV (needs the scenario, for its parameters)."""
+    from plants.investment import investment_table, tornado
+
+    if run.scenario is None or not math.isfinite(float(run.summary.get("economics.npv_usd", math.nan))):
+        return
+    flows = investment_table(run.summary, run.scenario)
+    t = tornado(run.summary, run.scenario)
+    page.heading("Investment case (powder plant)")
+    page.paragraph(f"NPV {run.summary['economics.npv_usd'] / 1e6:,.1f} M USD, IRR {run.summary['economics.irr']:.1%}, "
+                   f"payback {run.summary['economics.payback_years']:.1f} years from start-up, minimum selling price "
+                   f"{run.summary['economics.minimum_selling_price_usd_per_kg']:.2f} USD/kg (mean figures of the run; "
+                   "the parameters are in the sources table, economics.investment.*).")
+    page.figure("Cash flow over the plant's life (M USD)", plots.cash_flow(flows))
+    if not t.empty:
+        page.figure("What moves the NPV: each driver -/+ 20 %", plots.tornado(t, t.attrs["base_npv_usd"]))
+    page.table("Cash flow, year by year (USD)", flows, digits=6)
+
+
 def build_page(run: RunResult) -> Page:
     s = run.summary
     scenario = yaml.safe_load(run.scenario_text) if run.scenario_text else {}
@@ -105,6 +124,7 @@ def build_page(run: RunResult) -> Page:
         for k in s if k.startswith("quality.") and k.endswith(".cpk")])
     ledger = run.costs[run.costs["replication"] == 0].drop(columns=["replication"]) if "replication" in run.costs else run.costs
     design = run.design.reset_index() if len(run.design.columns) else pd.DataFrame()
+    _investment(page, run)
     page.table("Design points", design)
     page.table("Quality consistency (lots)", quality)
     page.table("Cost by line and category (USD)", run.cost_attribution.reset_index(names="line"))
