@@ -269,7 +269,20 @@ def optimize(p: Problem, evaluate: Evaluate, summarize: Summarize,
     empty_limits = pd.DataFrame(columns=["name", "sense", "rhs", "predicted", "verified", "met", "binding", "marginal"])
     # the final surrogate's (bounded) predictions at every candidate: for the report's tables
     pred_all = _bounded(surrogate.predict(cands), y) if surrogate is not None else pd.DataFrame()
-    tradeoff = _tradeoff(p, pred_all, cands, solver) if surrogate is not None else pd.DataFrame()
+    tradeoff = pd.DataFrame()
+    if surrogate is not None:
+        # Along the trade-off, candidates the bound makes equal are told apart (by 1e-6 of the
+        # objective's range) by their distance to the best verified recipe, or else to the best
+        # sample: a loose limit gives the verified answer, a tight one the nearest recipe that meets it.
+        if best is not None:
+            anchor = cands.iloc[best[1]]
+        else:
+            anchor = x.iloc[int(np.nanargmin(y[p.objective]) if p.sense == "min" else np.nanargmax(y[p.objective]))]
+        spread = float(np.nanmax(y[p.objective]) - np.nanmin(y[p.objective])) or 1.0
+        tie = 1e-6 * spread * _distance(p, cands, anchor)
+        ranked = pred_all.copy()
+        ranked[p.objective] = ranked[p.objective] + (tie if p.sense == "min" else -tie)
+        tradeoff = _tradeoff(p, ranked, cands, solver)
     if status in (Status.INFEASIBLE.value,):
         relax = _relaxations(p, pred_all, solver)
         return OptimizationResult("infeasible", math.nan, {}, pd.Series(dtype=float), pd.DataFrame(), empty_limits, used,

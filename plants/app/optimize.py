@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -159,7 +159,43 @@ def run_optimization(loaded: LoadedScenario, backend: Backend, store_path: str |
     first = VERIFY_BASE + 100 * max(rounds, 1)
     base = evaluate(pd.DataFrame(index=pd.RangeIndex(1, name="point_id")), problem.verify_replications, first)
     baseline = describe(base)
+    if not result.tradeoff.empty:
+        result = replace(result, tradeoff=_verified_tradeoff(problem, result.tradeoff, evaluate, first))
     return OptimizationRun(result, problem, baseline, loaded, Path(store_path) if store_path else None)
+
+
+def _verified_tradeoff(problem: Problem, table: pd.DataFrame, evaluate: Callable[[pd.DataFrame, int, int], pd.DataFrame],
+                       first: int) -> pd.DataFrame:
+    """Every recipe of the trade-off curve run by the twin (the same fresh seed as the baseline, so
+    the points compare on common random numbers): the verified objective and limit KPI with their
+    95 % half-widths beside the surrogate's prediction, and ``tie`` where the same recipe answers
+    several limit levels."""
+    names = list(problem.levels)
+    chosen = table.dropna(subset=[n for n in names if n in table.columns])
+    if chosen.empty or not all(n in table.columns for n in names):
+        return table
+    recipes = chosen[names].drop_duplicates().reset_index(drop=True)
+    recipes.index.name = "point_id"
+    k = evaluate(recipes, problem.verify_replications, first)
+    kpi = problem.tradeoff[0].terms[0][0] if problem.tradeoff is not None else problem.objective
+    stats = {pid: describe(k.xs(pid, level="point_id")) for pid in recipes.index}
+    out = table.copy()
+    cols = {"verified_objective": [], "verified_objective_ci95_half": [], f"verified {kpi}": [], f"verified {kpi} ci95_half": []}
+    for _, row in table.iterrows():
+        hit = recipes.index[(recipes == row[names].to_numpy()).all(axis=1)] if row[names].notna().all() else []
+        st = stats[hit[0]] if len(hit) else None
+        for col, (key, stat) in zip(cols, ((problem.objective, "mean"), (problem.objective, "ci95_half"),
+                                           (kpi, "mean"), (kpi, "ci95_half")), strict=True):
+            cols[col].append(float(st.loc[key, stat]) if st is not None and key in st.index else math.nan)
+    for col, values in cols.items():
+        out[col] = values
+    out["tie"] = out.duplicated(subset=names, keep=False) & out[names].notna().all(axis=1)
+    v = out[f"verified {kpi}"]
+    lim = problem.tradeoff[0] if problem.tradeoff is not None else None
+    if lim is not None:  # does the twin confirm the limit the surrogate met?
+        met = (v >= out["value"]) if lim.sense == ">=" else (v <= out["value"])
+        out["limit_met_verified"] = met.astype(object).where(v.notna(), None)  # None: no recipe to check
+    return out
 
 
 def optimize_scenario(scenario: LoadedScenario | str | os.PathLike[str] | dict[str, Any], sets: list[str] | None = None,

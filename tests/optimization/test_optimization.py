@@ -164,6 +164,14 @@ def test_acceptance_within_one_percent_of_the_best_grid_recipe_with_a_tenth_of_t
     assert chosen["objective"] <= best * 1.01  # the same recipe, same streams as the grid
     # and what the twin verified with fresh replications agrees with the grid within the noise
     assert r.objective == pytest.approx(chosen["objective"], rel=0.05)
+    # every recipe of the trade-off curve was run by the twin; the loosest limit gives the verified answer
+    t = r.tradeoff
+    assert {"verified_objective", "verified_objective_ci95_half", "tie", "limit_met_verified"} <= set(t.columns)
+    ok = t[t["status"] == "optimal"]
+    assert ok["verified_objective"].notna().all()
+    loosest = ok.iloc[0]  # capacity >= 1500: the weakest lower limit
+    assert all(float(loosest[n]) == pytest.approx(float(r.settings[n])) for n in names)
+    assert loosest["verified_objective"] == pytest.approx(r.objective, rel=1e-12)  # same recipe, same fresh seed
 
 
 @pytest.mark.integration
