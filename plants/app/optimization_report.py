@@ -86,9 +86,14 @@ def _plots(result: OptimizationResult, problem: Problem, baseline: pd.DataFrame)
     if not t.empty:
         fig, ax = plt.subplots(figsize=(6, 3.4))
         ok = t["status"] == "optimal"
-        ax.plot(t.loc[ok, "value"], t.loc[ok, "predicted_objective"], "o-")
+        ax.plot(t.loc[ok, "value"], t.loc[ok, "predicted_objective"], "o-", label="predicted (surrogate)")
+        if "verified_objective" in t:
+            ax.errorbar(t.loc[ok, "value"], t.loc[ok, "verified_objective"],
+                        yerr=t.loc[ok, "verified_objective_ci95_half"].fillna(0.0), fmt="s--", capsize=3,
+                        label="verified (twin), 95 %")
+        ax.legend(fontsize=7)
         ax.set_xlabel(str(t["limit"].iloc[0]).replace(" >= v", " (lower limit)").replace(" <= v", " (upper limit)"))
-        ax.set_ylabel(f"{problem.objective} ({problem.objective_unit}), predicted")
+        ax.set_ylabel(f"{problem.objective} ({problem.objective_unit})")
         ax.set_title("Trade-off: objective against the limit")
         out["Trade-off: objective against the limit"] = fig
     lim = result.limits
