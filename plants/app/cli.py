@@ -165,7 +165,7 @@ def _command(args: argparse.Namespace) -> int:
     write_report(out, result)
     print(_table(result.summary))
     print(f"\nResults written to {out}/ (summary.json, report.html, report.md, lots, events, genealogy, levels, "
-          "costs, quality_drivers and sources .parquet)")
+          "costs, quality_drivers, co2 and sources .parquet)")
     if not args.no_store:
         run_id = api.store_run(result, args.store)
         print(f"Stored as run {run_id} (twin runs show {run_id})")
