@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 
+from twin.params import check_number, is_numeric
 from twin.units import MOLAR_VOLUME_NM3_KMOL, R_J_MOL_K
 
 __all__ = [
@@ -48,9 +49,17 @@ SIH4_KG_PER_NM3 = M_SIH4_G_MOL / MOLAR_VOLUME_NM3_KMOL  # silane gas density at 
 
 
 class Strict(BaseModel):
-    """Base of scenario sections: frozen, unknown keys are errors."""
+    """Base of scenario sections: frozen, unknown keys are errors, numbers are numbers (no true/false
+    or text coerced into one, no NaN or infinity)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name is not None and is_numeric(cls.model_fields[info.field_name].annotation):
+            check_number(value)
+        return value
 
 
 class Limits(Strict):

@@ -9,15 +9,18 @@ that physics code can use directly. The source records are kept beside the model
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated, Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, model_validator
 from pydantic_core import PydanticCustomError, core_schema
 
-__all__ = ["BulkSupplyParams", "Flag", "ParamModel", "Reliability", "SourceRecord", "Unit", "collect_sources", "is_entry"]
+__all__ = ["BulkSupplyParams", "Flag", "ParamModel", "Reliability", "SourceRecord", "Unit", "check_number",
+           "collect_sources", "is_entry", "is_numeric"]
 
 ENTRY_KEYS = frozenset({"value", "units", "source", "flag", "note"})
 
@@ -51,6 +54,30 @@ def is_entry(node: Any) -> bool:
     return isinstance(node, Mapping) and "value" in node and set(node) <= ENTRY_KEYS
 
 
+def is_numeric(annotation: Any) -> bool:
+    """True when a field's type is a number (int or float, maybe Annotated or optional), not a bool."""
+    if annotation in (int, float):
+        return True
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return is_numeric(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        return bool(args) and all(is_numeric(a) for a in args)
+    return False
+
+
+def check_number(value: Any) -> None:
+    """A number where one is meant: no true/false, no text, no NaN or infinity (pydantic would
+    coerce the first two and accept the last)."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("strict_number", "expected a number, got {got}", {"got": str(value).lower()})
+    if isinstance(value, str):
+        raise PydanticCustomError("strict_number", "expected a number, got the text '{got}'", {"got": value[:40]})
+    if isinstance(value, float) and not math.isfinite(value):
+        raise PydanticCustomError("strict_number", "expected a finite number, got {got}", {"got": repr(value)})
+
+
 @dataclass(frozen=True, slots=True)
 class Unit:
     """Annotation: the field is read from a sourced entry whose ``units`` must equal ``symbol``.
@@ -63,7 +90,15 @@ class Unit:
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        return core_schema.no_info_before_validator_function(self._unwrap, handler(source))
+        numeric = is_numeric(source)
+
+        def unwrap(node: Any) -> Any:
+            value = self._unwrap(node)
+            if numeric:
+                check_number(value)
+            return value
+
+        return core_schema.no_info_before_validator_function(unwrap, handler(source))
 
     def _unwrap(self, node: Any) -> Any:
         if not isinstance(node, Mapping):
@@ -108,7 +143,7 @@ class Unit:
 class ParamModel(BaseModel):
     """Base of typed parameter groups: frozen, unknown keys are errors."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 def _walk(node: Any, prefix: str) -> Iterator[tuple[str, Mapping[str, Any]]]:

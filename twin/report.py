@@ -126,11 +126,15 @@ class Page:
     def markdown(self) -> str:
         return "".join(self._md) + "\n"
 
+    def write_into(self, folder: Path, extra: dict[str, str] | None = None) -> None:
+        """Write report.html and report.md (and ``extra`` files: name -> text) into ``folder`` as they are."""
+        for name, text in (extra or {}).items():
+            (folder / name).write_text(text, encoding="utf-8")
+        (folder / "report.md").write_text(self.markdown(), encoding="utf-8")
+        (folder / "report.html").write_text(self.html(), encoding="utf-8")
+
     def write(self, folder: str | os.PathLike[str], extra: dict[str, str] | None = None) -> Path:
-        """Write report.html and report.md (and ``extra`` files: name -> text) into ``folder``, all or nothing."""
+        """Write report.html and report.md (and ``extra`` files) into ``folder``, all or nothing."""
         with atomic_folder(folder) as tmp:
-            for name, text in (extra or {}).items():
-                (tmp / name).write_text(text, encoding="utf-8")
-            (tmp / "report.md").write_text(self.markdown(), encoding="utf-8")
-            (tmp / "report.html").write_text(self.html(), encoding="utf-8")
+            self.write_into(tmp, extra)
         return Path(folder) / "report.html"

@@ -231,16 +231,34 @@ def _json_value(v: Any) -> Any:
     return v
 
 
-def write_outputs(result: RunResult, out_dir: str | os.PathLike[str]) -> Path:
+def _write_files(result: RunResult, folder: Path) -> None:
+    for name in FRAMES:
+        getattr(result, name).to_parquet(folder / f"{name}.parquet", index=False)
+    result.sources.to_parquet(folder / "sources.parquet", index=False)
+    (folder / "scenario.yaml").write_text(result.scenario_text, encoding="utf-8")
+    summary = {k: _json_value(v) for k, v in result.summary.items()}
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def write_outputs(result: RunResult, out_dir: str | os.PathLike[str], report: bool = False) -> Path:
     """Write summary.json, the frames as parquet (lots, events, genealogy, levels, costs,
-    quality_drivers, sources) and scenario.yaml, all or nothing: a failure leaves ``out_dir`` as it was."""
-    with atomic_folder(out_dir) as tmp:
-        for name in FRAMES:
-            getattr(result, name).to_parquet(tmp / f"{name}.parquet", index=False)
-        result.sources.to_parquet(tmp / "sources.parquet", index=False)
-        (tmp / "scenario.yaml").write_text(result.scenario_text, encoding="utf-8")
-        summary = {k: _json_value(v) for k, v in result.summary.items()}
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    quality_drivers, co2, sources) and scenario.yaml, and with ``report`` also report.html and
+    report.md, as one folder: ``out_dir`` is replaced as a whole when everything was written, so a
+    failure or a kill leaves the previous folder, the new complete one, or none (never a mix)."""
+    out = Path(out_dir)
+    if out.is_dir():  # it is replaced as a whole: never delete what another command (or a person) put there
+        ours = {f"{n}.parquet" for n in FRAMES} | {"sources.parquet", "scenario.yaml", "summary.json", "report.html",
+                                                   "report.md"}
+        others = sorted(p.name for p in out.iterdir() if p.name not in ours)
+        if others:
+            raise InputError.single(str(out), "", f"holds files twin run did not write ({', '.join(others[:5])}"
+                                    f"{', ...' if len(others) > 5 else ''}): choose another --out or move them")
+    with atomic_folder(out_dir, replace=True) as tmp:
+        _write_files(result, tmp)
+        if report:
+            from plants.app.report import build_page
+
+            build_page(result).write_into(tmp)
     return Path(out_dir)
 
 

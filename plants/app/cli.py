@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from twin.atomic import safe_name
 from twin.cliparts import (
     add_backend_args,
     add_common_args,
@@ -96,12 +97,13 @@ def _parser() -> argparse.ArgumentParser:
     _common(se)
     se.add_argument("--method", choices=["morris", "sobol"], default="morris")
     se.add_argument("--resume", action="store_true", help="continue the last unfinished study of the same content")
-    se.add_argument("--out", type=Path, help="folder for sensitivity_<method>.csv (default output/<scenario name>)")
+    se.add_argument("--out", type=Path, help="folder for sensitivity_<method>.csv (default output/<scenario name>-sensitivity)")
     add_backend_args(se)
     op = sub.add_parser("optimize",
                         help="choose settings against cost targets (surrogates + MILP on HiGHS, verified by the twin)")
     _common(op)
-    op.add_argument("--out", type=Path, help="folder for optimization.json and the report (default output/<scenario name>)")
+    op.add_argument("--out", type=Path,
+                    help="folder for optimization.json and the report (default output/<scenario name>-optimization)")
     add_backend_args(op)
     runs = sub.add_parser("runs", help="list, show and compare stored runs")
     runs.add_argument("action", choices=["list", "show", "compare"])
@@ -157,19 +159,28 @@ def _command(args: argparse.Namespace) -> int:
         return _sensitivity(args, loaded)
     if args.command == "optimize":
         return _optimize(args, loaded)
-    from plants.app.report import write_report
-
+    out = args.out or Path("output") / safe_name(loaded.scenario.name)
+    store = None if args.no_store else _open_store(args.store)  # a bad or busy store fails now, not after the work
     result = api.run(loaded, backend=backend_from_args(args), progress=True)
-    out = args.out or Path("output") / loaded.scenario.name
-    api.write_outputs(result, out)
-    write_report(out, result)
+    api.write_outputs(result, out, report=True)
     print(_table(result.summary))
     print(f"\nResults written to {out}/ (summary.json, report.html, report.md, lots, events, genealogy, levels, "
           "costs, quality_drivers, co2 and sources .parquet)")
-    if not args.no_store:
-        run_id = api.store_run(result, args.store)
+    if store is not None:
+        run_id = api.store_run(result, store)
         print(f"Stored as run {run_id} (twin runs show {run_id})")
     return 0
+
+
+def _open_store(path: Path | None) -> Path:
+    """Open (and create) the run store once before any simulation: a file that is not a store, a
+    locked or read-only one is an error now."""
+    from twin.provenance import default_store_path
+    from twin.store import RunStore
+
+    store = Path(path) if path is not None else default_store_path()
+    RunStore(store).close()
+    return store
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -266,7 +277,7 @@ def _sensitivity(args: argparse.Namespace, loaded: Any) -> int:
                                 f"there or a KPI has no value: narrow the ranges or choose other KPIs (results are kept in "
                                 f"run {exp.run_id})")
     idx = analyze(args.method, bounds, design, outputs, loaded.scenario.seed)
-    out = args.out or Path("output") / loaded.scenario.name
+    out = args.out or Path("output") / f"{safe_name(loaded.scenario.name)}-sensitivity"
     atomic_text(out / f"sensitivity_{args.method}.csv", idx.to_csv(index=False))
     import pandas as pd
 
@@ -287,7 +298,7 @@ def _optimize(args: argparse.Namespace, loaded: Any) -> int:
     r, p = run.result, run.problem
     meta = {"scenario": loaded.scenario.name, "scenario_sha256": sha256_text(loaded.text),
             "code_version": code_version(), "seed": loaded.scenario.seed}
-    out = args.out or Path("output") / loaded.scenario.name
+    out = args.out or Path("output") / f"{safe_name(loaded.scenario.name)}-optimization"
     write_report(out, to_json(r, p, run.baseline, meta), r, p, run.baseline)
     print(f"status: {r.status}" + (f" ({r.message})" if r.message else ""))
     if r.settings:

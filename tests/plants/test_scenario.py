@@ -99,3 +99,21 @@ def test_the_provenance_text_loads_back_to_the_same_scenario_with_its_set_lines(
     assert b.scenario == a.scenario and b.params == a.params and b.text == a.text and b.sets == a.sets
     plain = load_scenario(SMOKE)
     assert load_scenario_text(plain.text).sets == () and load_scenario_text(plain.text).scenario == plain.scenario
+
+
+@pytest.mark.parametrize("item, needle", [
+    ("horizon_h=true", "horizon_h: expected a number, got true"),
+    ("horizon_h=.nan", "horizon_h: expected a finite number"),
+    ("settings.fbcvd.bed_temperature_c=hot", "settings.fbcvd.bed_temperature_c: expected a number, got the text 'hot'"),
+    ("specs.powder.ice.min=.inf", "specs.powder.ice.min: expected a finite number"),
+    ("targets.powder_usd_per_kg=1e308", None),  # finite: allowed by type, refused by nothing here
+    ("overrides.fbcvd.equipment.mtbf_h=.nan", "fbcvd.equipment.mtbf_h: expected a finite number"),
+    ("overrides.economics.prices.silane_cny_per_t=yes", "silane_cny_per_t: expected a number, got true"),
+])
+def test_numbers_are_numbers(item, needle):
+    if needle is None:
+        load_scenario(SMOKE, [item])
+        return
+    with pytest.raises(InputError) as e:
+        load_scenario(SMOKE, [item])
+    assert needle in str(e.value) and "smoke.yaml" in str(e.value)

@@ -184,10 +184,33 @@ def test_failed_write_leaves_no_partial_files(smoke, tmp_path, monkeypatch):
     def boom(*a, **k):
         raise OSError("disk full")
 
+    out = tmp_path / "out"
+    write_outputs(res, out)  # a complete folder from before
+    before = sorted((p.name, p.stat().st_size) for p in out.iterdir())
     monkeypatch.setattr(pd.DataFrame, "to_parquet", boom)
-    with pytest.raises(OSError):
-        write_outputs(res, tmp_path)
-    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(InputError, match="disk full") as e:
+        write_outputs(res, out)
+    assert str(out) in str(e.value)
+    assert sorted((p.name, p.stat().st_size) for p in out.iterdir()) == before  # the old folder, untouched
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no partial folder left beside it
+    with pytest.raises(InputError, match="disk full"):
+        write_outputs(res, tmp_path / "new")
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_run_folder_is_replaced_whole_and_never_over_someone_elses_files(smoke, tmp_path):
+    res = run(load(smoke.path, ["horizon_h=60"]))
+    out = tmp_path / "out"
+    write_outputs(res, out, report=True)
+    assert {"summary.json", "report.html", "co2.parquet", "sources.parquet"} <= {p.name for p in out.iterdir()}
+    write_outputs(res, out, report=True)  # its own files: replaced
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match=r"notes\.txt"):
+        write_outputs(res, out)
+    assert (out / "notes.txt").read_text() == "mine"
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(InputError, match="not a folder"):
+        write_outputs(res, tmp_path / "afile")
 
 
 def write(tmp_path, text, name="s.yaml"):
