@@ -5,7 +5,8 @@ Every (point, replication) is one task; each point's scenario is the base scenar
 point's ``--set`` lines, and every point uses the scenario's seed, so replication *r* of every point
 draws the same random streams (common random numbers: differences between points are the settings,
 not noise). Results go to the store as they arrive, one transaction each; ``resume=True`` continues
-the latest unfinished experiment of the same content, recomputing only what is not stored.
+the latest unfinished experiment of the same content, recomputing only what is not stored (when
+only complete ones exist, it returns the latest of them and computes nothing).
 
 The plant is reached through :class:`twin.protocol.Plant` only.
 """
@@ -109,9 +110,17 @@ def run_experiment(plant: Plant, kind: RunKind, base: Scenario, design: pd.DataF
         run_id = None
         if resume:  # the latest unfinished experiment of exactly this content
             runs = store.runs()
-            mine = runs[runs["run_id"].str.startswith(prefix) & (runs["status"] != RunStatus.COMPLETE)].sort_values("created")
+            same = runs[runs["run_id"].str.startswith(prefix)].sort_values("created", kind="stable")
+            mine = same[same["status"] != RunStatus.COMPLETE]
+            finished = same[same["status"] == RunStatus.COMPLETE]
             if len(mine):
                 run_id = str(mine["run_id"].iloc[-1])
+            elif len(finished):  # all of it is stored already: nothing to compute, nothing to start
+                run_id = str(finished["run_id"].iloc[-1])
+                if progress:
+                    print(f"nothing to resume: run {run_id} is complete (in {store_path}); "
+                          "run without --resume to compute it again", file=sys.stderr)
+                return Experiment(run_id, True, design, store.kpis(run_id), store_path, 0)
             elif progress:
                 print(f"nothing to resume: no unfinished {kind} with this scenario, parameter set, design and code "
                       f"version ({version}) in {store_path}; starting a new one", file=sys.stderr)

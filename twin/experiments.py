@@ -5,12 +5,14 @@ scenario of its point and the replication number, whose random streams are spawn
 scenario seed), never on which worker ran it or in which order, so serial, pool and Dask runs
 give the same results bit for bit. Tasks are sent in chunks so per-task overhead stays small
 against simulation time; outcomes come back chunk by chunk and are handed to ``on_outcome`` in the
-parent process (which stores them) as they arrive. Ctrl-C cancels what has not started and
-returns what finished: nothing that finished is lost.
+parent process (which stores them) as they arrive. Ctrl-C -- or SIGTERM, which ``execute`` treats
+the same way -- cancels what has not started and returns what finished: nothing that finished is
+lost. Pool workers never outlive the parent, even one killed with SIGKILL (see ``_ignore_sigint``).
 """
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 import signal
@@ -22,6 +24,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from types import FrameType
 from typing import Any, TextIO
 
 __all__ = ["Backend", "BackendKind", "Progress", "chunked", "execute"]
@@ -107,44 +110,89 @@ class Progress:
 
 
 @contextmanager
-def deferred_sigint() -> Iterator[None]:
-    """Hold Ctrl-C while a block runs (storing a chunk): the interrupt is raised right after it, so a
-    database write is never cut in the middle (DuckDB would turn it into a 'query interrupted' error)."""
+def deferred_sigint(signals: Sequence[int] = (signal.SIGINT,)) -> Iterator[None]:
+    """Hold Ctrl-C (and the other ``signals``) while a block runs (storing a chunk): the interrupt is
+    raised right after it, so a database write is never cut in the middle (DuckDB would turn it into
+    a 'query interrupted' error)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     got: list[int] = []
-    old = signal.signal(signal.SIGINT, lambda signum, frame: got.append(signum))
+    old = {sig: signal.signal(sig, lambda signum, frame: got.append(signum)) for sig in signals}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, old)
+        for sig, handler in old.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
     if got:
         raise KeyboardInterrupt
+
+
+def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM during :func:`execute`: stop like Ctrl-C (the run is kept, marked interrupted, resumable)."""
+    raise KeyboardInterrupt
+
+
+_sigterm_before: list[Any] = []  # the SIGTERM handler execute() replaced, while it runs (innermost last)
+_at_fork_registered = False
+
+
+def _child_sigterm_default() -> None:
+    """In a process forked while execute() runs (a pool or Dask worker), SIGTERM is what it was
+    before execute(), not the parent's 'raise KeyboardInterrupt'."""
+    try:
+        if signal.getsignal(signal.SIGTERM) is _sigterm_as_interrupt:
+            before = _sigterm_before[0] if _sigterm_before else signal.SIG_DFL
+            signal.signal(signal.SIGTERM, before if before is not None else signal.SIG_DFL)
+    except ValueError:  # not the main thread of the main interpreter: leave it
+        pass
+    _sigterm_before.clear()
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While the block runs, SIGTERM raises KeyboardInterrupt (main thread only); the previous
+    handler is restored after."""
+    global _at_fork_registered
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    if not _at_fork_registered and hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_child_sigterm_default)
+        _at_fork_registered = True
+    old = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    _sigterm_before.append(old)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old if old is not None else signal.SIG_DFL)
+        _sigterm_before.pop()
 
 
 def execute(work: Callable[[list[Any]], list[Any]], chunks: Iterable[list[Any]], backend: Backend,
             on_outcomes: Callable[[list[Any]], None], progress: Progress | None = None) -> bool:
     """Run ``work(chunk) -> outcomes`` for every chunk; call ``on_outcomes(outcomes)`` in the parent
     as each chunk finishes (one call per chunk, so the caller can store a chunk in one transaction).
-    Returns True when everything ran, False when interrupted (Ctrl-C); other exceptions from a task
-    propagate after pending work is cancelled."""
+    Returns True when everything ran, False when interrupted (Ctrl-C, or SIGTERM: while this runs in
+    the main thread, SIGTERM raises KeyboardInterrupt); other exceptions from a task propagate after
+    pending work is cancelled."""
     chunks = list(chunks)
 
     def take(outcomes: list[Any]) -> None:
-        with deferred_sigint():
+        with deferred_sigint((signal.SIGINT, signal.SIGTERM)):
             on_outcomes(outcomes)
         if progress is not None:
             progress.advance(len(outcomes))
 
     try:
-        if backend.kind is BackendKind.SERIAL or not chunks:
-            for chunk in chunks:
-                take(work(chunk))
-            return True
-        if backend.kind is BackendKind.POOL:
-            return _pool(work, chunks, backend.n_workers, take)
-        return _dask(work, chunks, backend, take)
+        with _sigterm_interrupts():
+            if backend.kind is BackendKind.SERIAL or not chunks:
+                for chunk in chunks:
+                    take(work(chunk))
+                return True
+            if backend.kind is BackendKind.POOL:
+                return _pool(work, chunks, backend.n_workers, take)
+            return _dask(work, chunks, backend, take)
     except KeyboardInterrupt:
         return False
     finally:
@@ -152,14 +200,45 @@ def execute(work: Callable[[list[Any]], list[Any]], chunks: Iterable[list[Any]],
             progress.close()
 
 
-def _ignore_sigint() -> None:
-    """Pool workers leave Ctrl-C to the parent, which decides what to stop and what to keep."""
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _ignore_sigint(parent: int | None = None) -> None:
+    """Pool worker initializer. Workers leave Ctrl-C and SIGTERM to the parent, which decides what
+    to stop and what to keep (and kills them itself), and they end when the parent dies, however it
+    dies (SIGKILL included): on Linux the kernel sends them SIGKILL (parent-death signal), elsewhere a
+    watchdog thread ends the worker once its parent process is gone. ``parent``: the parent's pid."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if parent is None:
+        parent = os.getppid()
+    if not (sys.platform.startswith("linux") and _set_parent_death_signal(signal.SIGKILL)):
+        threading.Thread(target=_watch_parent, args=(parent,), name="twin-parent-watchdog", daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the signal was armed: nobody would send it
+        os._exit(1)
+
+
+def _set_parent_death_signal(sig: int) -> bool:
+    """``prctl(PR_SET_PDEATHSIG, sig)``: the kernel sends ``sig`` to this process when its parent
+    ends. True when set."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int, interval_s: float = 0.5) -> None:
+    """End this process (at once, no cleanup: the parent owns the results) when its parent is gone."""
+    while os.getppid() == parent:
+        time.sleep(interval_s)
+    os._exit(1)
 
 
 def _pool(work: Callable[[list[Any]], list[Any]], chunks: list[list[Any]], workers: int,
           take: Callable[[list[Any]], None]) -> bool:
-    ex = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), initializer=_ignore_sigint)
+    ex = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), initializer=_ignore_sigint,
+                             initargs=(os.getpid(),))
     pending: set[Future[list[Any]]] = set()
     try:
         pending = {ex.submit(work, c) for c in chunks}

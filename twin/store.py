@@ -12,10 +12,12 @@ Domain-free on purpose: it knows runs, points, KPIs and lots, not what a plant i
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import numbers
 import os
+import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -117,6 +119,44 @@ class StoreError(Exception):
     """A run-store problem: names the store file and what went wrong."""
 
 
+# Every connection: no extension is ever loaded or installed behind our back. DuckDB would otherwise
+# fetch one from the network for, e.g., an SQLite file given as a store or an https:// path in sql().
+_CONFIG: Mapping[str, bool] = {"autoload_known_extensions": False, "autoinstall_known_extensions": False}
+
+_LOCK_PID = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
+
+
+def _cause(exc: duckdb.Error, read_only: bool, opening: bool = True) -> str | None:
+    """What a DuckDB error says about the store file, in plain words (None: nothing we recognise).
+    Locks and permissions are about the store only while ``opening`` it (a query may read other files)."""
+    text = str(exc)
+    low = text.lower()
+    detail = text.removeprefix("IO Error: ").strip()
+    if "not a valid duckdb database file" in low:
+        return "not a DuckDB database (the file exists but holds something else; give a .duckdb file the twin wrote)"
+    if "sqlite" in low and "extension" in low:
+        return "not a DuckDB database (it looks like an SQLite database; the twin's store is a DuckDB file)"
+    if "corrupt" in low or "checksum" in low or "could not read enough bytes" in low or "truncated" in low:
+        return f"the file is corrupt or truncated ({detail}); restore it from a copy or use another store"
+    if ("version number" in low and "database" in low) or "newer version of duckdb" in low:
+        return f"written by another DuckDB version this one cannot read ({detail})"
+    if not opening:
+        pass
+    elif "could not set lock" in low or "conflicting lock" in low or \
+            (isinstance(exc, duckdb.IOException) and re.search(r"\block", low)):
+        m = _LOCK_PID.search(text)
+        who = f" (PID {m['pid']}, {m['program']})" if m else ""
+        return f"locked by another process{who}"
+    elif "read-only file system" in low or "permission denied" in low or "access is denied" in low:
+        where = "read it" if read_only else "write there"
+        return (f"cannot {where}: the location is read-only or not accessible to this user ({detail}); "
+                "give a store in a writable folder")
+    if "extension" in low and ("not found" in low or "autoload" in low or "install" in low):
+        return (f"needs a DuckDB extension, and the twin never loads or installs extensions (no network access) "
+                f"({detail})")
+    return None
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -149,20 +189,20 @@ class RunStore:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"run store {self.path}: cannot create its folder: {exc}") from exc
+                why = " (the location is read-only or not writable by this user)" \
+                    if isinstance(exc, PermissionError) or exc.errno == errno.EROFS else ""
+                raise StoreError(f"run store {self.path}: cannot create its folder{why}: {exc}") from exc
+        if self.path.is_dir():
+            raise StoreError(f"run store {self.path} is a folder, not a DuckDB file; give a file path such as "
+                             f"{self.path / 'runs.duckdb'}")
         try:
-            self._con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.IOException as exc:
-            text = str(exc)
-            if "lock" in text.lower():
-                raise StoreError(f"run store {self.path} is in use by another twin process; wait for it to finish "
-                                 f"or use another store ({text})") from exc
-            raise StoreError(f"run store {self.path}: cannot open it: {text}") from exc
+            self._con = duckdb.connect(str(self.path), read_only=read_only, config=dict(_CONFIG))
         except duckdb.ConnectionException as exc:
             raise StoreError(f"run store {self.path} is already open in this process in another mode "
-                             f"(read_only={not read_only}); close that RunStore first ({exc})") from exc
+                             f"(a RunStore with read_only={not read_only}, or a DuckDB connection with other "
+                             f"settings); close that first ({exc})") from exc
         except duckdb.Error as exc:
-            raise StoreError(f"run store {self.path}: cannot open it: {exc}") from exc
+            raise StoreError(self._cannot_open(exc)) from exc
         try:
             self._init_schema()
         except BaseException:
@@ -188,7 +228,9 @@ class RunStore:
                                 [str(SCHEMA_VERSION)])
             row = con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchone()
         except duckdb.Error as exc:
-            raise StoreError(f"run store {self.path}: cannot read or create its tables: {exc}") from exc
+            cause = _cause(exc, self.read_only)
+            raise StoreError(f"run store {self.path}: {cause}" if cause is not None else
+                             f"run store {self.path}: cannot read or create its tables: {exc}") from exc
         version = int(row[0]) if row else 0
         if version > SCHEMA_VERSION:
             raise StoreError(f"run store {self.path}: written by a newer twin (schema {version}, "
@@ -220,6 +262,17 @@ class RunStore:
     def _error(self, message: str) -> StoreError:
         return StoreError(f"run store {self.path}: {message}")
 
+    def _cannot_open(self, exc: duckdb.Error) -> str:
+        """Why DuckDB would not open the file, in words naming the store and the cause."""
+        text = str(exc)
+        cause = _cause(exc, self.read_only)
+        if cause is None:
+            return f"run store {self.path}: cannot open it: {text}"
+        if cause.startswith("locked"):
+            return (f"run store {self.path} is {cause}: it is in use by another twin process (or another "
+                    "program); wait for it to finish or use another store")
+        return f"run store {self.path}: {cause}"
+
     @contextmanager
     def _op(self, what: str, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """Serialize calls (threads may share a store) and turn DuckDB errors into StoreError."""
@@ -230,7 +283,8 @@ class RunStore:
             try:
                 yield con
             except duckdb.Error as exc:
-                raise self._error(f"{what} failed: {exc}") from exc
+                cause = _cause(exc, self.read_only, opening=False)
+                raise self._error(f"{what} failed: {cause or exc}") from exc
 
     @staticmethod
     @contextmanager
