@@ -8,6 +8,7 @@ same shape (``my-plant.yaml``, ``../sets/plant-b.yaml``), resolved against the s
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -61,6 +62,13 @@ def _is_path(ref: str) -> bool:
     return ref.endswith((".yaml", ".yml")) or "/" in ref or "\\" in ref
 
 
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # e.g. a name longer than the file system allows
+        return False
+
+
 def parameter_set_path(ref: str, file: str = "<scenario>", base_dir: Path | None = None, must_exist: bool = True) -> Path:
     """The file a scenario's ``parameter_set`` names: a packaged set by name, or a path (relative to
     ``base_dir``, the scenario's folder) to the user's own set."""
@@ -68,9 +76,13 @@ def parameter_set_path(ref: str, file: str = "<scenario>", base_dir: Path | None
         path = Path(ref).expanduser()
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
-        if must_exist and not path.is_file():
+        if must_exist and not _is_file(path):
             raise InputError.single(file, "parameter_set", f"no parameter set file at {path}", value=ref)
         return path
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", ref):
+        names = sorted(p.stem for p in PARAMETER_SET_DIR.glob("*.yaml"))
+        raise InputError.single(file, "parameter_set", "is neither a packaged set's name (letters, digits, . _ -, at most "
+                                f"100 characters; available: {', '.join(names)}) nor a path to a .yaml file", value=ref)
     path = PARAMETER_SET_DIR / f"{ref}.yaml"
     if must_exist and not path.is_file():
         names = sorted(p.stem for p in PARAMETER_SET_DIR.glob("*.yaml"))

@@ -21,16 +21,28 @@ class Problem:
     suggestion: str = ""
 
     def render(self) -> str:
-        where = f"{self.file}: {self.path}" if self.path else self.file
-        text = f"{where}: {self.message}"
+        where = f"{_cut(self.file)}: {_cut(self.path)}" if self.path else _cut(self.file)
+        text = f"{where}: {_cut(self.message, 300)}"
         if self.value is not _MISSING:
-            text += f" (got {self.value!r})"
+            text += f" (got {_cut(_safe_repr(self.value))})"
         if self.suggestion:
             text += f"; did you mean '{self.suggestion}'?"
         return text
 
 
 _MISSING: Any = object()
+
+
+def _cut(text: str, limit: int = 120) -> str:
+    """Long values are cut in messages (a 5000-digit number, a 300-character name)."""
+    return text if len(text) <= limit else f"{text[:limit - 30]}... ({len(text):,} characters)"
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except ValueError:  # e.g. an int beyond Python's digit limit for str()
+        return f"<{type(value).__name__} too large to print>"
 
 
 @dataclass

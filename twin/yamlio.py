@@ -84,6 +84,8 @@ def load_yaml_text(text: str, file: str) -> Any:
         return loader.construct_document(node)
     except _TooLarge as exc:
         raise InputError.single(file, "", str(exc)) from None
+    except ValueError as exc:  # a scalar no constructor can make, e.g. an integer of 5000 digits
+        raise InputError.single(file, "", f"holds a value that cannot be read: {exc}") from None
     except RecursionError:
         raise InputError.single(file, "", f"is nested more than {MAX_DEPTH} levels deep") from None
     except yaml.YAMLError as exc:
