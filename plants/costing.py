@@ -355,9 +355,13 @@ def _cell(rep: Replication, loaded: LoadedScenario) -> CellResult | None:
     rolls = lots[lots["line"] == LotKind.ROLL].set_index("lot_id")
     parent = rep.genealogy[rep.genealogy["lot_id"].isin(done["lot_id"])].set_index("lot_id")["parent_id"]
     src = rolls.reindex(parent.reindex(done["lot_id"]).to_numpy())
+    capacity = float((src["blend_capacity_mah_g"] * src.get("conductive_utilization", 1.0)).mean())
+    ice = float(done["ice"].mean())
+    if not (capacity > 0 and 0 < ice <= 1.5):  # no cell can be built from such an anode: no cell figures
+        return None
     return reference_cell(
-        anode_capacity_mah_g=float((src["blend_capacity_mah_g"] * src.get("conductive_utilization", 1.0)).mean()),
-        anode_ice=float(done["ice"].mean()),
+        anode_capacity_mah_g=capacity,
+        anode_ice=ice,
         anode_press_density_g_cm3=float(src["press_density_g_cm3"].mean()),
         anode_areal_capacity_mah_cm2=float(done["areal_capacity_mah_cm2"].mean()),
         anode_active_wt=loaded.scenario.settings.casting.active_wt, params=loaded.params.cell)

@@ -79,7 +79,9 @@ def si_balance(rep: Replication) -> dict[str, float]:
     if len(rolls):
         good = rolls["status"].isin(GOOD_ROLL)
         on_coater = rolls["end_h"].isna()
-        in_electrode = float((rolls.loc[good, "si_kg"] * rolls.loc[good, "good_share"]).sum())
+        # good_share is recorded when a roll is finished: a run in which none finished has no column
+        in_electrode = (float((rolls.loc[good, "si_kg"] * rolls.loc[good, "good_share"]).sum())
+                        if "good_share" in rolls else 0.0)
         on_line = float(rolls.loc[on_coater, "si_kg"].sum())
         roll_scrap = float(rolls["si_kg"].sum()) - in_electrode - on_line
     else:

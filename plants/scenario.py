@@ -165,6 +165,50 @@ def _cross_checks(sc: Scenario, params: PlantParams, file: str) -> None:
     if sc.settings.coating.cvd_lots_per_batch > params.buffers.cvd_to_coating_lots:
         problems.append(Problem(file, "settings.coating.cvd_lots_per_batch", sc.settings.coating.cvd_lots_per_batch,
                                 f"must not exceed the buffer capacity ({params.buffers.cvd_to_coating_lots} lots)"))
+    # Electrode line: settings that cannot make electrode at all are refused here, not left to the run.
+    cs, ca = sc.settings.casting, params.casting
+    trim = ca.equipment.edge_trim_m
+    if cs.coated_width_m <= trim:
+        problems.append(Problem(file, "settings.casting.coated_width_m", cs.coated_width_m,
+                                f"must be wider than the edge trim cut off at slitting (casting.equipment.edge_trim_m = "
+                                f"{trim:g} m in parameter set {params.name}): nothing would be left as good electrode"))
+    # The convective dryer's driving force is T_air - T_wet-bulb (physics.evaporation_capacity_kg_m2_h);
+    # the wet bulb is the parameter casting.dryer.wet_bulb_c (a flagged placeholder in reference-2025).
+    wet_bulb = ca.dryer.wet_bulb_c
+    if ca.dryer.air_temperature_ref_c <= wet_bulb:
+        problems.append(Problem(file, "casting.dryer.air_temperature_ref_c", ca.dryer.air_temperature_ref_c,
+                                f"the dryer's reference air temperature must be above its wet-bulb temperature "
+                                f"(casting.dryer.wet_bulb_c = {wet_bulb:g} degC) in parameter set {params.name}"))
+    if cs.dryer_air_temperature_c <= wet_bulb:
+        problems.append(Problem(file, "settings.casting.dryer_air_temperature_c", cs.dryer_air_temperature_c,
+                                f"must be above the drying air's wet-bulb temperature (casting.dryer.wet_bulb_c = "
+                                f"{wet_bulb:g} degC in parameter set {params.name}): at or below it the air takes up "
+                                "no water and the web never dries"))
+    # Amounts too small to account: the scaffold store draws to 1e-9 kg (a smaller charge gets no
+    # scaffold at all), and a silane, powder or water amount below the smallest normal float
+    # (2.2e-308) is zero in one sum and a few 1e-320 in another, so no mass balance can close.
+    import sys
+
+    from plants.fbcvd.physics import silane_feed_kg
+
+    tiny = sys.float_info.min
+    fb = sc.settings.fbcvd
+    if fb.batch_mass_kg < 1e-6:
+        problems.append(Problem(file, "settings.fbcvd.batch_mass_kg", fb.batch_mass_kg,
+                                "must be at least 1e-6 kg: a smaller charge is below what the scaffold draws resolve"))
+    y_end = fb.gas_program.silane_fraction_end if fb.gas_program is not None else fb.silane_fraction
+    silane = silane_feed_kg(fb.silane_fraction, y_end, fb.total_gas_flow_nm3_h, fb.deposition_time_h)
+    if silane < tiny:
+        problems.append(Problem(file, "settings.fbcvd", silane,
+                                "silane_fraction x total_gas_flow_nm3_h x deposition_time_h feed too little silane per "
+                                f"batch to account (below {tiny:.2g} kg)"))
+    if cs.mix_batch_dry_kg * cs.active_wt * cs.sic_share_of_active < tiny:
+        problems.append(Problem(file, "settings.casting.mix_batch_dry_kg", cs.mix_batch_dry_kg,
+                                f"with sic_share_of_active {cs.sic_share_of_active:g} puts too little Si/C powder in a "
+                                f"mix batch to account (below {tiny:.2g} kg)"))
+    if cs.sides * cs.coat_weight_mg_cm2 * 0.01 * (1.0 / cs.solids_wt - 1.0) < tiny:
+        problems.append(Problem(file, "settings.casting.coat_weight_mg_cm2", cs.coat_weight_mg_cm2,
+                                f"leaves too little water on the web to account (below {tiny:.2g} kg/m2)"))
     if problems:
         raise InputError(problems)
 

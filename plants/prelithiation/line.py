@@ -9,6 +9,8 @@ one the line stops, and the roll on it is exposed to the wet air. Physics per ro
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import simpy
 
@@ -88,6 +90,10 @@ class PrelithLine:
         if self.fixed_dose is not None:
             return self.fixed_dose
         expected = ph.li_needed_mah_cm2(e.props["areal_capacity_mah_cm2"], e.props["blend_ice"])
+        if not math.isfinite(expected):
+            # an electrode at ICE 0 loses without bound: no finite dose offsets that, so none is
+            # laid (the roll keeps ICE 0 and is scrapped when it has rested, see _rested)
+            return 0.0
         return self.s.li_dose_fraction_of_loss * expected  # type: ignore[operator]
 
     def _line(self, m: Machine) -> Proc:
@@ -107,10 +113,11 @@ class PrelithLine:
             dose = self._dose_mah_cm2(e)
             li_area_m2 = ep["area_m2"] * ep["sides"]
             li_kg = ph.li_mass_kg(dose, li_area_m2, lithium)
-            draw = supply.draw(li_kg)
-            if not draw.triggered:
-                m.set(State.STARVED, "Li supply empty")
-            yield draw
+            if li_kg > 0:  # a roll that needs no Li (no loss to offset) draws none
+                draw = supply.draw(li_kg)
+                if not draw.triggered:
+                    m.set(State.STARVED, "Li supply empty")
+                yield draw
             roll = lots.new(_PRELITH_ROLL, name, env.now, mass_kg=e.mass_kg, parents=[(e.id, e.mass_kg)],
                             props={"li_applied_kg": li_kg, "dose_mah_cm2": dose, "area_m2": ep["area_m2"]})
             run_h = ep["length_m"] / speed / 60.0
@@ -140,7 +147,7 @@ class PrelithLine:
         exposure = self.x_nominal * dry_h + self.x_excursion * wet_h
         r = ph.prelithiate(areal, e.props["blend_ice"], props["dose_mah_cm2"],
                            self.efficiency, exposure, self.route.dose_cv, self.p.lithium)
-        to_kg = props["li_applied_kg"] / r.applied
+        to_kg = props["li_applied_kg"] / r.applied if r.applied > 0 else 0.0
         props.update({
             "ice": r.ice, "residual_li_of_capacity": r.residual_of_capacity, "li_waste_kg": r.waste * to_kg,
             "li_degraded_kg": r.degraded * to_kg, "li_compensating_kg": r.compensating * to_kg,
@@ -150,6 +157,11 @@ class PrelithLine:
         roll.end_h = now
         if r.residual_of_capacity > self.p.lithium.residual_li_limit:
             self.lots.finish(roll, _SCRAPPED, now, "residual Li")
+            return
+        if not r.ice > 0:
+            # gives back nothing in its first cycle (no reversible capacity, or a loss without bound):
+            # not an electrode, whatever the specs say
+            self.lots.finish(roll, _SCRAPPED, now, "off-spec: ice")
             return
         failed = [name for name, lim in self.spec_items if not lim.ok(props[name])]
         if failed:

@@ -18,8 +18,11 @@ Floats or numpy arrays in, the same out (see :mod:`plants._num`). Relations and 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from plants import _num as nm
 from plants.prelithiation.params import LithiumParams, RouteParams
@@ -47,8 +50,22 @@ def um_to_mah_cm2(thickness_um: F, li: LithiumParams) -> F:
 
 
 def li_needed_mah_cm2(reversible_mah_cm2: F, ice: F) -> F:
-    """Li that offsets the first-cycle loss exactly: Q_rev (1/ICE - 1)."""
-    return reversible_mah_cm2 * (1.0 / ice - 1.0)
+    """Li that offsets the first-cycle loss exactly: Q_rev (1/ICE - 1).
+
+    At ICE 0 the loss has no bound (infinity) when there is reversible capacity; an electrode with
+    no reversible capacity needs none.
+    """
+    if _scalar(reversible_mah_cm2) and _scalar(ice):
+        if ice > 0:
+            return reversible_mah_cm2 * (1.0 / ice - 1.0)
+        return math.inf if reversible_mah_cm2 > 0 else 0.0
+    rev, ice_a = np.asarray(reversible_mah_cm2, float), np.asarray(ice, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(ice_a > 0, rev * (1.0 / ice_a - 1.0), np.where(rev > 0, np.inf, 0.0))
+
+
+def _scalar(x: Any) -> bool:
+    return isinstance(x, (float, int))
 
 
 def li_mass_kg(dose_mah_cm2: F, area_m2: F, li: LithiumParams) -> F:
@@ -98,10 +115,32 @@ def prelithiate(
     degraded = transferred - mu
     loss = li_needed_mah_cm2(reversible_mah_cm2, ice)
     s = nm.maximum(dose_cv * mu, 1e-12)
-    d = (mu - loss) / s
-    residual = s * nm.norm_pdf(d) + (mu - loss) * nm.norm_cdf(d)
-    residual = nm.clip(residual, 0.0, mu)
-    compensating = mu - residual
-    ice_after = reversible_mah_cm2 / (reversible_mah_cm2 + loss - compensating)
+    residual: F
+    ice_after: F
+    residual_of_capacity: F
+    if _scalar(reversible_mah_cm2) and _scalar(ice) and _scalar(mu) and _scalar(s):
+        if loss == math.inf:  # an unbounded loss takes all the Li: none is left over
+            residual = 0.0
+        else:
+            d = (mu - loss) / s
+            residual = s * nm.norm_pdf(d) + (mu - loss) * nm.norm_cdf(d)
+            residual = nm.clip(residual, 0.0, mu)
+        compensating = mu - residual
+        # the denominator is >= Q_rev (compensating <= loss): zero only without reversible capacity,
+        # which gives nothing back (ICE 0) and leaves any Li on it as residual metal
+        den = reversible_mah_cm2 + loss - compensating
+        ice_after = reversible_mah_cm2 / den if den > 0 else 0.0
+        residual_of_capacity = (residual / reversible_mah_cm2 if reversible_mah_cm2 > 0
+                                else (math.inf if residual > 0 else 0.0))
+    else:
+        rev = np.asarray(reversible_mah_cm2, float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = (mu - loss) / s
+            residual = s * nm.norm_pdf(d) + (mu - loss) * nm.norm_cdf(d)
+            residual = np.where(np.isposinf(loss), 0.0, nm.clip(residual, 0.0, mu))
+            compensating = mu - residual
+            den = rev + loss - compensating
+            ice_after = np.where(den > 0, rev / den, 0.0)
+            residual_of_capacity = np.where(rev > 0, residual / rev, np.where(residual > 0, np.inf, 0.0))
     return PrelithResult(applied=applied_mah_cm2, waste=waste, degraded=degraded, compensating=compensating,
-                         residual=residual, ice=ice_after, residual_of_capacity=residual / reversible_mah_cm2)
+                         residual=residual, ice=ice_after, residual_of_capacity=residual_of_capacity)

@@ -48,7 +48,8 @@ def water_balance(rep: Any) -> dict[str, float]:
     mixes = lots[lots["line"] == LotKind.MIX]
     rolls = lots[lots["line"] == LotKind.ROLL]
     added = float(mixes["water_kg"].sum()) if len(mixes) else 0.0
-    evaporated = float(rolls["water_evaporated_kg"].sum()) if len(rolls) else 0.0
+    # (the column exists once a roll has been finished: rolls all still on the coater have none)
+    evaporated = float(rolls["water_evaporated_kg"].sum()) if "water_evaporated_kg" in rolls else 0.0
     on_coater = float(rolls.loc[rolls["end_h"].isna(), "water_kg"].sum()) if len(rolls) else 0.0
     in_slurry = float((mixes["water_kg"] * left_share(rep.genealogy, mixes)).sum()) if len(mixes) else 0.0
     err = abs(added - evaporated - in_slurry - on_coater) / added if added > 0 else 0.0

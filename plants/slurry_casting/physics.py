@@ -24,7 +24,10 @@ their sources:
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+import numpy as np
 
 from plants import _num as nm
 from plants.slurry_casting.params import CrackingParams, DryerParams
@@ -54,11 +57,40 @@ def blend_capacity_mah_g(sic_share: F, sic_capacity_mah_g: F, graphite_capacity_
 
 
 def blend_ice(sic_share: F, sic_capacity_mah_g: F, sic_ice: F, graphite_capacity_mah_g: F, graphite_ice: F) -> F:
-    """First-cycle efficiency of the blend: reversible over (reversible + both first-cycle losses)."""
+    """First-cycle efficiency of the blend: reversible over (reversible + both first-cycle losses).
+
+    A component's first-cycle loss is its reversible capacity x (1/ICE - 1). The degenerate ends are
+    the limits of that rule: a component with no reversible capacity loses nothing (a Si/C powder
+    that stores nothing leaves the blend at the graphite's ICE); one with capacity at ICE 0 loses
+    without bound (the blend's ICE is 0); a blend with no reversible capacity at all gives nothing
+    back (ICE 0).
+    """
     rev = blend_capacity_mah_g(sic_share, sic_capacity_mah_g, graphite_capacity_mah_g)
-    loss = sic_share * sic_capacity_mah_g * (1.0 / sic_ice - 1.0) + (1.0 - sic_share) * graphite_capacity_mah_g * (
-        1.0 / graphite_ice - 1.0)
-    return rev / (rev + loss)
+    if all(isinstance(x, (float, int)) for x in (sic_share, sic_capacity_mah_g, sic_ice, graphite_capacity_mah_g,
+                                                  graphite_ice)):
+        if sic_ice > 0 and graphite_ice > 0:
+            loss = sic_share * sic_capacity_mah_g * (1.0 / sic_ice - 1.0) + (1.0 - sic_share) * graphite_capacity_mah_g * (
+                1.0 / graphite_ice - 1.0)
+        else:
+            loss = (_first_cycle_loss(sic_share * sic_capacity_mah_g, sic_ice)
+                    + _first_cycle_loss((1.0 - sic_share) * graphite_capacity_mah_g, graphite_ice))
+        total = rev + loss
+        return rev / total if total != 0 else 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q_sic = np.asarray(sic_share * sic_capacity_mah_g, float)
+        q_gr = np.asarray((1.0 - sic_share) * graphite_capacity_mah_g, float)
+        ice_sic, ice_gr = np.asarray(sic_ice, float), np.asarray(graphite_ice, float)
+        loss = (np.where(ice_sic > 0, q_sic * (1.0 / ice_sic - 1.0), np.where(q_sic > 0, np.inf, 0.0))
+                + np.where(ice_gr > 0, q_gr * (1.0 / ice_gr - 1.0), np.where(q_gr > 0, np.inf, 0.0)))
+        total = rev + loss
+        return np.where(total != 0, rev / total, 0.0)
+
+
+def _first_cycle_loss(reversible: float, ice: float) -> float:
+    """First-cycle loss of a component of ``reversible`` capacity at an ICE (floats; see :func:`blend_ice`)."""
+    if ice > 0:
+        return reversible * (1.0 / ice - 1.0)
+    return math.inf if reversible > 0 else 0.0
 
 
 def areal_capacity_mah_cm2(coat_weight_mg_cm2: F, active_wt: F, capacity_mah_g: F, utilization: F = 1.0) -> F:
