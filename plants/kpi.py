@@ -177,6 +177,8 @@ _PLANT = [
     Kpi("scenario", "Scenario", digits=None, description="the scenario's name"),
     Kpi("scenario_sha256", "Scenario hash", digits=None, description="sha256 of the scenario text with its --set lines"),
     Kpi("parameter_set", "Parameter set", digits=None, description="name@version of the parameter set"),
+    Kpi("parameter_set_file", "Parameter set file", digits=None, description="the file that was read"),
+    Kpi("parameter_set_sha256", "Parameter set hash", digits=None, description="sha256 of its content as read"),
     Kpi("seed", "Seed", digits=0, description="the scenario seed"),
     Kpi("replication", "Replication", digits=0, description="the replication number (per-replication rows only)"),
     Kpi("replications", "Replications", digits=0),
@@ -288,7 +290,7 @@ _YIELD = [
 
 def _registry() -> KpiRegistry:
     lines = [k for mod in kpi_modules() for k in mod.KPIS]
-    run, sim, plant = _PLANT[:8], _PLANT[8:10], _PLANT[10:]
+    run, sim, plant = _PLANT[:10], _PLANT[10:12], _PLANT[12:]
     return KpiRegistry([*run, *lines, *_COST, *_CO2, *_INVEST, *_YIELD, *plant, *sim])
 
 

@@ -25,6 +25,7 @@ from plants.prelithiation.settings import PrelithSettings, PrelithSpecs
 from plants.slurry_casting.settings import CastingSettings, ElectrodeSpecs
 from plants.studies import OptimizationSpec, SensitivitySpec
 from twin.calendar import ShiftCalendar
+from twin.errors import _MISSING as _MISSING_VALUE
 from twin.errors import InputError, Problem, from_validation_error
 from twin.params import SourceRecord
 from twin.units import HOURS_PER_YEAR
@@ -214,7 +215,7 @@ def _cross_checks(sc: Scenario, params: PlantParams, file: str) -> None:
 
 
 def _build(tree: dict[str, Any], sets: list[str], file: str, source_text: str, base_dir: Path | None,
-           parameter_cache: tuple[str, dict[str, Any]] | None = None) -> LoadedScenario:
+           parameter_cache: tuple[str, dict[str, Any]] | None = None, check_studies: bool = True) -> LoadedScenario:
     work = copy.deepcopy(tree)
     for item in sets:
         key, value = parse_set(item)
@@ -234,10 +235,40 @@ def _build(tree: dict[str, Any], sets: list[str], file: str, source_text: str, b
     text = source_text
     if sets:
         text += "\n" + SET_MARK + " --set ".join(sets) + "\n"
-    return LoadedScenario(path=file, text=text, scenario=scenario, params=params, sources=sources, sets=tuple(sets),
-                          tree=copy.deepcopy(tree), source_text=source_text,
-                          base_dir=str(base_dir) if base_dir is not None else None,
-                          parameter_file=set_path, parameter_tree=raw)
+    loaded = LoadedScenario(path=file, text=text, scenario=scenario, params=params, sources=sources, sets=tuple(sets),
+                            tree=copy.deepcopy(tree), source_text=source_text,
+                            base_dir=str(base_dir) if base_dir is not None else None,
+                            parameter_file=set_path, parameter_tree=raw)
+    if check_studies:
+        _check_study_paths(loaded)
+    return loaded
+
+
+def _check_study_paths(loaded: LoadedScenario) -> None:
+    """Every dotted path an optimization decision or a sensitivity range names must be a setting or
+    parameter the scenario can take: tried with a value of its range (its minimum, or its first
+    option), validated like ``--set``."""
+    sc = loaded.scenario
+    paths: list[tuple[str, str, Any]] = []
+    if sc.optimization is not None:
+        for path, d in sc.optimization.decisions.items():
+            paths.append(("optimization.decisions", path, d.options[0] if d.options is not None else d.min))
+    if sc.sensitivity is not None:
+        for path, r in sc.sensitivity.parameters.items():
+            paths.append(("sensitivity.parameters", path, r.min))
+    problems: list[Problem] = []
+    for section, path, value in paths:
+        v = value.value if isinstance(value, Enum) else value
+        try:
+            _build(loaded.tree, [*loaded.sets, f"{path}={v}"], loaded.path, loaded.source_text,
+                   Path(loaded.base_dir) if loaded.base_dir is not None else None,
+                   (loaded.parameter_file, loaded.parameter_tree), check_studies=False)
+        except InputError as exc:
+            why = "; ".join(p.render().split(": ", 1)[-1] for p in exc.problems)[:300]
+            problems.append(Problem(loaded.path, f"{section}.{path}", _MISSING_VALUE,
+                                    f"is not a setting or parameter this scenario can take at {v!r}: {why}"))
+    if problems:
+        raise InputError(problems)
 
 
 def load_scenario(source: str | Path | dict[str, Any], sets: list[str] | None = None,

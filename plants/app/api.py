@@ -201,6 +201,8 @@ def run(loaded: LoadedScenario, replications: int | None = None, backend: Backen
         "scenario": loaded.scenario.name,
         "scenario_sha256": sha256_text(loaded.text),
         "parameter_set": f"{loaded.params.name}@{loaded.params.version}",
+        "parameter_set_file": loaded.parameter_file,
+        "parameter_set_sha256": sha256_text(json.dumps(loaded.parameter_tree, sort_keys=True, default=str)),
         "replications": n,
     }
     summary.update(aggregate(per_rep, BOOKKEEPING))

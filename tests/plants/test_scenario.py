@@ -117,3 +117,17 @@ def test_numbers_are_numbers(item, needle):
     with pytest.raises(InputError) as e:
         load_scenario(SMOKE, [item])
     assert needle in str(e.value) and "smoke.yaml" in str(e.value)
+
+
+def test_validate_checks_the_paths_studies_name():
+    opt = ROOT / "scenarios" / "opt_check.yaml"
+    with pytest.raises(InputError) as e:
+        load_scenario(opt, ["optimization.decisions={settings.fbcvd.bed_temprature_c: {min: 430, max: 490}}"])
+    msg = str(e.value)
+    assert "optimization.decisions.settings.fbcvd.bed_temprature_c" in msg and "did you mean 'bed_temperature_c'" in msg
+    with pytest.raises(InputError, match="reactor_cnt.*did you mean 'reactor_count'"):
+        load_scenario(ROOT / "scenarios" / "sensitivity.yaml",
+                      ["sensitivity.parameters={overrides.fbcvd.equipment.reactor_cnt: {min: 1, max: 3}}"])
+    with pytest.raises(InputError, match="settings.casting.binder"):  # an option the setting cannot take
+        load_scenario(opt, ["optimization.decisions={settings.casting.binder: {options: [glue, paa]}}"])
+    load_scenario(opt, ["optimization.decisions={settings.casting.binder: {options: [paa, cmc_sbr]}}"])
