@@ -125,9 +125,9 @@ def test_validate_checks_the_paths_studies_name():
         load_scenario(opt, ["optimization.decisions={settings.fbcvd.bed_temprature_c: {min: 430, max: 490}}"])
     msg = str(e.value)
     assert "optimization.decisions.settings.fbcvd.bed_temprature_c" in msg and "did you mean 'bed_temperature_c'" in msg
-    with pytest.raises(InputError, match="reactor_cnt.*did you mean 'reactor_count'"):
+    with pytest.raises(InputError, match=r"reactor_cnt.*did you mean 'reactor_count'"):
         load_scenario(ROOT / "scenarios" / "sensitivity.yaml",
                       ["sensitivity.parameters={overrides.fbcvd.equipment.reactor_cnt: {min: 1, max: 3}}"])
-    with pytest.raises(InputError, match="settings.casting.binder"):  # an option the setting cannot take
+    with pytest.raises(InputError, match=r"settings\.casting\.binder"):  # an option the setting cannot take
         load_scenario(opt, ["optimization.decisions={settings.casting.binder: {options: [glue, paa]}}"])
     load_scenario(opt, ["optimization.decisions={settings.casting.binder: {options: [paa, cmc_sbr]}}"])
