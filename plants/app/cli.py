@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from twin.atomic import safe_name
+from twin.atomic import atomic_text, safe_name
 from twin.cliparts import (
     add_backend_args,
     add_common_args,
@@ -142,7 +142,9 @@ def _command(args: argparse.Namespace) -> int:
 
         from plants.app.api import scenario_schema
 
-        args.out.write_text(json.dumps(scenario_schema(), indent=2) + "\n", encoding="utf-8")
+        if args.out.is_dir():
+            raise InputError.single(str(args.out), "", "is a folder: give a file name, e.g. scenario.schema.json")
+        atomic_text(args.out, json.dumps(scenario_schema(), indent=2) + "\n")
         print(f"wrote {args.out}")
         return 0
     from plants.app import api  # the composition root imports the plant; keep --help fast
