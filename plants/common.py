@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
+from pydantic import model_validator
 
-from twin.params import check_number, is_numeric
+from twin.params import StrictModel
 from twin.units import MOLAR_VOLUME_NM3_KMOL, R_J_MOL_K
 
 __all__ = [
@@ -48,18 +48,9 @@ N2_KG_PER_NM3 = 1.2506  # nitrogen density at 0 degC, 1 atm (measured; the ideal
 SIH4_KG_PER_NM3 = M_SIH4_G_MOL / MOLAR_VOLUME_NM3_KMOL  # silane gas density at normal conditions (ideal gas)
 
 
-class Strict(BaseModel):
+class Strict(StrictModel):
     """Base of scenario sections: frozen, unknown keys are errors, numbers are numbers (no true/false
     or text coerced into one, no NaN or infinity)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        if info.field_name is not None and is_numeric(cls.model_fields[info.field_name].annotation):
-            check_number(value)
-        return value
 
 
 class Limits(Strict):

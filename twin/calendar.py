@@ -5,15 +5,15 @@ from __future__ import annotations
 import math
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from twin.params import StrictModel
 
 __all__ = ["ShiftCalendar"]
 
 
-class ShiftCalendar(BaseModel):
+class ShiftCalendar(StrictModel):
     """Shifts start at 00:00 each working day and run back to back; weeks start on day 0."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     shifts_per_day: Annotated[int, Field(ge=1, le=4)] = 3
     shift_length_h: Annotated[float, Field(gt=0, le=24)] = 8.0

@@ -16,10 +16,10 @@ from enum import Enum
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, model_validator
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError, core_schema
 
-__all__ = ["BulkSupplyParams", "Flag", "ParamModel", "Reliability", "SourceRecord", "Unit", "check_number",
+__all__ = ["BulkSupplyParams", "Flag", "ParamModel", "Reliability", "SourceRecord", "StrictModel", "Unit", "check_number",
            "collect_sources", "is_entry", "is_numeric"]
 
 ENTRY_KEYS = frozenset({"value", "units", "source", "flag", "note"})
@@ -138,6 +138,20 @@ class Unit:
         if not str(node["source"]).strip():
             raise PydanticCustomError("sourced_entry", "source is empty; cite where the number comes from", {})
         return node["value"]
+
+
+class StrictModel(BaseModel):
+    """Base of input sections: frozen, unknown keys are errors, numbers are numbers (no true/false
+    or text coerced into one, no NaN or infinity)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name is not None and is_numeric(cls.model_fields[info.field_name].annotation):
+            check_number(value)
+        return value
 
 
 class ParamModel(BaseModel):
