@@ -108,7 +108,9 @@ def build_page(run: RunResult) -> Page:
              for product, group in (scenario.get("specs") or {}).items() if product in PRODUCTS}
     page = Page(f"Si/C twin run report: {s.get('scenario')}")
     overrides = run.sources[run.sources["flag"] == Flag.SCENARIO.value] if not run.sources.empty else run.sources
-    meta = (f"Scenario **{s.get('scenario')}**, parameter set {s.get('parameter_set')}, seed {s.get('seed')}, "
+    set_file = f" (`{s['parameter_set_file']}`, sha256 {str(s.get('parameter_set_sha256'))[:12]})" \
+        if s.get("parameter_set_file") else ""
+    meta = (f"Scenario **{s.get('scenario')}**, parameter set {s.get('parameter_set')}{set_file}, seed {s.get('seed')}, "
             f"{s.get('replications')} replication(s), horizon {s.get('horizon_h')} h; scenario sha256 "
             f"{str(s.get('scenario_sha256'))[:12]}; code {s.get('code_version') or code_version()}"
             + (f"; stored run {s['run_id']}, {len(run.design)} point(s), headline figures of point 0" if "run_id" in s else "")

@@ -27,6 +27,7 @@ def test_an_overridden_price_appears_with_its_value_flagged_as_a_scenario_value(
     row = _source_row(md, "economics.prices.silane_cny_per_t")
     assert "| 150000 |" in row and "scenario value" in row and "75000" not in row
     assert "overridden by the scenario" in md
+    assert "reference-2025.yaml" in md and res.summary["parameter_set_sha256"][:12] in md  # which file, which content
     # emission factors are sourced like prices; the investment case and the emission ledger are there
     assert "| emissions.grid_kg_per_kwh |" in md and "| economics.investment.discount_rate |" in md
     assert "## Emission ledger" in md and "## Investment case (powder plant)" in md
