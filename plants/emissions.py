@@ -69,8 +69,8 @@ def _ledger(rep: Replication, ctx: CostContext, direct: pd.DataFrame) -> pd.Data
         d = direct[owner == line]
         for scope in SPENT_SCOPES:
             kg = float(d[f"{scope}_kg"].sum())
-            if kg:
-                kwh = float(d["electricity_kwh"].sum()) if scope == "electricity" else 0.0
+            kwh = float(d["electricity_kwh"].sum()) if scope == "electricity" else 0.0
+            if kg or kwh:  # a zero-carbon grid still uses the electricity
                 rows.append((line, "process", scope, what[scope][0], kg, kwh, what[scope][1]))
     for mod in _modules():
         rows.extend(tuple(r) for r in mod.period_emissions(ctx))

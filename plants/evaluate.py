@@ -9,7 +9,7 @@ import pandas as pd
 from plants.consistency import quality, quality_drivers, yields
 from plants.costing import CostResult, cost_of
 from plants.emissions import EmissionResult, emissions_of
-from plants.investment import investment_case
+from plants.investment import investment_case, operating_costs
 from plants.kpi import summarize
 from plants.plant import Replication
 from plants.scenario import LoadedScenario
@@ -33,5 +33,6 @@ def evaluate(rep: Replication, loaded: LoadedScenario) -> Evaluation:
     out.update(quality(rep, loaded))
     co2 = emissions_of(rep, loaded, cost.summary["cell.wh_per_m2_anode"] / 1000.0)
     out.update(co2.summary)
+    out.update(operating_costs(cost.ledger, rep.horizon_h, float(out["powder.output_kg"])))
     out.update(investment_case(out, loaded))
     return Evaluation(out, cost, quality_drivers(rep, loaded), co2)

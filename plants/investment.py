@@ -8,9 +8,9 @@ What the twin gives, per replication:
   carbon coating and the QC lab), at their design rates (:func:`plants.costing.capital`);
 * output: the simulated rate of released powder (``powder.output_t_per_yr``), taken as the plant's
   full-capacity output, reached through the ramp-up of the parameter set;
-* variable cost per kg: what a good kg of powder carries of materials, utilities and scrap
-  (``cost.waterfall.powder.*``);
-* fixed cost per year: its labour and overheads per kg times the output (paid whatever the output).
+* variable cost per kg: the powder lines' materials and utilities of the period over the released
+  powder (scrapped and rejected material included, as a yield loss);
+* fixed cost per year: their labour and overheads of the period, per year (paid whatever the output).
 
 The twin's capital charge (depreciation) is left out of the operating costs: the cash flow has the
 capital itself, spent over the construction years, and its tax depreciation.
@@ -27,8 +27,10 @@ from plants.costing import capital
 from plants.lines import OWNER, LotKind
 from plants.scenario import LoadedScenario
 from twin.finance import CashFlowInputs, cash_flows, evaluate, npv
+from twin.units import HOURS_PER_YEAR
 
-__all__ = ["POWDER_LINES", "cash_flow_inputs", "investment_case", "investment_table", "powder_capex_usd", "tornado"]
+__all__ = ["POWDER_LINES", "cash_flow_inputs", "investment_case", "investment_table", "operating_costs", "powder_capex_usd",
+           "tornado"]
 
 POWDER_LINES = tuple(dict.fromkeys(OWNER[k] for k in (LotKind.SCAFFOLD, LotKind.CVD, LotKind.POWDER)))
 
@@ -46,9 +48,9 @@ def cash_flow_inputs(summary: dict[str, Any], loaded: LoadedScenario, capex_usd:
     name (for sensitivities: ``price_per_unit=...``)."""
     inv = loaded.params.economics.investment
     out_kg = float(summary.get("powder.output_t_per_yr", math.nan)) * 1000.0
-    parts = {p: float(summary.get(f"cost.waterfall.powder.{p}_usd_per_kg", math.nan))
-             for p in ("materials", "utilities", "scrap", "labour", "overheads")}
-    if not out_kg > 0 or not all(math.isfinite(v) for v in parts.values()):
+    variable = float(summary.get("economics.variable_cost_usd_per_kg", math.nan))
+    fixed = float(summary.get("economics.fixed_cost_usd_per_yr", math.nan))
+    if not out_kg > 0 or not (math.isfinite(variable) and math.isfinite(fixed)):
         return None
     n_c = inv.construction_years
     first = inv.construction_first_year_share if n_c > 1 else 1.0
@@ -58,13 +60,25 @@ def cash_flow_inputs(summary: dict[str, Any], loaded: LoadedScenario, capex_usd:
         capex_usd=powder_capex_usd(loaded) if capex_usd is None else capex_usd, construction_schedule=schedule,
         life_years=inv.plant_life_yr, ramp_up=ramp, output_per_year=out_kg, price_per_unit=inv.powder_price_usd_per_kg,
         price_escalation=inv.price_escalation_per_yr,
-        variable_cost_per_unit=parts["materials"] + parts["utilities"] + parts["scrap"],
-        fixed_cost_per_year=(parts["labour"] + parts["overheads"]) * out_kg,
+        variable_cost_per_unit=variable, fixed_cost_per_year=fixed,
         working_capital_share=inv.working_capital_share_of_revenue, tax_rate=inv.tax_rate,
         depreciation_years=min(inv.tax_depreciation_yr, inv.plant_life_yr), salvage_share=inv.salvage_share,
         discount_rate=inv.discount_rate)
     kw.update(changes)
     return CashFlowInputs(**kw)
+
+
+def operating_costs(ledger: pd.DataFrame, horizon_h: float, powder_kg: float) -> dict[str, float]:
+    """The powder lines' operating costs from the period's ledger: materials and utilities per kg of
+    released powder (what scrapped and rejected material used included, as a yield loss), labour and
+    overheads per year (paid whatever the output). Capital is not among them: the cash flow has the
+    capital itself."""
+    mine = ledger[ledger["line"].isin(POWDER_LINES)]
+    by = mine.groupby("category")["usd"].sum()
+    variable = float(by.get("materials", 0.0) + by.get("utilities", 0.0))
+    fixed = float(by.get("labour", 0.0) + by.get("overheads", 0.0))
+    return {"economics.variable_cost_usd_per_kg": variable / powder_kg if powder_kg > 0 else math.nan,
+            "economics.fixed_cost_usd_per_yr": fixed * HOURS_PER_YEAR / horizon_h}
 
 
 def investment_case(summary: dict[str, Any], loaded: LoadedScenario) -> dict[str, float]:

@@ -264,6 +264,10 @@ _INVEST = [
         "the price at which the NPV is 0", 2, headline=16, group="Investment case (powder plant)"),
     Kpi("economics.capex_usd", "Capital of the powder lines", "USD", "FBCVD, coating and QC lab, equipment and building",
         0, group="Investment case (powder plant)"),
+    Kpi("economics.variable_cost_usd_per_kg", "Variable cost of the powder", "USD/kg",
+        "the powder lines' materials and utilities over released powder", 2, group="Investment case (powder plant)"),
+    Kpi("economics.fixed_cost_usd_per_yr", "Fixed cost of the powder lines", "USD/yr", "their labour and overheads", 0,
+        group="Investment case (powder plant)"),
 ]
 _YIELD = [
     Kpi("yield.overall_first_pass", "First pass, whole plant", "", "product of the lines' first-pass yields", 4,

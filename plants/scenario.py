@@ -29,7 +29,7 @@ from twin.errors import _MISSING as _MISSING_VALUE
 from twin.errors import InputError, Problem, from_validation_error
 from twin.params import SourceRecord
 from twin.units import HOURS_PER_YEAR
-from twin.yamlio import apply_set, parse_set, read_yaml
+from twin.yamlio import apply_set, load_yaml_text, parse_set, read_yaml
 
 __all__ = ["LoadedScenario", "Scenario", "Settings", "Specs", "Targets", "load_scenario", "load_scenario_text"]
 
@@ -292,7 +292,8 @@ def load_scenario(source: str | Path | dict[str, Any], sets: list[str] | None = 
 SET_MARK = "# --set "
 
 
-def load_scenario_text(text: str, file: str = "<stored>", base_dir: str | Path | None = None) -> LoadedScenario:
+def load_scenario_text(text: str, file: str = "<stored>", base_dir: str | Path | None = None,
+                       parameter_file: str | Path | None = None) -> LoadedScenario:
     """A scenario from the text provenance keeps (``LoadedScenario.text``: the file's text and, on its
     last line, the ``--set`` lines that were applied), e.g. a stored run's scenario."""
     lines = text.rstrip("\n").split("\n")
@@ -302,10 +303,11 @@ def load_scenario_text(text: str, file: str = "<stored>", base_dir: str | Path |
         body = text[: text.rstrip("\n").rfind("\n" + SET_MARK)]
     else:
         body = text
-    try:
-        tree = yaml.safe_load(body)
-    except yaml.YAMLError as exc:
-        raise InputError.single(file, "", f"is not valid YAML: {exc}") from None
+    tree = load_yaml_text(body, file)
     if not isinstance(tree, dict):
         raise InputError.single(file, "", "must be a YAML mapping of keys to values")
-    return _build(tree, sets, file, body, Path(base_dir) if base_dir is not None else None)
+    cache = None
+    if parameter_file is not None:  # the file the run read, wherever the scenario named it from
+        cache = (str(parameter_file), read_yaml(Path(parameter_file)))
+        tree = {**tree, "parameter_set": str(parameter_file)}
+    return _build(tree, sets, file, body, Path(base_dir) if base_dir is not None else None, cache)

@@ -60,7 +60,13 @@ def atomic_folder(out_dir: str | os.PathLike[str], replace: bool = False) -> Ite
                 if out.exists():
                     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
                     os.replace(out, old / out.name)
-                os.replace(tmp, out)
+                try:
+                    os.replace(tmp, out)
+                except OSError:
+                    if old is not None:  # put the old folder back: a failure leaves it as it was
+                        os.replace(old / out.name, out)
+                        shutil.rmtree(old, ignore_errors=True)
+                    raise
                 if old is not None:
                     shutil.rmtree(old, ignore_errors=True)
             else:

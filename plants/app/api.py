@@ -71,15 +71,18 @@ class RunResult:
         missing = [n for n in need if not (p / n).is_file()]
         if missing:
             raise InputError.single(str(p), "", f"is not a run folder written by twin run (missing {', '.join(missing)})")
-        summary = {k: (math.nan if v is None else v) for k, v in json.loads((p / "summary.json").read_text()).items()}
-        frames = {n: pd.read_parquet(p / f"{n}.parquet") if (p / f"{n}.parquet").is_file() else pd.DataFrame()
-                  for n in FRAMES}  # co2.parquet is missing in folders written before the carbon footprint
-        text = (p / "scenario.yaml").read_text(encoding="utf-8")
-        sources = pd.read_parquet(p / "sources.parquet") if (p / "sources.parquet").is_file() else pd.DataFrame()
-        try:  # the scenario as run, for what needs its parameters (the investment case)
-            loaded: LoadedScenario | None = load_scenario_text(text, str(p / "scenario.yaml"))
-        except InputError:  # e.g. its parameter set file is no longer where it was
-            loaded = None
+        try:
+            raw = json.loads((p / "summary.json").read_text(encoding="utf-8"))
+            if not isinstance(raw, dict):
+                raise ValueError("summary.json is not a mapping of keys to values")
+            summary = {k: (math.nan if v is None else v) for k, v in raw.items()}
+            frames = {n: pd.read_parquet(p / f"{n}.parquet") if (p / f"{n}.parquet").is_file() else pd.DataFrame()
+                      for n in FRAMES}  # co2.parquet is missing in folders written before the carbon footprint
+            text = (p / "scenario.yaml").read_text(encoding="utf-8")
+            sources = pd.read_parquet(p / "sources.parquet") if (p / "sources.parquet").is_file() else pd.DataFrame()
+        except (OSError, ValueError) as exc:  # a damaged folder: say which and why, no traceback
+            raise InputError.single(str(p), "", f"is a damaged run folder: {str(exc)[:200]}") from None
+        loaded = _reload(text, str(p / "scenario.yaml"), summary)
         return cls(loaded, summary, frames["lots"], frames["events"], frames["genealogy"], frames["levels"], [],
                    frames["costs"], _attribution(summary), frames["quality_drivers"], sources, frames["co2"], text,
                    origin=str(p))
@@ -94,6 +97,8 @@ class RunResult:
             kpis = st.kpis(run_id)
             design = st.design(run_id)
             lots = st.lots(run_id, point_id=0)
+        if kpis.empty or 0 not in kpis.index.get_level_values("point_id"):
+            raise InputError.single(f"run {run_id}", "", f"has no stored results at point 0 (status {info['status']})")
         first = kpis.xs(0, level="point_id")
         reps = [{k: v for k, v in row.items()} for row in first.to_dict("records")]
         summary = aggregate(reps) if reps else {}
@@ -101,12 +106,10 @@ class RunResult:
         text = str(info["scenario_text"])
         summary.update({"scenario": info["name"], "seed": info["seed"], "replications": info["replications"],
                         "scenario_sha256": info["scenario_sha256"], "run_id": run_id, "code_version": info["code_version"]})
-        try:  # the sources the run used: its scenario text (with its --set lines), loaded again
-            loaded: LoadedScenario | None = load_scenario_text(text, f"stored run {run_id}")
-            sources = sources_frame(loaded.sources) if loaded is not None else pd.DataFrame()
-            summary.setdefault("parameter_set", f"{loaded.params.name}@{loaded.params.version}" if loaded else "")
-        except InputError:  # e.g. its parameter set file is gone: the report says so by having no sources
-            loaded, sources = None, pd.DataFrame()
+        loaded = _reload(text, f"stored run {run_id}", summary)  # the sources the run used
+        sources = sources_frame(loaded.sources) if loaded is not None else pd.DataFrame()
+        if loaded is not None:
+            summary.setdefault("parameter_set", f"{loaded.params.name}@{loaded.params.version}")
         empty = pd.DataFrame()
         return cls(loaded, summary, lots, empty, empty, empty, reps, empty, _attribution(summary), empty, sources, empty,
                    text, design, kpis, origin=f"store:{run_id}")
@@ -160,6 +163,21 @@ class RunResult:
         from plants.genealogy import descendants
 
         return descendants(self._genealogy(replication), lot_id)
+
+
+def _reload(text: str, file: str, summary: dict[str, Any]) -> LoadedScenario | None:
+    """The scenario a run was made with, for what needs its parameters (the investment case, the
+    sources of a stored run): from its text and --set lines and the very parameter-set file the run
+    read (recorded in the summary), or None when that file is gone or no longer holds what was read."""
+    set_file = summary.get("parameter_set_file")
+    try:
+        if isinstance(set_file, str) and set_file:
+            loaded = load_scenario_text(text, file, parameter_file=set_file)
+            digest = sha256_text(json.dumps(loaded.parameter_tree, sort_keys=True, default=str))
+            return loaded if digest == summary.get("parameter_set_sha256") else None
+        return load_scenario_text(text, file)  # a run recorded before the file was
+    except InputError:
+        return None
 
 
 def _attribution(summary: dict[str, Any]) -> pd.DataFrame:
@@ -304,6 +322,10 @@ def compare(a: RunResult, b: RunResult, keys: list[str] | None = None,
         method = DiffMethod(method)
     except ValueError:
         raise ValueError(f"method must be one of {[m.value for m in DiffMethod]}, not {method!r}") from None
+    for name, r in (("a", a), ("b", b)):
+        if not r.replications:
+            raise InputError.single(f"run {name}", "", "has no per-replication KPIs to compare (read back from a folder? "
+                                    "compare runs computed in this session, or stored ones with twin runs compare)")
     ra, rb = pd.DataFrame(a.replications), pd.DataFrame(b.replications)
     num = [k for k in ra.select_dtypes("number").columns if k in rb.columns and (keys is None or k in keys)
            and k not in BOOKKEEPING and not k.startswith("sim.")]
@@ -315,4 +337,4 @@ def compare(a: RunResult, b: RunResult, keys: list[str] | None = None,
             d = welch_difference(ra[k].dropna().to_numpy(), rb[k].dropna().to_numpy())
         rows.append({"key": k, "a": float(ra[k].mean()), "b": float(rb[k].mean()), "delta": d.delta,
                      "ci95_half": d.ci95_half, "method": d.method})
-    return pd.DataFrame(rows).set_index("key")
+    return pd.DataFrame(rows, columns=["key", "a", "b", "delta", "ci95_half", "method"]).set_index("key")

@@ -90,10 +90,17 @@ def _investment(page: Page, run: RunResult) -> None:
     flows = investment_table(run.summary, run.scenario)
     t = tornado(run.summary, run.scenario)
     page.heading("Investment case (powder plant)")
-    page.paragraph(f"NPV {run.summary['economics.npv_usd'] / 1e6:,.1f} M USD, IRR {run.summary['economics.irr']:.1%}, "
-                   f"payback {run.summary['economics.payback_years']:.1f} years from start-up, minimum selling price "
-                   f"{run.summary['economics.minimum_selling_price_usd_per_kg']:.2f} USD/kg (mean figures of the run; "
-                   "the parameters are in the sources table, economics.investment.*).")
+    s = run.summary
+
+    def num(v: Any, spec: str, unit: str = "") -> str:
+        return "none" if not isinstance(v, (int, float)) or not math.isfinite(v) else f"{v:{spec}}{unit}"
+
+    page.paragraph(f"NPV {num(s['economics.npv_usd'] / 1e6, ',.1f', ' M USD')}, IRR {num(s['economics.irr'], '.1%')}, "
+                   f"payback {num(s['economics.payback_years'], '.1f', ' years')} from start-up, minimum selling price "
+                   f"{num(s['economics.minimum_selling_price_usd_per_kg'], '.2f', ' USD/kg')} (means over the run's "
+                   f"replications). The cash flow and the tornado below are those of the mean inputs (NPV "
+                   f"{num(t.attrs.get('base_npv_usd', math.nan) / 1e6, ',.1f', ' M USD')}); the parameters are in the "
+                   "sources table (economics.investment.*).")
     page.figure("Cash flow over the plant's life (M USD)", plots.cash_flow(flows))
     if not t.empty:
         page.figure("What moves the NPV: each driver -/+ 20 %", plots.tornado(t, t.attrs["base_npv_usd"]))
@@ -102,10 +109,14 @@ def _investment(page: Page, run: RunResult) -> None:
 
 def build_page(run: RunResult) -> Page:
     s = run.summary
-    scenario = yaml.safe_load(run.scenario_text) if run.scenario_text else {}
-    scenario = scenario if isinstance(scenario, dict) else {}
-    specs = {product: {a: (lim.get("min"), lim.get("max")) for a, lim in (group or {}).items()}
-             for product, group in (scenario.get("specs") or {}).items() if product in PRODUCTS}
+    if run.scenario is not None:  # the limits the run used (its --set lines included)
+        specs = {product: {a: (lim.min, lim.max) for a, lim in getattr(run.scenario.scenario.specs, product).items()}
+                 for product in PRODUCTS}
+    else:  # the file's limits, as far as they can be read
+        scenario = yaml.safe_load(run.scenario_text) if run.scenario_text else {}
+        scenario = scenario if isinstance(scenario, dict) else {}
+        specs = {product: {a: (lim.get("min"), lim.get("max")) for a, lim in (group or {}).items()}
+                 for product, group in (scenario.get("specs") or {}).items() if product in PRODUCTS}
     page = Page(f"Si/C twin run report: {s.get('scenario')}")
     overrides = run.sources[run.sources["flag"] == Flag.SCENARIO.value] if not run.sources.empty else run.sources
     set_file = f" (`{s['parameter_set_file']}`, sha256 {str(s.get('parameter_set_sha256'))[:12]})" \

@@ -79,3 +79,11 @@ def test_scrapped_material_carries_its_emissions_into_scrap(smoke):
                                                                   - lots.loc[dead, "absorbed_scrap_kg"].to_numpy(), rel=1e-12)
     assert res.summary["co2.scrap_kg"] == pytest.approx(float(lots["scrap_kg"].sum()), rel=1e-12)
     assert res.summary["co2.by_line.casting.scrap_kg"] > 0
+
+
+def test_a_zero_carbon_grid_still_uses_its_electricity(case):
+    sc, rep, kwh_per_m2, base = case
+    zero = emissions_of(rep, sc.with_set("overrides.emissions.grid_kg_per_kwh=0"), kwh_per_m2)
+    for key in ("energy.total_kwh", "energy.fbcvd_kwh", "energy.powder_kwh_per_kg", "energy.anode_kwh_per_kwh"):
+        assert zero.summary[key] == pytest.approx(base.summary[key], rel=1e-12)
+    assert zero.summary["co2.by_line.fbcvd.electricity_kg"] == 0.0

@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from plants.costing import cost_of
 from plants.evaluate import evaluate
 from plants.investment import cash_flow_inputs, investment_case, powder_capex_usd, tornado
 from plants.plant import simulate
@@ -20,14 +21,22 @@ def run(smoke):
     return sc, evaluate(simulate(sc), sc).summary
 
 
-def test_the_cash_flow_takes_the_twins_capital_output_and_unit_costs(run):
+@pytest.fixture(scope="module")
+def rep(smoke):
+    return simulate(smoke.with_set("horizon_h=300", "warmup_h=0"))
+
+
+def test_the_cash_flow_takes_the_twins_capital_output_and_unit_costs(run, rep):
     sc, s = run
     inp = cash_flow_inputs(s, sc)
     assert inp is not None
     assert inp.output_per_year == pytest.approx(s["powder.output_t_per_yr"] * 1000.0, rel=1e-12)
-    w = {p: s[f"cost.waterfall.powder.{p}_usd_per_kg"] for p in ("materials", "utilities", "scrap", "labour", "overheads")}
-    assert inp.variable_cost_per_unit == pytest.approx(w["materials"] + w["utilities"] + w["scrap"], rel=1e-12)
-    assert inp.fixed_cost_per_year == pytest.approx((w["labour"] + w["overheads"]) * inp.output_per_year, rel=1e-12)
+    led = cost_of(rep, sc).ledger
+    mine = led[led["line"].isin(["fbcvd", "coating"])]
+    var = mine.loc[mine["category"].isin(["materials", "utilities"]), "usd"].sum() / s["powder.output_kg"]
+    fixed = mine.loc[mine["category"].isin(["labour", "overheads"]), "usd"].sum() * 8760.0 / rep.horizon_h
+    assert inp.variable_cost_per_unit == pytest.approx(var, rel=1e-12)
+    assert inp.fixed_cost_per_year == pytest.approx(fixed, rel=1e-12)
     assert inp.capex_usd == pytest.approx(powder_capex_usd(sc)) and 0 < inp.capex_usd < s["cost.capex_usd"]
     inv = sc.params.economics.investment
     assert inp.life_years == inv.plant_life_yr and inp.price_per_unit == inv.powder_price_usd_per_kg

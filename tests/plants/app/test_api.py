@@ -35,3 +35,28 @@ def test_paired_comparison_uses_common_random_numbers(tmp_path):
     assert stored.summary["powder.output_kg"] == pytest.approx(a.summary["powder.output_kg"], rel=1e-12)
     assert stored.summary["powder.output_kg.ci95_half"] == pytest.approx(a.summary["powder.output_kg.ci95_half"], rel=1e-9)
     assert stored.scenario is not None and stored.scenario.scenario == sc.scenario
+
+
+def test_read_back_runs_fail_cleanly_and_reload_their_own_parameter_set(tmp_path):
+    import yaml
+
+    from plants.parameters import PARAMETER_SET_DIR
+    from twin.errors import InputError
+
+    # a scenario naming its own parameter set by a relative path, run, then read back from elsewhere
+    (tmp_path / "sc").mkdir()
+    (tmp_path / "sc" / "myset.yaml").write_text((PARAMETER_SET_DIR / "reference-2025.yaml").read_text())
+    tree = yaml.safe_load((ROOT / "scenarios" / "smoke.yaml").read_text())
+    tree.update(parameter_set="./myset.yaml", horizon_h=150)
+    (tmp_path / "sc" / "mine.yaml").write_text(yaml.safe_dump(tree))
+    res = plants.run(plants.load(tmp_path / "sc" / "mine.yaml"))
+    write_outputs(res, tmp_path / "out", report=True)
+    back = RunResult.from_folder(tmp_path / "out")
+    assert back.scenario is not None and back.scenario.params == res.scenario.params
+    (tmp_path / "sc" / "myset.yaml").write_text("name: changed\n")  # the set changed since: not silently reused
+    assert RunResult.from_folder(tmp_path / "out").scenario is None
+    with pytest.raises(InputError, match="no per-replication KPIs"):
+        plants.compare(back, back)
+    (tmp_path / "out" / "summary.json").write_text("[1, 2]")
+    with pytest.raises(InputError, match="damaged run folder"):
+        RunResult.from_folder(tmp_path / "out")
