@@ -66,8 +66,9 @@ def blend_ice(sic_share: F, sic_capacity_mah_g: F, sic_ice: F, graphite_capacity
     back (ICE 0).
     """
     rev = blend_capacity_mah_g(sic_share, sic_capacity_mah_g, graphite_capacity_mah_g)
-    if all(isinstance(x, (float, int)) for x in (sic_share, sic_capacity_mah_g, sic_ice, graphite_capacity_mah_g,
-                                                  graphite_ice)):
+    if (isinstance(sic_share, (float, int)) and isinstance(sic_capacity_mah_g, (float, int))  # per mix batch: no generator
+            and isinstance(sic_ice, (float, int)) and isinstance(graphite_capacity_mah_g, (float, int))
+            and isinstance(graphite_ice, (float, int))):
         if sic_ice > 0 and graphite_ice > 0:
             loss = sic_share * sic_capacity_mah_g * (1.0 / sic_ice - 1.0) + (1.0 - sic_share) * graphite_capacity_mah_g * (
                 1.0 / graphite_ice - 1.0)
