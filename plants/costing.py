@@ -39,8 +39,8 @@ from twin.costing import CATEGORIES, CapitalRow, CostRow, depreciation_usd, ledg
 from twin.units import HOURS_PER_YEAR
 
 __all__ = [
-    "COST_LINES", "CostResult", "attribution", "capital", "charged_kg", "context", "cost_of", "direct_costs", "follow",
-    "ledger", "lot_costs",
+    "COST_LINES", "CostResult", "attribution", "capital", "charged_kg", "context", "cost_modules", "cost_of", "direct_costs",
+    "follow", "ledger", "lot_costs", "per_lot",
 ]
 
 COST_LINES = stage_keys()
@@ -58,7 +58,7 @@ class CostResult:
 
 
 # ----------------------------------------------------------------------------- 1. period costs
-def _cost_modules() -> list[ModuleType]:
+def cost_modules() -> list[ModuleType]:
     """Each line's ``cost`` module, in the registry's order."""
     return [import_module(f"plants.{line.package}.cost") for line in LINES]
 
@@ -68,23 +68,28 @@ def context(loaded: LoadedScenario, horizon_h: float, genealogy: pd.DataFrame | 
     base = CostContext(loaded.params, loaded.scenario.settings, horizon_h, horizon_h * loaded.scenario.calendar.staffed_share,
                        genealogy if genealogy is not None else pd.DataFrame())
     design: dict[str, float] = {}
-    for mod in _cost_modules():
+    for mod in cost_modules():
         design.update(mod.design_rates(base))
     return replace(base, design=design)
 
 
-def _direct(rep: Replication, ctx: CostContext) -> pd.DataFrame:
-    """Per lot: materials_usd, utilities_usd and labour_usd it consumed itself (index = rep.lots index),
-    from the cost module of the line that owns its kind."""
+def per_lot(rep: Replication, ctx: CostContext, table: str, columns: list[str]) -> pd.DataFrame:
+    """Per lot (index = rep.lots index): what the cost module of the line that owns its kind says in
+    its ``table`` (``DIRECT``: USD, ``EMITS``: kg CO2e and kWh) of ``columns``; 0 where it says nothing."""
     lots = rep.lots
-    out = pd.DataFrame(0.0, index=lots.index, columns=["materials_usd", "utilities_usd", "labour_usd"])
-    for mod in _cost_modules():
-        for kind, fn in mod.DIRECT.items():
+    out = pd.DataFrame(0.0, index=lots.index, columns=columns)
+    for mod in cost_modules():
+        for kind, fn in getattr(mod, table).items():
             mine = lots[lots["line"] == kind]
             if len(mine):
                 part = fn(mine, ctx)
                 out.loc[mine.index, list(part.columns)] = part
     return out
+
+
+def _direct(rep: Replication, ctx: CostContext) -> pd.DataFrame:
+    """Per lot: materials_usd, utilities_usd and labour_usd it consumed itself."""
+    return per_lot(rep, ctx, "DIRECT", ["materials_usd", "utilities_usd", "labour_usd"])
 
 
 def direct_costs(rep: Replication, loaded: LoadedScenario) -> pd.DataFrame:
@@ -100,7 +105,7 @@ def charged_kg(rep: Replication, cvd: pd.DataFrame) -> pd.Series:
 def capital(loaded: LoadedScenario) -> list[CapitalRow]:
     """Every line's capital items (equipment capex, floor area, how it was sized), in line order."""
     ctx = context(loaded, HOURS_PER_YEAR)
-    return [row for mod in _cost_modules() for row in mod.capital_rows(ctx)]
+    return [row for mod in cost_modules() for row in mod.capital_rows(ctx)]
 
 
 def ledger(rep: Replication, loaded: LoadedScenario, direct: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -123,7 +128,7 @@ def ledger(rep: Replication, loaded: LoadedScenario, direct: pd.DataFrame | None
             rows.append(CostRow(line, "QC lab", "labour", "analysts", float(d["labour_usd"].sum()),
                                 f"lots tested x {p.lab.hands_on_h:g} h x {pr.labour_usd_per_h:g} USD/h"))
     staffed_h = ctx.staffed_h
-    mods = _cost_modules()
+    mods = cost_modules()
     crews = {stage: crew for mod in mods for stage, crew in mod.crews(ctx).items()}
     for line, crew in crews.items():
         rows.append(CostRow(line, "operation", "labour", "operators", crew * staffed_h * pr.labour_usd_per_h,

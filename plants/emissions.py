@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from importlib import import_module
-from types import ModuleType
 
 import pandas as pd
 
 from plants.common import CostContext
-from plants.costing import COST_LINES, attribution, context, follow
-from plants.lines import LINES, OWNER, LotKind, LotStatus
+from plants.costing import COST_LINES, attribution, context, cost_modules, follow, per_lot
+from plants.lines import OWNER, LotKind, LotStatus
 from plants.plant import Replication
 from plants.scenario import LoadedScenario
 
@@ -39,22 +37,9 @@ class EmissionResult:
     summary: dict[str, float]
 
 
-def _modules() -> list[ModuleType]:
-    return [import_module(f"plants.{line.package}.cost") for line in LINES]
-
-
 def _direct(rep: Replication, ctx: CostContext) -> pd.DataFrame:
     """Per lot: what it emitted itself, by scope (kg), and the electricity behind it (kWh)."""
-    lots = rep.lots
-    cols = [f"{s}_kg" for s in SPENT_SCOPES] + ["electricity_kwh"]
-    out = pd.DataFrame(0.0, index=lots.index, columns=cols)
-    for mod in _modules():
-        for kind, fn in mod.EMITS.items():
-            mine = lots[lots["line"] == kind]
-            if len(mine):
-                part = fn(mine, ctx)
-                out.loc[mine.index, list(part.columns)] = part
-    return out
+    return per_lot(rep, ctx, "EMITS", [f"{s}_kg" for s in SPENT_SCOPES] + ["electricity_kwh"])
 
 
 def _ledger(rep: Replication, ctx: CostContext, direct: pd.DataFrame) -> pd.DataFrame:
@@ -72,7 +57,7 @@ def _ledger(rep: Replication, ctx: CostContext, direct: pd.DataFrame) -> pd.Data
             kwh = float(d["electricity_kwh"].sum()) if scope == "electricity" else 0.0
             if kg or kwh:  # a zero-carbon grid still uses the electricity
                 rows.append((line, "process", scope, what[scope][0], kg, kwh, what[scope][1]))
-    for mod in _modules():
+    for mod in cost_modules():
         rows.extend(tuple(r) for r in mod.period_emissions(ctx))
     return pd.DataFrame(rows, columns=["line", "step", "category", "item", "kg", "kwh", "formula"])
 

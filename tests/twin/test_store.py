@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 import textwrap
@@ -356,6 +357,7 @@ def test_store_locked_by_another_process_is_a_clear_error(tmp_path: Path) -> Non
             with pytest.raises(StoreError, match="in use by another twin process") as err:
                 RunStore(path, read_only=read_only)
             assert str(path) in str(err.value) and f"PID {proc.pid}" in str(err.value)
+            assert re.search(rf"locked by another process \(PID {proc.pid}\b", str(err.value))
     finally:
         proc.terminate()
         proc.wait(timeout=30)

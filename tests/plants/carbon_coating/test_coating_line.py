@@ -16,7 +16,6 @@ from plants.carbon_coating.settings import CoatingMode, CoatingSettings
 from plants.common import M_C_G_MOL, M_SI_G_MOL, Materials
 from plants.lines import LotKind, LotStatus
 from plants.lots import Lots
-from plants.parameters import load_parameter_set
 from twin.calendar import ShiftCalendar
 from twin.equipment import Crew, Machine
 from twin.lazy import LazyTable
@@ -38,22 +37,16 @@ CVD_ROWS = [
 
 
 @pytest.fixture(scope="module")
-def plant():
-    p, _ = load_parameter_set("reference-2025")
-    return p
-
-
-@pytest.fixture(scope="module")
-def coating(plant):
+def coating(params):
     """Coating parameters with every random scatter set to zero."""
-    eq = plant.coating.equipment.model_copy(update={
+    eq = params.coating.equipment.model_copy(update={
         "reactor_temperature_bias_sd_c": 0.0, "batch_temperature_sd_c": 0.0, "shell_uniformity_batch_sd": 0.0})
-    return plant.coating.model_copy(update={"equipment": eq})
+    return params.coating.model_copy(update={"equipment": eq})
 
 
 @pytest.fixture(scope="module")
-def materials(plant):
-    k = plant.fbcvd.kinetics
+def materials(params):
+    k = params.fbcvd.kinetics
     return Materials(k.si_density_g_cm3, k.carbon_skeletal_density_g_cm3)
 
 

@@ -18,7 +18,6 @@ from plants.fbcvd.line import INPUTS, FbcvdLine, ScaffoldStore, SilaneTank
 from plants.fbcvd.settings import FbcvdSettings, GasProgram
 from plants.lines import LotKind, LotStatus
 from plants.lots import Lots
-from plants.parameters import load_parameter_set
 from twin.calendar import ShiftCalendar
 from twin.equipment import Crew, Machine
 from twin.monitor import LevelLog, MonitoredStore
@@ -31,15 +30,9 @@ BUFFER = "CVD->coating"
 
 
 @pytest.fixture(scope="module")
-def plant():
-    p, _ = load_parameter_set("reference-2025")
-    return p
-
-
-@pytest.fixture(scope="module")
-def fbcvd(plant):
+def fbcvd(params):
     """FBCVD parameters with every random scatter set to zero."""
-    p = plant.fbcvd
+    p = params.fbcvd
     eq = p.equipment.model_copy(update={"reactor_temperature_bias_sd_c": 0.0, "batch_temperature_sd_c": 0.0})
     scaffold = p.scaffold.model_copy(update={
         "pore_volume_sd_cm3_g": 0.0, "particle_size_sd_um": 0.0, "surface_area_sd_m2_g": 0.0})
