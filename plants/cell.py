@@ -9,9 +9,10 @@ are in the parameter set (``cell:``). Relations:
   sized from it; otherwise the cathode loading is the parameter and the anode is sized from it.
 * Coat mass per side = areal capacity / (specific capacity x active share); thickness = mass /
   press density.
-* First cycle: the cathode gives Q_c / ICE_c of Li on first charge; the anode keeps
-  Q_a (1/ICE_a - 1) of it (its first-cycle loss, after prelithiation if any); the cathode can take
-  back at most Q_c. Cell reversible capacity per side = min(Q_c, Q_c / ICE_c - Q_a (1/ICE_a - 1)).
+* First cycle (:func:`first_cycle`): the cathode gives Q_c / ICE_c of Li on first charge; the anode
+  keeps Q_a (1/ICE_a - 1) of it (its first-cycle loss, after prelithiation if any) and prelithiation
+  may have left residual Li on top; the cathode can take back at most Q_c. Cell reversible capacity
+  per side = min(Q_c, Q_c / ICE_c - Q_a (1/ICE_a - 1) + residual); the excess is a Li reservoir.
 * Electrolyte fills the pores of both coatings and the separator, plus an excess share.
 * Energy = capacity x average voltage; mass and volume add the pouch (a mass and a volume share).
 """
@@ -25,7 +26,7 @@ from pydantic import Field
 
 from twin.params import ParamModel, Unit
 
-__all__ = ["CellParams", "CellResult", "reference_cell"]
+__all__ = ["CellParams", "CellResult", "FirstCycle", "first_cycle", "reference_cell"]
 
 Pos = Field(gt=0)
 Frac = Field(gt=0, lt=1)
@@ -63,6 +64,32 @@ class CellParams(ParamModel):
     conversion_usd_per_kwh: Annotated[float, Field(ge=0), Unit("USD/kWh")]
 
 
+@dataclass(frozen=True, slots=True)
+class FirstCycle:
+    """The cell's Li after formation, per cm2 of one anode side (mAh/cm2) and as shares."""
+
+    capacity: float  # first discharge capacity: min(cathode capacity, cyclable Li)
+    reservoir: float  # cyclable Li beyond the cathode's capacity, held in the anode
+    reservoir_share: float  # reservoir / capacity
+
+
+def first_cycle(cathode_mah_cm2: float, cathode_ice: float, anode_loss_mah_cm2: float,
+                li_added_mah_cm2: float = 0.0) -> FirstCycle:
+    """First-cycle Li accounting of a full cell.
+
+    The cathode gives Q_c / ICE_c of Li on its first charge; the anode keeps its first-cycle loss L
+    (SEI, trapped Li); prelithiation added P to the anode (what reached it and survived moisture).
+    Cyclable Li M = Q_c / ICE_c - L + P. The cathode takes back at most its capacity Q_c, so the cell
+    delivers min(Q_c, M) and the rest, max(M - Q_c, 0), stays in the anode as a reservoir that later
+    losses consume first (Holtstiege et al., Batteries 4 (2018) 4). A dose that only pays the anode's
+    loss gains energy when the anode loses more than the cathode; beyond that it builds the reservoir.
+    """
+    mobile = cathode_mah_cm2 / cathode_ice - anode_loss_mah_cm2 + li_added_mah_cm2
+    capacity = max(0.0, min(cathode_mah_cm2, mobile))
+    reservoir = max(0.0, mobile - cathode_mah_cm2)
+    return FirstCycle(capacity, reservoir, reservoir / capacity if capacity > 0 else 0.0)
+
+
 CU_DENSITY_G_CM3 = 8.96  # handbook
 AL_DENSITY_G_CM3 = 2.70  # handbook
 
@@ -90,11 +117,13 @@ class CellResult:
 
 def reference_cell(anode_capacity_mah_g: float, anode_ice: float, anode_press_density_g_cm3: float = 1.6,
                    anode_areal_capacity_mah_cm2: float | None = None, anode_active_wt: float | None = None, *,
-                   params: CellParams) -> CellResult:
+                   params: CellParams, residual_li_mah_cm2: float = 0.0) -> CellResult:
     """Energy of the reference NCM811 pouch cell made with an anode of the given properties.
 
     ``anode_capacity_mah_g`` is the reversible capacity of the anode's active blend and
-    ``anode_ice`` its first-cycle efficiency as built (after prelithiation, if any).
+    ``anode_ice`` its first-cycle efficiency as built (after prelithiation, if any: the Li that paid
+    part of the loss is in it); ``residual_li_mah_cm2`` the prelithiation Li beyond the anode's loss,
+    which adds cyclable Li (see :func:`first_cycle`).
     """
     if not anode_capacity_mah_g > 0 or not 0 < anode_ice <= 1.5 or not anode_press_density_g_cm3 > 0:
         raise ValueError("reference_cell needs anode_capacity_mah_g > 0, 0 < anode_ice <= 1.5 and "
@@ -113,7 +142,8 @@ def reference_cell(anode_capacity_mah_g: float, anode_ice: float, anode_press_de
     anode_um = anode_mg / anode_press_density_g_cm3 * 10.0
     cathode_um = cathode_mg / p.cathode_density_g_cm3 * 10.0
     anode_loss = q_a * (1.0 / anode_ice - 1.0)
-    q_cell = max(0.0, min(q_c, q_c / p.cathode_ice - anode_loss))  # mAh/cm2 per side
+    formed = first_cycle(q_c, p.cathode_ice, anode_loss, residual_li_mah_cm2)
+    q_cell = formed.capacity  # mAh/cm2 per side
     # one repeat unit per cm2 of footprint: 2 anode sides, Cu, 2 separators, 2 cathode sides, Al
     sep_mg = p.separator_um * 1e-4 * p.separator_density_g_cm3 * (1.0 - p.separator_porosity) * 1000.0
     pores_cm3 = (2 * anode_um * p.anode_porosity + 2 * cathode_um * p.cathode_porosity

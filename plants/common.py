@@ -22,6 +22,7 @@ __all__ = [
     "M_C2H4_G_MOL",
     "M_C_G_MOL",
     "M_H2_G_MOL",
+    "M_H_G_MOL",
     "M_SIH4_G_MOL",
     "M_SI_G_MOL",
     "N2_KG_PER_NM3",
@@ -36,13 +37,16 @@ __all__ = [
     "mean_or_nan",
 ]
 
-# Standard atomic weights (IUPAC 2021, abridged to 5 significant figures)
+# Standard atomic weights (IUPAC 2021, abridged to 5 significant figures); molecules are built from
+# the atoms so that every reaction the twin books (SiH4 -> Si + 2 H2, C2H4 -> 2 C + 2 H2,
+# C2H2 -> 2 C + H2) conserves mass to round-off.
 M_SI_G_MOL = 28.086
-M_SIH4_G_MOL = 32.117  # M_Si + 4 M_H
-M_C2H4_G_MOL = 28.054
-M_H2_G_MOL = 2.016
+M_H_G_MOL = 1.008
 M_C_G_MOL = 12.011
-M_C2H2_G_MOL = 26.038  # acetylene
+M_SIH4_G_MOL = M_SI_G_MOL + 4 * M_H_G_MOL  # 32.118
+M_C2H4_G_MOL = 2 * M_C_G_MOL + 4 * M_H_G_MOL  # 28.054
+M_H2_G_MOL = 2 * M_H_G_MOL  # 2.016
+M_C2H2_G_MOL = 2 * M_C_G_MOL + 2 * M_H_G_MOL  # 26.038, acetylene
 MOLAR_VOLUME_L_MOL = MOLAR_VOLUME_NM3_KMOL  # the same number: L/mol = Nm3/kmol
 N2_KG_PER_NM3 = 1.2506  # nitrogen density at 0 degC, 1 atm (measured; the ideal gas gives 28.013 / 22.414 = 1.2498)
 SIH4_KG_PER_NM3 = M_SIH4_G_MOL / MOLAR_VOLUME_NM3_KMOL  # silane gas density at normal conditions (ideal gas)

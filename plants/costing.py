@@ -317,12 +317,17 @@ def cost_of(rep: Replication, loaded: LoadedScenario) -> CostResult:
     if cell is not None and m2:
         anode = per_m2 / kwh_per_m2
         rest = (cell.other_materials_usd + cell.conversion_usd) / (cell.energy_wh / 1000.0)
+        out.update(performance(rep))
+        life = out["cell.cycle_life_cycles"]
         out.update({"cost.anode_usd_per_kwh": anode, "cost.cell_usd_per_kwh": anode + rest,
+                    "cost.cell_usd_per_kwh_delivered": ((anode + rest) / (life * MEAN_RETENTION_OVER_LIFE)
+                                                        if life > 0 else math.nan),
                     "cell.energy_wh_kg": cell.energy_wh_kg, "cell.energy_wh_l": cell.energy_wh_l,
                     "cell.wh_per_m2_anode": kwh_per_m2 * 1000.0})
     else:
         out.update({k: math.nan for k in ("cost.anode_usd_per_kwh", "cost.cell_usd_per_kwh", "cell.energy_wh_kg",
-                                          "cell.energy_wh_l", "cell.wh_per_m2_anode")})
+                                          "cell.energy_wh_l", "cell.wh_per_m2_anode", "cost.cell_usd_per_kwh_delivered")})
+        out.update(performance(rep))
     # waterfalls: what a good kg of powder and a kWh of cells are made of, by category
     for cat in SPENT:
         cols = [f"{line}.{cat}_usd" for line in COST_LINES]
@@ -352,21 +357,48 @@ def cost_of(rep: Replication, loaded: LoadedScenario) -> CostResult:
     return CostResult(led, lots_cost, table, cell, out)
 
 
-def _cell(rep: Replication, loaded: LoadedScenario) -> CellResult | None:
+#: The lifetime-cost convention: a cell delivers on average the mean of its first (1) and end-of-life
+#: (0.8) capacity over its cycle life (a linear fade between the two).
+MEAN_RETENTION_OVER_LIFE = 0.9
+
+
+def _released_cells(rep: Replication) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Released prelithiated rolls and, row for row, the electrode rolls they were made from."""
     lots = rep.lots
     done = lots[(lots["line"] == LotKind.PRELITH_ROLL) & (lots["status"] == LotStatus.RELEASED)]
-    if done.empty:
-        return None
     rolls = lots[lots["line"] == LotKind.ROLL].set_index("lot_id")
     parent = rep.genealogy[rep.genealogy["lot_id"].isin(done["lot_id"])].set_index("lot_id")["parent_id"]
-    src = rolls.reindex(parent.reindex(done["lot_id"]).to_numpy())
+    return done, rolls.reindex(parent.reindex(done["lot_id"]).to_numpy())
+
+
+def performance(rep: Replication) -> dict[str, float]:
+    """The product performance of the released cells (means over the released prelithiated rolls,
+    with the 10th percentile of cycle life and the 90th of swelling: the spread the customer sees)."""
+    done, src = _released_cells(rep)
+    keys = ("cell.cycle_life_cycles", "cell.cycle_life_p10_cycles", "cell.electrode_swelling_pct",
+            "cell.electrode_swelling_p90_pct", "cell.rate_retention", "cell.li_reservoir_share")
+    if done.empty or "cycle_life_cycles" not in done:
+        return dict.fromkeys(keys, math.nan)
+    life, swell = done["cycle_life_cycles"].to_numpy(float), src["electrode_swelling_pct"].to_numpy(float)
+    return dict(zip(keys, (float(life.mean()), float(np.percentile(life, 10)), float(swell.mean()),
+                           float(np.percentile(swell, 90)), float(src["rate_retention"].mean()),
+                           float(done["li_reservoir_share"].mean())), strict=True))
+
+
+def _cell(rep: Replication, loaded: LoadedScenario) -> CellResult | None:
+    done, src = _released_cells(rep)
+    if done.empty:
+        return None
     capacity = float((src["blend_capacity_mah_g"] * src.get("conductive_utilization", 1.0)).mean())
     ice = float(done["ice"].mean())
     if not (capacity > 0 and 0 < ice <= 1.5):  # no cell can be built from such an anode: no cell figures
         return None
+    areal = done["areal_capacity_mah_cm2"]
+    residual = float((done["residual_li_of_capacity"] * areal).mean()) if "residual_li_of_capacity" in done else 0.0
     return reference_cell(
         anode_capacity_mah_g=capacity,
         anode_ice=ice,
         anode_press_density_g_cm3=float(src["press_density_g_cm3"].mean()),
-        anode_areal_capacity_mah_cm2=float(done["areal_capacity_mah_cm2"].mean()),
-        anode_active_wt=loaded.scenario.settings.casting.active_wt, params=loaded.params.cell)
+        anode_areal_capacity_mah_cm2=float(areal.mean()),
+        anode_active_wt=loaded.scenario.settings.casting.active_wt, params=loaded.params.cell,
+        residual_li_mah_cm2=residual)

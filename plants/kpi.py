@@ -14,7 +14,7 @@ from types import ModuleType
 import pandas as pd
 
 from plants.carbon_coating.kpi import RELEASED_POWDER
-from plants.common import M_SI_G_MOL, M_SIH4_G_MOL
+from plants.common import M_C2H2_G_MOL, M_C2H4_G_MOL, M_C_G_MOL, M_H2_G_MOL, M_SI_G_MOL, M_SIH4_G_MOL
 from plants.genealogy import left_share
 from plants.lines import LINES, LotKind, LotStatus, stage_keys
 from plants.plant import Replication
@@ -30,6 +30,7 @@ __all__ = [
     "buffer_stats",
     "kpi_modules",
     "li_balance",
+    "powder_plant_balance",
     "si_balance",
     "summarize",
     "water_balance",
@@ -98,6 +99,66 @@ def si_balance(rep: Replication) -> dict[str, float]:
     }
 
 
+def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    return df[name].fillna(0.0) if name in df else pd.Series(0.0, index=df.index)
+
+
+def powder_plant_balance(rep: Replication) -> dict[str, float]:
+    """Carbon and total mass of the powder plant (FBCVD + coating): what went in against what came out.
+
+    In: scaffold charged (the genealogy's drawn kg), silane (the tank's own draws and returns),
+    ethylene and acetylene fed (each batch's gas program). Out: every powder lot whatever became of it
+    (its mass as the coater recorded it: the CVD lots' masses plus the shell carbon), CVD lots not in
+    a powder lot (their recorded masses; batches still depositing at the horizon count whole, with
+    the silane drawn for them), and the gases: Si as fines, unreacted silane, hydrogen, unreacted
+    ethylene and acetylene. Carbon: scaffold + ethylene C + acetylene C in; powder lots' carbon (from
+    their composition: free carbon plus SiC carbon), CVD lots' carbon (scaffold + the ethylene carbon
+    their SiC took) and the unreacted hydrocarbons' carbon out. Each lot's recorded mass is also
+    checked against its composition (Si + C): ``powder_lot_rel_error`` is the worst lot.
+    """
+    lots, gen = rep.lots, rep.genealogy
+    c_per_c2h4, c_per_c2h2 = 2 * M_C_G_MOL / M_C2H4_G_MOL, 2 * M_C_G_MOL / M_C2H2_G_MOL
+    cvd = lots[lots["line"] == LotKind.CVD]
+    powder = lots[lots["line"] == LotKind.POWDER]
+    if cvd.empty:
+        return {"c_in_kg": 0.0, "c_rel_error": 0.0, "mass_in_kg": 0.0, "total_rel_error": 0.0, "powder_lot_rel_error": 0.0}
+    scaffold_kg = float(gen.loc[gen["lot_id"].isin(cvd["lot_id"]), "mass_kg"].sum())
+    has_row = cvd["row"] >= 0
+    depositing = cvd["status"] == LotStatus.IN_PROCESS
+    done = has_row & ~depositing
+    c2h4_fed = float(_col(cvd, "c2h4_fed_kg")[has_row].sum())
+    c2h4_left = float((_col(cvd, "c2h4_fed_kg") - _col(cvd, "c2h4_consumed_kg"))[done].sum())
+    c2h2_fed = float(_col(powder, "acetylene_fed_kg").sum())
+    shell_c = float(_col(powder, "shell_carbon_kg").sum())
+    c2h2_left = c2h2_fed - shell_c / c_per_c2h2
+    silane = (rep.silane["drawn_kg"] - rep.silane["returned_kg"])
+    # CVD lots outside any powder lot (a powder lot takes its CVD lots whole)
+    in_powder = gen.loc[gen["lot_id"].isin(powder["lot_id"]), "parent_id"]
+    loose = cvd[~cvd["lot_id"].isin(in_powder)]
+    loose_depositing = loose["status"] == LotStatus.IN_PROCESS
+    # a batch still depositing holds its scaffold and all the gas fed for it (not yet split into product and exhaust)
+    loose_mass = float(loose.loc[~loose_depositing, "mass_kg"].sum())
+    held_mass = float(gen.loc[gen["lot_id"].isin(loose.loc[loose_depositing, "lot_id"]), "mass_kg"].sum()
+                      + _col(loose, "silane_fed_kg")[loose_depositing].sum() + _col(loose, "c2h4_fed_kg")[loose_depositing].sum())
+    si_fines = float(_col(cvd, "si_fines_kg")[done].sum())
+    silane_left = float(_col(cvd, "si_exhaust_kg")[done].sum()) * M_SIH4_G_MOL / M_SI_G_MOL
+    h2 = float(_col(cvd, "h2_made_kg")[done].sum()) + shell_c / c_per_c2h2 / M_C2H2_G_MOL * M_H2_G_MOL
+    mass_in = scaffold_kg + silane + c2h4_fed + c2h2_fed
+    mass_out = (float(powder["mass_kg"].sum()) + loose_mass + held_mass + si_fines + silane_left + h2 + c2h4_left
+                + c2h2_left)
+    c_in = scaffold_kg + c2h4_fed * c_per_c2h4 + c2h2_fed * c_per_c2h2
+    loose_c = float((_col(loose, "mass_kg") - _col(loose, "si_deposited_kg"))[~loose_depositing].sum())
+    held_c = float(gen.loc[gen["lot_id"].isin(loose.loc[loose_depositing, "lot_id"]), "mass_kg"].sum()
+                   + _col(loose, "c2h4_fed_kg")[loose_depositing].sum() * c_per_c2h4)
+    c_out = float(_col(powder, "carbon_kg").sum()) + loose_c + held_c + c2h4_left * c_per_c2h4 + c2h2_left * c_per_c2h2
+    per_lot = ((powder["mass_kg"] - _col(powder, "si_kg") - _col(powder, "carbon_kg")).abs() / powder["mass_kg"]
+               if len(powder) else pd.Series(dtype=float))
+    return {"c_in_kg": c_in, "c_out_kg": c_out, "c_rel_error": abs(c_in - c_out) / c_in if c_in > 0 else 0.0,
+            "mass_in_kg": mass_in, "mass_out_kg": mass_out,
+            "total_rel_error": abs(mass_in - mass_out) / mass_in if mass_in > 0 else 0.0,
+            "powder_lot_rel_error": float(per_lot.max()) if len(per_lot) else 0.0}
+
+
 def buffer_stats(rep: Replication, start_h: float = 0.0) -> pd.DataFrame:
     """Per buffer over [start_h, horizon]: time-weighted mean level, throughput, mean residence.
 
@@ -151,6 +212,12 @@ def summarize(rep: Replication) -> dict[str, float | str]:
         "mass_balance.si_in_electrode_kg": bal["si_in_electrode_kg"],
         "mass_balance.si_rel_error": bal["si_rel_error"],
     })
+    pb = powder_plant_balance(rep)
+    out["mass_balance.c_in_kg"] = pb["c_in_kg"]
+    out["mass_balance.c_rel_error"] = pb["c_rel_error"]
+    out["mass_balance.powder_plant_in_kg"] = pb["mass_in_kg"]
+    out["mass_balance.total_rel_error"] = pb["total_rel_error"]
+    out["mass_balance.powder_lot_rel_error"] = pb["powder_lot_rel_error"]
     wb = water_balance(rep)
     out["mass_balance.water_added_kg"] = wb["water_added_kg"]
     out["mass_balance.water_rel_error"] = wb["water_rel_error"]
@@ -199,6 +266,13 @@ _PLANT = [
     Kpi("mass_balance.si_in_electrode_kg", "Si in good electrode rolls", "kg", "", 0),
     Kpi("mass_balance.si_rel_error", "Si mass balance, relative error", "", "closes to < 1e-9", -1, headline=13,
         group="Checks"),
+    Kpi("mass_balance.c_in_kg", "Carbon into the powder plant", "kg", "scaffold + ethylene + acetylene carbon", 0),
+    Kpi("mass_balance.c_rel_error", "C mass balance, relative error", "", "powder plant; closes to < 1e-9", -1,
+        group="Checks"),
+    Kpi("mass_balance.powder_plant_in_kg", "Mass into the powder plant", "kg", "scaffold + silane + C2H4 + C2H2", 0),
+    Kpi("mass_balance.total_rel_error", "Total mass balance of the powder plant, relative error", "",
+        "in = powder lots + CVD lots + fines + exhaust gases", -1, group="Checks"),
+    Kpi("mass_balance.powder_lot_rel_error", "Worst powder lot: mass vs its Si + C", "", "per lot", -1, group="Checks"),
     Kpi("mass_balance.li_rel_error", "Li mass balance, relative error", "", "", -1, group="Checks"),
     Kpi("mass_balance.water_added_kg", "Water added at mixing", "kg", "", 0),
     Kpi("mass_balance.water_rel_error", "Water mass balance, relative error", "", "", -1, group="Checks"),
@@ -224,6 +298,19 @@ _COST = [
         headline=6, group="Cost"),
     Kpi("cell.energy_wh_l", "Reference cell energy density", "Wh/L", "", 0, group="Cost"),
     Kpi("cell.wh_per_m2_anode", "Cell energy per m2 of anode", "Wh/m2", "", 1),
+    Kpi("cell.cycle_life_cycles", "Cycle life of the reference cell", "cycles",
+        "to 80 % capacity, 0.5C/1C, 2.8-4.2 V, 25 degC; mean over released rolls", 0, headline=7, group="Product"),
+    Kpi("cell.cycle_life_p10_cycles", "Cycle life, 10th percentile of rolls", "cycles", "the weak rolls", 0,
+        group="Product"),
+    Kpi("cell.electrode_swelling_pct", "Electrode swelling at full charge", "%",
+        "thickness change; reviews: < 70 %, preferably < 30 %", 1, headline=8, group="Product"),
+    Kpi("cell.electrode_swelling_p90_pct", "Electrode swelling, 90th percentile of rolls", "%", "", 1, group="Product"),
+    Kpi("cell.rate_retention", "Rate capability (3C of C/10 capacity)", "", "share of the low-rate capacity at 3C", 3,
+        headline=9, group="Product"),
+    Kpi("cell.li_reservoir_share", "Li reservoir after formation", "", "share of the first discharge capacity", 3,
+        group="Product"),
+    Kpi("cost.cell_usd_per_kwh_delivered", "Cell cost per kWh delivered over its life", "USD/kWh",
+        "cell cost / (cycle life x 0.9 mean retention)", 4, headline=10, group="Cost"),
     Kpi("consumption.silane_kg_per_kg", "Silane per kg of powder", "kg/kg", "silane fed per kg of released powder", 4),
     Kpi("consumption.scaffold_kg_per_kg", "Scaffold per kg of powder", "kg/kg", "scaffold charged per kg of released powder", 4),
     Kpi("consumption.lithium_kg_per_kwh", "Li per kWh of cells", "kg/kWh", "Li applied per kWh of reference cells", 5),

@@ -18,6 +18,7 @@ from plants.carbon_coating.params import CoatingParams
 from plants.cell import CellParams
 from plants.economics import EconomicsParams, EmissionFactors
 from plants.fbcvd.params import FbcvdParams
+from plants.performance import PerformanceParams
 from plants.prelithiation.params import PrelithParams
 from plants.slurry_casting.params import CastingParams
 from twin.errors import InputError, Problem, from_validation_error, suggest
@@ -54,6 +55,7 @@ class PlantParams(ParamModel):
     economics: EconomicsParams
     emissions: EmissionFactors
     cell: CellParams
+    performance: PerformanceParams
 
 
 

@@ -8,7 +8,8 @@ bulk supply registers it in ``supplies`` so its balance reaches the records. Por
 
 * ``cvd_buffer`` (FBCVD -> coating): a store of finished CVD lots; ``cvd_table``: their lazy physics table.
 * ``powder_store`` (coating -> casting): the powder warehouse (:class:`plants.buffers.PowderStore`);
-  ``powder_props``: a released lot's (capacity mAh/g, ICE, particle size um, Si mass fraction, kg).
+  ``powder_props``: a released lot's (capacity mAh/g, ICE, particle size um, Si mass fraction, kg);
+  ``powder_quality``: its properties named in :data:`plants.performance.POWDER_QUALITY`, in that order.
 * ``electrode_buffer`` (casting -> prelithiation): a store of good electrode rolls.
 """
 

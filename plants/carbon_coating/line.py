@@ -17,9 +17,10 @@ from plants.buffers import PowderStore
 from plants.carbon_coating import physics
 from plants.carbon_coating.params import CoatingParams
 from plants.carbon_coating.settings import BedType, CoatingMode, CoatingSettings, PowderSpecs
-from plants.common import M_C_G_MOL, M_SI_G_MOL, Materials
+from plants.common import Materials
 from plants.lines import LotKind, LotStatus
 from plants.lots import Lot, Lots, with_columns
+from plants.performance import POWDER_QUALITY
 from plants.wiring import Built, Wiring
 from twin.equipment import Crew, Machine, make_machines
 from twin.lazy import Columns, LazyTable
@@ -65,13 +66,16 @@ def evaluator(
         sic_in = (cvd.take("sic_fraction", rows) * w_si).sum(-1)
         cryst_in = (cvd.take("crystallite_nm", rows) * w_si).sum(-1)
         pore_fill = si_pore.sum(-1) / (sum_c * pore_vol * fb.si_density_g_cm3)
-        charge = sum_c + sum_si
-        rho = physics.particle_density_g_cm3(pore_vol, sum_si / sum_c, fb.carbon_skeletal_density_g_cm3)
+        c_eth = cvd.take("c2h4_carbon_kg", rows).sum(-1)
+        c_scaffold_sic = cvd.take("scaffold_carbon_in_sic_kg", rows).sum(-1)
+        gradient = (cvd.take("gradient_index", rows) * w_si).sum(-1)
+        charge = sum_c + sum_si + c_eth
+        rho = physics.particle_density_g_cm3(pore_vol, (sum_si + c_eth) / sum_c, fb.carbon_skeletal_density_g_cm3)
         co = physics.coat(
             temperature_c=c["temperature_c"], acetylene_fraction=settings.acetylene_fraction,
             gas_flow_nm3_h=settings.total_gas_flow_nm3_h, time_h=settings.time_h, charge_kg=charge,
             particle_size_um=dp, particle_density_g_cm3=rho, crystallite_nm_in=cryst_in,
-            sic_fraction_in=sic_in, k=params.kinetics,
+            sic_fraction_in=sic_in, k=params.kinetics, si_kg=sum_si, free_scaffold_carbon_kg=sum_c - c_scaffold_sic,
         )
         pw = physics.powder_properties(
             scaffold_kg=sum_c, si_pore_kg=si_pore.sum(-1), si_surface_kg=si_surf.sum(-1),
@@ -80,17 +84,23 @@ def evaluator(
             internal_area_m2_g=area, particle_size_um=dp,
             carbon_skeletal_density_g_cm3=fb.carbon_skeletal_density_g_cm3, si_density_g_cm3=fb.si_density_g_cm3,
             min_protective_nm=params.kinetics.min_protective_nm, pore_mouth_access=params.kinetics.pore_mouth_access,
-            p=params.powder,
+            p=params.powder, c2h4_carbon_kg=c_eth,
         )
-        sic_carbon = sum_si * co.sic_fraction * M_C_G_MOL / M_SI_G_MOL
         return {
-            "mass_out_kg": charge + co.shell_carbon_kg + sic_carbon,
-            "si_kg": sum_si, "shell_nm": co.shell_nm, "shell_carbon_kg": co.shell_carbon_kg,
+            # what came out: the charge (its CVD lots' recorded masses) plus the shell's carbon
+            "mass_out_kg": charge + co.shell_carbon_kg,
+            "si_kg": sum_si, "carbon_kg": pw.carbon_kg, "free_carbon_kg": pw.free_carbon_kg,
+            "composition_kg": pw.mass_kg,
+            "scaffold_carbon_kg": sum_c, "c2h4_carbon_kg": c_eth,
+            "scaffold_carbon_in_sic_kg": c_scaffold_sic + co.scaffold_carbon_in_sic_kg,
+            "shell_nm": co.shell_nm, "shell_carbon_kg": co.shell_carbon_kg,
             "acetylene_fed_kg": co.acetylene_fed_kg, "crystallite_nm": co.crystallite_nm,
             "sic_fraction": co.sic_fraction, "si_content_wt": pw.si_content_wt,
             "capacity_mah_g": pw.capacity_mah_g, "ice": pw.ice, "exposed_si_fraction": pw.exposed_si_fraction,
             "h2_test_l_per_g": pw.h2_test_l_per_g, "surface_area_m2_g": pw.surface_area_m2_g,
             "swelling": pw.swelling, "pore_fill": pore_fill, "particle_size_um": dp,
+            "void_share": pw.void_share, "gradient_index": gradient,
+            "particle_density_g_cm3": pw.mass_kg / sum_c / (pore_vol + 1.0 / fb.carbon_skeletal_density_g_cm3),
         }
 
     return evaluate
@@ -236,5 +246,8 @@ def build(w: Wiring) -> Built:
         return (table.get(lot.row, "capacity_mah_g"), table.get(lot.row, "ice"), table.get(lot.row, "particle_size_um"),
                 table.get(lot.row, "si_kg") / mass, mass)
 
-    w.ports.update(powder_store=store, powder_props=powder_props)
+    def powder_quality(lot: Lot) -> tuple[float, ...]:
+        return tuple(table.get(lot.row, name) for name in POWDER_QUALITY)
+
+    w.ports.update(powder_store=store, powder_props=powder_props, powder_quality=powder_quality)
     return Built(frames={_POWDER: lambda lots: powder_frame(lots, table)}, whole_parents=(_CVD,), handle=line)

@@ -26,6 +26,7 @@ class CoatingKinetics(ParamModel):
     crystallization_onset_c: Annotated[float, Field(ge=400, le=1200), Unit("degC")]
     crystallite_growth_nm2_h_ref: Annotated[float, NonNeg, Unit("nm2/h")]
     crystallite_growth_activation_j_mol: Annotated[float, NonNeg, Unit("J/mol")]
+    sic_onset_c: Annotated[float, Field(ge=600, le=1500), Unit("degC")]
     sic_growth_1_h_ref: Annotated[float, NonNeg, Unit("1/h")]
     sic_growth_activation_j_mol: Annotated[float, NonNeg, Unit("J/mol")]
 
@@ -52,6 +53,7 @@ class PowderProperties(ParamModel):
     carbon_capacity_mah_g: Annotated[float, NonNeg, Unit("mAh/g")]
     shell_kinetic_loss_per_nm: Annotated[float, NonNeg, Unit("1/nm")]
     ice_intrinsic: Annotated[float, Field(gt=0.5, le=1), Unit("1")]
+    ice_floor: Annotated[float, Field(ge=0, lt=0.9), Unit("1")]
     ice_loss_per_m2_g: Annotated[float, NonNeg, Unit("g/m2")]
     ice_loss_per_exposed_si: Annotated[float, NonNeg, Unit("1")]
     ice_loss_per_ln_nm: Annotated[float, NonNeg, Unit("1")]

@@ -20,11 +20,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from plants.carbon_coating.params import CoatingKinetics, PowderProperties
-from plants.common import M_C_G_MOL, M_SI_G_MOL, MOLAR_VOLUME_L_MOL, R_J_MOL_K
+from plants.common import M_C2H2_G_MOL, M_C_G_MOL, M_SI_G_MOL, MOLAR_VOLUME_L_MOL, R_J_MOL_K
 
 __all__ = [
     "CoatingResult",
     "PowderResult",
+    "bounded_ice",
     "coat",
     "exposed_share",
     "outer_area_cm2_g",
@@ -79,6 +80,7 @@ class CoatingResult:
     acetylene_fed_kg: Array
     crystallite_nm: Array
     sic_fraction: Array
+    scaffold_carbon_in_sic_kg: Array  # scaffold carbon the coater's heat bonded to Si as SiC
 
 
 def coat(
@@ -93,8 +95,16 @@ def coat(
     crystallite_nm_in: ArrayLike,
     sic_fraction_in: ArrayLike,
     k: CoatingKinetics,
+    si_kg: ArrayLike,
+    free_scaffold_carbon_kg: ArrayLike,
 ) -> CoatingResult:
-    """Grow a carbon shell on a charge of Si/C particles."""
+    """Grow a carbon shell on a charge of Si/C particles.
+
+    Hot coating also crystallizes a-Si (above ``crystallization_onset_c``) and lets the Si react with
+    the scaffold carbon it touches (Si + C -> SiC, significant only at about 1000-1100 degC,
+    process-data 3): first order in the free Si, Arrhenius about ``sic_onset_c``, and never more
+    than the charge's free scaffold carbon (``free_scaffold_carbon_kg``) can bond.
+    """
     t = np.asarray(temperature_c, float)
     t_k = t + 273.15
     time = np.asarray(time_h, float)
@@ -112,15 +122,21 @@ def coat(
         k.crystallite_growth_activation_j_mol / R_J_MOL_K * (1.0 / t_ref - 1.0 / t_k)
     )
     cryst = np.sqrt(np.asarray(crystallite_nm_in, float) ** 2 + np.where(over, growth * time, 0.0))
-    sic_rate = k.sic_growth_1_h_ref * np.exp(k.sic_growth_activation_j_mol / R_J_MOL_K * (1.0 / t_ref - 1.0 / t_k))
+    t_sic = k.sic_onset_c + 273.15
+    sic_rate = k.sic_growth_1_h_ref * np.exp(k.sic_growth_activation_j_mol / R_J_MOL_K * (1.0 / t_sic - 1.0 / t_k))
     sic_in = np.asarray(sic_fraction_in, float)
-    sic = 1.0 - (1.0 - sic_in) * np.exp(-np.where(over, sic_rate * time, 0.0))
+    wanted = (1.0 - sic_in) * -np.expm1(-sic_rate * time)  # mol SiC formed per mol Si
+    mol_si = np.asarray(si_kg, float) * 1e3 / M_SI_G_MOL
+    mol_c_free = np.asarray(free_scaffold_carbon_kg, float) * 1e3 / M_C_G_MOL
+    new_mol = np.minimum(wanted * mol_si, mol_c_free)
+    sic = sic_in + new_mol / np.maximum(mol_si, 1e-300)
     return CoatingResult(
         shell_nm=shell_nm,
         shell_carbon_kg=shell_g / 1e3,
-        acetylene_fed_kg=mol_c2h2 * 26.038 / 1e3 * np.ones_like(shell_nm),
+        acetylene_fed_kg=mol_c2h2 * M_C2H2_G_MOL / 1e3 * np.ones_like(shell_nm),
         crystallite_nm=cryst,
-        sic_fraction=sic,
+        sic_fraction=np.clip(sic, 0.0, 1.0),
+        scaffold_carbon_in_sic_kg=new_mol * M_C_G_MOL / 1e3 * np.ones_like(shell_nm),
     )
 
 
@@ -133,6 +149,21 @@ class PowderResult:
     h2_test_l_per_g: Array
     surface_area_m2_g: Array
     swelling: Array
+    carbon_kg: Array  # all carbon in the powder (free and bonded as SiC)
+    free_carbon_kg: Array
+    mass_kg: Array  # scaffold + Si + ethylene carbon + shell carbon
+    void_share: Array  # pore volume left empty, share of the particle volume
+
+
+def bounded_ice(intrinsic: ArrayLike, loss: ArrayLike, floor: float) -> Array:
+    """First-cycle efficiency after first-cycle losses ``loss`` (sum of linear terms), kept above ``floor``.
+
+    ICE = floor + (intrinsic - floor) exp(-loss / (intrinsic - floor)): the linear rule
+    (intrinsic - loss) for small losses, never below the floor however large the losses (a thin
+    shell or a huge open area makes a poor material, not one that keeps every Li it is given).
+    """
+    span = np.asarray(intrinsic, float) - floor
+    return floor + span * np.exp(-np.maximum(np.asarray(loss, float), 0.0) / span)
 
 
 def powder_properties(
@@ -154,17 +185,21 @@ def powder_properties(
     min_protective_nm: float,
     pore_mouth_access: float,
     p: PowderProperties,
+    c2h4_carbon_kg: ArrayLike,
 ) -> PowderResult:
     """Finished-powder properties from composition and structure.
 
-    * Si content: all Si (free and SiC-bonded) over the powder mass; SiC carries its carbon.
-    * Reversible capacity: blend rule C = w_Si,active 3579 + w_C C_carbon (process-data 7), SiC
-      inert (Li barrier > 3x that of Si, EES2025 4.1.2), less a kinetic loss growing with shell
-      thickness (> 20 nm costs > 10 %, process-data 3).
+    * Mass and carbon: scaffold carbon + Si + the carbon SiC took from the ethylene + shell carbon.
+      SiC bonds 1 mol C per mol Si (M_C / M_Si kg per kg Si); its carbon comes from the ethylene or
+      the scaffold (named in the lot record), never from nothing.
+    * Si content: all Si (free and SiC-bonded) over the powder mass.
+    * Reversible capacity: blend rule C = w_Si,active 3579 + w_C,free C_carbon (process-data 7), SiC
+      inert (Li barrier > 3x that of Si, EES2025 4.1.2), times a kinetic factor exp(-k shell) for the
+      shell (> 20 nm costs > 10 %, process-data 3): positive for any shell.
     * Exposed Si: accessible Si (surface-enriched Si plus pore-mouth access to pore Si) on
       particles whose local shell is below the protective minimum; H2 test volume from 1.596 L/g.
     * ICE: intrinsic less SEI losses on open surface area and exposed Si, and a crystallite term
-      (sub-nm Si gave 93.1 %, AdvSci2025 2.2).
+      (sub-nm Si gave 93.1 %, AdvSci2025 2.2), bounded below by ``ice_floor`` (:func:`bounded_ice`).
     * Swelling: Si expansion not accommodated by remaining pore void and the matrix.
     """
     m_c = np.asarray(scaffold_kg, float)
@@ -172,16 +207,18 @@ def powder_properties(
     si_surf = np.asarray(si_surface_kg, float)
     si = si_pore + si_surf
     shell_c = np.asarray(shell_carbon_kg, float)
+    c_eth = np.asarray(c2h4_carbon_kg, float)
     x_sic = np.asarray(sic_fraction, float)
+    carbon = m_c + shell_c + c_eth
     sic_carbon = si * x_sic * M_C_G_MOL / M_SI_G_MOL
-    total = m_c + si + shell_c + sic_carbon
+    free_carbon = np.maximum(carbon - sic_carbon, 0.0)
+    total = carbon + si
     w_si = si / total
     w_si_active = si * (1.0 - x_sic) / total
-    w_carbon = (m_c + shell_c) / total
+    w_carbon = free_carbon / total
     shell = np.asarray(shell_nm, float)
-    capacity = (w_si_active * p.si_capacity_mah_g + w_carbon * p.carbon_capacity_mah_g) * np.maximum(
-        1.0 - p.shell_kinetic_loss_per_nm * shell, 0.0
-    )
+    capacity = (w_si_active * p.si_capacity_mah_g + w_carbon * p.carbon_capacity_mah_g) * np.exp(
+        -p.shell_kinetic_loss_per_nm * shell)
 
     thin = exposed_share(shell, shell_cv, min_protective_nm)
     accessible = (si_surf + pore_mouth_access * si_pore) / np.maximum(si, 1e-300)
@@ -193,23 +230,24 @@ def powder_properties(
     outer_m2_g = outer_area_cm2_g(particle_size_um, rho_particle) * 1e-4
     open_internal = np.asarray(internal_area_m2_g, float) * (1.0 - np.asarray(pore_fill, float))
     bet = outer_m2_g + open_internal * m_c / total * np.exp(-shell / p.pore_sealing_nm)
-    ice = (
-        p.ice_intrinsic
-        - p.ice_loss_per_m2_g * bet
-        - p.ice_loss_per_exposed_si * exposed * w_si
-        - p.ice_loss_per_ln_nm * np.log(np.maximum(np.asarray(crystallite_nm, float), 1.0))
-    )
+    loss = (p.ice_loss_per_m2_g * bet + p.ice_loss_per_exposed_si * exposed * w_si
+            + p.ice_loss_per_ln_nm * np.log(np.maximum(np.asarray(crystallite_nm, float), 1.0)))
+    ice = bounded_ice(p.ice_intrinsic, loss, p.ice_floor)
 
     v_si_cm3_per_g_c = si / m_c / si_density_g_cm3
-    v_free = np.asarray(pore_volume_cm3_g, float) - si_pore / m_c / si_density_g_cm3
+    v_free = np.maximum(np.asarray(pore_volume_cm3_g, float) - si_pore / m_c / si_density_g_cm3, 0.0)
     unaccommodated = np.maximum(p.si_volume_expansion * v_si_cm3_per_g_c - v_free, 0.0) * (1.0 - p.matrix_accommodation)
     swelling = unaccommodated / v_particle
     return PowderResult(
         si_content_wt=w_si,
         capacity_mah_g=capacity,
-        ice=np.clip(ice, 0.0, 1.0),
+        ice=ice,
         exposed_si_fraction=exposed,
         h2_test_l_per_g=h2,
         surface_area_m2_g=bet,
         swelling=swelling,
+        carbon_kg=carbon,
+        free_carbon_kg=free_carbon,
+        mass_kg=total,
+        void_share=v_free / v_particle,
     )

@@ -18,9 +18,6 @@ import pandas as pd
 
 from plants import _num as nm
 from plants.common import (
-    M_C2H4_G_MOL,
-    M_C_G_MOL,
-    M_SI_G_MOL,
     N2_KG_PER_NM3,
     SIH4_KG_PER_NM3,
     CostContext,
@@ -82,10 +79,9 @@ def _cvd_direct(cvd: pd.DataFrame, ctx: CostContext) -> pd.DataFrame:
 
 
 def unreacted_ethylene_kg(cvd: pd.DataFrame) -> pd.Series:
-    """Ethylene leaving a batch unreacted (to the flare): fed less what the SiC formed took, at one
-    C2H4 per two C bonded (the SiC carbon is taken to come from the ethylene)."""
-    sic_c_kg = column(cvd, "si_deposited_kg") * column(cvd, "sic_fraction") * M_C_G_MOL / M_SI_G_MOL
-    return (column(cvd, "c2h4_fed_kg") - sic_c_kg * M_C2H4_G_MOL / (2.0 * M_C_G_MOL)).clip(lower=0.0)
+    """Ethylene leaving a batch unreacted (to the flare): fed less what was cracked for the carbon its
+    SiC took from the ethylene (one C2H4 per two C bonded; the lot record's ``c2h4_consumed_kg``)."""
+    return (column(cvd, "c2h4_fed_kg") - column(cvd, "c2h4_consumed_kg")).clip(lower=0.0)
 
 
 def _scaffold_emits(lots: pd.DataFrame, ctx: CostContext) -> pd.DataFrame:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from plants.common import M_C_G_MOL, M_SI_G_MOL, Materials
+from plants.common import Materials
 from plants.fbcvd import physics
 from plants.fbcvd.params import FbcvdParams, ScaffoldSupply, SilaneSupply
 from plants.fbcvd.settings import FbcvdSettings
@@ -61,6 +61,8 @@ def evaluator(params: FbcvdParams) -> Callable[[Columns], Columns]:
             "pore_fill": r.pore_fill, "crystallite_nm": r.crystallite_nm, "sic_fraction": r.sic_fraction,
             "surface_enrichment": r.surface_enrichment,
             "si_loading_wt": si / (si + c["scaffold_kg"]),
+            "c2h4_carbon_kg": r.c2h4_carbon_kg, "scaffold_carbon_in_sic_kg": r.scaffold_carbon_in_sic_kg,
+            "c2h4_consumed_kg": r.c2h4_consumed_kg, "gradient_index": r.gradient_index,
         }
 
     return evaluate
@@ -204,7 +206,8 @@ class FbcvdLine:
 
 def cvd_frame(cvd_lots: list[Lot], table: LazyTable) -> pd.DataFrame:
     """The CVD lots with their physics joined from the line's lazy table; a batch's mass grows by
-    the Si it took up (and the carbon that Si bonded as SiC took from the ethylene)."""
+    the Si it took up and the carbon its SiC took from the ethylene (SiC formed with the scaffold's
+    own carbon adds nothing: that carbon was already in the lot)."""
     cvd = Lots.frame(cvd_lots)
     if len(table):
         out = table.outputs()
@@ -216,8 +219,7 @@ def cvd_frame(cvd_lots: list[Lot], table: LazyTable) -> pd.DataFrame:
             col[has] = values[rows[has]]
             cols[name] = col
         cvd = with_columns(cvd, cols)
-        cvd["mass_kg"] = cvd["mass_kg"] + np.where(has, cvd["si_deposited_kg"].fillna(0.0), 0.0) * (
-            1.0 + cvd["sic_fraction"].fillna(0.0) * M_C_G_MOL / M_SI_G_MOL)
+        cvd["mass_kg"] = cvd["mass_kg"] + np.where(has, (cvd["si_deposited_kg"] + cvd["c2h4_carbon_kg"]).fillna(0.0), 0.0)
     return cvd
 
 

@@ -39,16 +39,20 @@ class FbcvdKinetics(ParamModel):
     umf_cm_s: Annotated[float, Pos, Unit("cm/s")]
     crystallite_nm_at_ratio_0: Annotated[float, Pos, Unit("nm")]
     crystallite_nm_at_ratio_half: Annotated[float, Pos, Unit("nm")]
+    crystallite_min_nm: Annotated[float, Field(gt=0.2, lt=5), Unit("nm")]
     crystallite_reference_temperature_c: Annotated[float, Field(ge=300, le=800), Unit("degC")]
     crystallite_growth_activation_j_mol: Annotated[float, NonNeg, Unit("J/mol")]
     sic_per_ratio: Annotated[float, NonNeg, Unit("1")]
     sic_activation_j_mol: Annotated[float, NonNeg, Unit("J/mol")]
+    sic_c2h4_max: Annotated[float, Field(gt=0, le=1), Unit("mol/mol")]
     sic_thermal_max: Annotated[float, Field(ge=0, le=1), Unit("mol/mol")]
     sic_thermal_onset_c: Annotated[float, Field(ge=300, le=1500), Unit("degC")]
     sic_thermal_width_c: Annotated[float, Pos, Unit("degC")]
 
     @model_validator(mode="after")
     def _ordered(self) -> FbcvdKinetics:
+        if self.crystallite_nm_at_ratio_half <= self.crystallite_min_nm:
+            raise ValueError("crystallite_nm_at_ratio_half must be above crystallite_min_nm (the floor)")
         if self.crystallite_nm_at_ratio_half >= self.crystallite_nm_at_ratio_0:
             raise ValueError(
                 "crystallite_nm_at_ratio_half must be below crystallite_nm_at_ratio_0 "

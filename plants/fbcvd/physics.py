@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from plants.common import M_C2H4_G_MOL, M_H2_G_MOL, M_SI_G_MOL, M_SIH4_G_MOL, MOLAR_VOLUME_NM3_KMOL, R_J_MOL_K
+from plants.common import M_C2H4_G_MOL, M_C_G_MOL, M_H2_G_MOL, M_SI_G_MOL, M_SIH4_G_MOL, MOLAR_VOLUME_NM3_KMOL, R_J_MOL_K
 from plants.fbcvd.params import FbcvdKinetics
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "run_batch",
     "si_weight_fraction_from_fill",
     "sic_fraction",
+    "sic_fractions",
     "silane_feed_kg",
     "silane_self_inhibition_1_kpa",
     "thiele_effectiveness",
@@ -104,31 +105,47 @@ def crystallite_size_nm(
 ) -> Array:
     """Si crystallite size (XRD) of the Si deposited at a temperature and C2H4:SiH4 molar ratio.
 
-    Log-linear in the ratio through the two published points (about 40 nm at 10:0, 0.87 nm at
-    10:5, EES2025 4.1.1) and Arrhenius growth with temperature about the reference temperature.
+    Exponential decay in the ratio towards a floor ``crystallite_min_nm`` (about one Si unit cell,
+    0.543 nm: a crystallite cannot be smaller than a few Si-Si bonds), through the two published
+    points (about 40 nm at 10:0, 0.87 nm at 10:5, EES2025 4.1.1), and Arrhenius growth with
+    temperature of the part above the floor, about the reference temperature. Bounded below by the
+    floor over every ratio and temperature.
     """
     t_k = np.asarray(temperature_c, dtype=float) + 273.15
     t_ref = k.crystallite_reference_temperature_c + 273.15
-    slope = np.log(k.crystallite_nm_at_ratio_0 / k.crystallite_nm_at_ratio_half) / 0.5
-    size = k.crystallite_nm_at_ratio_0 * np.exp(-slope * np.asarray(c2h4_ratio, dtype=float))
+    d_min = k.crystallite_min_nm
+    slope = np.log((k.crystallite_nm_at_ratio_0 - d_min) / (k.crystallite_nm_at_ratio_half - d_min)) / 0.5
+    above = (k.crystallite_nm_at_ratio_0 - d_min) * np.exp(-slope * np.asarray(c2h4_ratio, dtype=float))
     growth = np.exp(k.crystallite_growth_activation_j_mol / R_J_MOL_K * (1.0 / t_ref - 1.0 / t_k))
-    return size * growth
+    return d_min + above * growth
 
 
-def sic_fraction(temperature_c: ArrayLike, c2h4_ratio: ArrayLike, k: FbcvdKinetics) -> Array:
-    """Molar fraction of the deposited Si that ends bonded as SiC.
+def sic_fractions(temperature_c: ArrayLike, c2h4_ratio: ArrayLike, k: FbcvdKinetics) -> tuple[Array, Array]:
+    """Molar shares of the deposited Si that end bonded as SiC, by the source of their carbon.
 
-    Two sources: Si-C bonds from C2H4 capturing SiH3 radicals (rises with the ratio, thermally
-    activated), and thermal SiC formation that sets in above about 600 degC (TMS-CVI gave SiC
-    above 873 K, process-data 3).
+    * from the hydrocarbon: C2H4 captures SiH3 radicals and forms Si-C bonds (rises with the ratio,
+      thermally activated, EES2025 4.1.2), saturating at ``sic_c2h4_max`` (the 10:5 recipe leaves
+      sub-nm Si in a SiC/a-C matrix that still stores Li: ICE 93.1 %, AdvSci2025 2.2);
+    * from the scaffold: thermal SiC formation of deposited Si with the carbon wall, setting in above
+      about 600 degC (TMS-CVI gave SiC above 873 K, process-data 3), on the Si the co-feed left free.
+
+    Returns ``(from_c2h4, from_scaffold)``; their sum is at most 1. How much carbon each can take is
+    capped in :func:`run_batch` by the carbon there is.
     """
     t = np.asarray(temperature_c, dtype=float)
     t_k = t + 273.15
     t_ref = k.crystallite_reference_temperature_c + 273.15
     act = np.exp(k.sic_activation_j_mol / R_J_MOL_K * (1.0 / t_ref - 1.0 / t_k))
-    from_c2h4 = 1.0 - np.exp(-k.sic_per_ratio * np.asarray(c2h4_ratio, dtype=float) * act)
+    cap = k.sic_c2h4_max
+    from_c2h4 = cap * -np.expm1(-k.sic_per_ratio * np.asarray(c2h4_ratio, dtype=float) * act / cap)
     thermal = k.sic_thermal_max / (1.0 + np.exp(-(t - k.sic_thermal_onset_c) / k.sic_thermal_width_c))
-    return np.clip(from_c2h4 + thermal * (1.0 - from_c2h4), 0.0, 1.0)
+    return from_c2h4, thermal * (1.0 - from_c2h4)
+
+
+def sic_fraction(temperature_c: ArrayLike, c2h4_ratio: ArrayLike, k: FbcvdKinetics) -> Array:
+    """Molar fraction of the deposited Si bonded as SiC (both carbon sources, see :func:`sic_fractions`)."""
+    a, b = sic_fractions(temperature_c, c2h4_ratio, k)
+    return np.clip(a + b, 0.0, 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +163,10 @@ class BatchResult:
     pore_fill: Array
     crystallite_nm: Array
     sic_fraction: Array
+    c2h4_carbon_kg: Array  # carbon the SiC took from the ethylene (it joins the lot)
+    scaffold_carbon_in_sic_kg: Array  # scaffold carbon bonded as SiC (already in the lot)
+    c2h4_consumed_kg: Array  # ethylene cracked for that carbon (C2H4 -> 2 C + 2 H2)
+    gradient_index: Array  # Si-rich core: (Si of the run's first half - second half) / Si + SiC share outer - core
 
     @property
     def si_deposited_kg(self) -> Array:
@@ -303,10 +324,35 @@ def run_batch(
     total_dep = np.sum(deposited_g, axis=-1)
     weights = deposited_g / np.maximum(total_dep[..., None], 1e-300)
     cryst = crystallite_size_nm(t_c, ratio, k)
-    sic = sic_fraction(t_c, ratio, k)
+    x_c2h4, x_thermal = sic_fractions(t_c, ratio, k)
+    # SiC carbon, slice by slice, limited by the carbon there is: 2 mol C per mol C2H4 fed in the
+    # slice for the co-feed share, the scaffold's carbon for the thermal share.
+    mol_si_dep = deposited_g / M_SI_G_MOL
+    mol_c_c2h4 = np.minimum(x_c2h4 * mol_si_dep, 2.0 * mol_c2h4)
+    mol_c_scaffold_wanted = x_thermal * mol_si_dep
+    scaffold_c_mol = m_c_g[..., 0] / M_C_G_MOL
+    wanted = np.sum(mol_c_scaffold_wanted, axis=-1)
+    scale = np.where(wanted > scaffold_c_mol, scaffold_c_mol / np.maximum(wanted, 1e-300), 1.0)
+    mol_c_scaffold = np.sum(mol_c_scaffold_wanted, axis=-1) * scale
+    mol_sic = np.sum(mol_c_c2h4, axis=-1) + mol_c_scaffold
+    mol_si_total = total_dep / M_SI_G_MOL
+    sic = mol_sic / np.maximum(mol_si_total, 1e-300)
+    # Gradient embedding: the core is what the first half of the run deposited, the outer layer what
+    # the second half did. A Si-rich core under a Si-poor, SiC-richer shell (silane falling, C2H4
+    # rising) scores positive; a flat feed scores near 0 (slightly positive as the pores fill and the
+    # deposition slows), a reversed program negative.
+    half = np.arange(n_steps) < n_steps / 2
+    x_slice = (mol_c_c2h4 + mol_c_scaffold_wanted * scale[..., None]) / np.maximum(mol_si_dep, 1e-300)
+    dep_core = np.sum(np.where(half, deposited_g, 0.0), axis=-1)
+    dep_out = total_dep - dep_core
+    sic_core = np.sum(np.where(half, deposited_g * x_slice, 0.0), axis=-1) / np.maximum(dep_core, 1e-300)
+    sic_out = np.sum(np.where(half, 0.0, deposited_g * x_slice), axis=-1) / np.maximum(dep_out, 1e-300)
+    si_rich_core = (dep_core - dep_out) / np.maximum(total_dep, 1e-300)
     si_fed_g = np.sum(mol_sih4, axis=-1) * M_SI_G_MOL * np.ones(shape[:-1])
-    # SiH4 -> Si + 2 H2 for all silane decomposed (deposited or nucleated as fines).
+    # SiH4 -> Si + 2 H2 for all silane decomposed (deposited or nucleated as fines); C2H4 -> 2 C + 2 H2
+    # for the ethylene whose carbon went into SiC.
     mol_decomposed = (total_dep + np.sum(fines_g, axis=-1)) / M_SI_G_MOL
+    mol_c2h4_cracked = np.sum(mol_c_c2h4, axis=-1) / 2.0
     return BatchResult(
         silane_fed_kg=np.sum(mol_sih4, axis=-1) * M_SIH4_G_MOL / 1e3 * np.ones(shape[:-1]),
         si_fed_kg=si_fed_g / 1e3,
@@ -315,10 +361,14 @@ def run_batch(
         si_fines_kg=np.sum(fines_g, axis=-1) / 1e3,
         si_exhaust_kg=np.sum(exhaust_g, axis=-1) / 1e3,
         c2h4_fed_kg=np.sum(mol_c2h4, axis=-1) * M_C2H4_G_MOL / 1e3 * np.ones(shape[:-1]),
-        h2_made_kg=mol_decomposed * 2.0 * M_H2_G_MOL / 1e3,
+        h2_made_kg=(mol_decomposed + mol_c2h4_cracked) * 2.0 * M_H2_G_MOL / 1e3,
         pore_fill=np.minimum(si_pore[..., 0] / pore_capacity_g[..., 0], 1.0),
         crystallite_nm=np.sum(weights * cryst, axis=-1),
-        sic_fraction=np.sum(weights * sic, axis=-1),
+        sic_fraction=np.clip(sic, 0.0, 1.0),
+        c2h4_carbon_kg=np.sum(mol_c_c2h4, axis=-1) * M_C_G_MOL / 1e3,
+        scaffold_carbon_in_sic_kg=mol_c_scaffold * M_C_G_MOL / 1e3,
+        c2h4_consumed_kg=mol_c2h4_cracked * M_C2H4_G_MOL / 1e3,
+        gradient_index=si_rich_core + (sic_out - sic_core),
     )
 
 

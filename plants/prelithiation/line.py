@@ -14,8 +14,11 @@ import math
 import numpy as np
 import simpy
 
+from plants import performance as perf
+from plants.cell import CellParams, first_cycle
 from plants.lines import LotKind, LotStatus
 from plants.lots import Lot, Lots
+from plants.performance import PerformanceParams
 from plants.prelithiation import physics as ph
 from plants.prelithiation.params import DryRoomParams, PrelithParams
 from plants.prelithiation.settings import PrelithSettings, PrelithSpecs
@@ -72,7 +75,10 @@ class PrelithLine:
         supply: BulkSupply,
         dry_room: DryRoom,
         lots: Lots,
+        cell: CellParams,
+        perf: PerformanceParams,
     ) -> None:
+        self.cell, self.perf = cell, perf
         self.env, self.p, self.s, self.specs = env, params, settings, specs
         self.crew, self.source, self.supply, self.dry_room, self.lots = crew, source, supply, dry_room, lots
         self.route = getattr(params.routes, settings.route.value)
@@ -139,6 +145,17 @@ class PrelithLine:
             rest = env.timeout(contact_h)
             rest.callbacks.append(lambda _ev, roll=roll, e=e, wet_h=wet_h: rested(roll, e, wet_h))
 
+    def _durability(self, ep: dict[str, float], areal: float, r: ph.PrelithResult) -> dict[str, float]:
+        """The reference cell built from this roll: Li reservoir after formation and cycle life."""
+        c = self.cell
+        loss = ph.li_needed_mah_cm2(areal, ep["blend_ice"])
+        if not math.isfinite(loss) or areal <= 0:
+            return {"li_reservoir_share": 0.0, "cycle_life_cycles": 0.0}
+        formed = first_cycle(areal / c.np_ratio, c.cathode_ice, loss, r.compensating + r.residual)
+        rates = perf.DurabilityRates(ep["sei_sqrt"], ep["sei_linear"], ep["lam"])
+        life = perf.cycle_life(rates, ep["si_capacity_share"], c.np_ratio, formed.reservoir_share, self.perf)
+        return {"li_reservoir_share": formed.reservoir_share, "cycle_life_cycles": float(life)}
+
     def _rested(self, roll: Lot, e: Lot, wet_h: float) -> None:
         """End of the contact time: the outcome is fixed."""
         now = self.env.now
@@ -154,6 +171,7 @@ class PrelithLine:
             "li_residual_kg": r.residual * to_kg, "excursion_h": wet_h, "moisture_exposure_g_h_kg": exposure,
             "areal_capacity_mah_cm2": areal,
         })
+        props.update(self._durability(e.props, areal, r))
         roll.end_h = now
         if r.residual_of_capacity > self.p.lithium.residual_li_limit:
             self.lots.finish(roll, _SCRAPPED, now, "residual Li")
@@ -178,7 +196,8 @@ def build(w: Wiring) -> Built:
     li = BulkSupply.from_params(w.env, pl.li_supply, w.streams("lithium.deliveries"))
     dry_room = DryRoom(pl.dry_room, w.horizon_h, w.streams("dry_room.excursions"))
     crew = Crew(w.env, pl.equipment.operators_per_shift * pl.equipment.line_count, sc.calendar)
-    lines = [PrelithLine(w.env, pl, ps, sc.specs.prelith, m, crew, w.ports["electrode_buffer"], li, dry_room, w.lots)
+    lines = [PrelithLine(w.env, pl, ps, sc.specs.prelith, m, crew, w.ports["electrode_buffer"], li, dry_room, w.lots,
+                         p.cell, p.performance)
              for m in make_machines(w.env, "prelith", "PL", pl.equipment.line_count, pl.equipment, w.log, w.streams)]
     w.supplies["lithium"] = li
     return Built(handle=lines)

@@ -37,3 +37,4 @@ class PrelithSettings(Strict):
 
 class PrelithSpecs(SpecGroup):
     ice: Limits | None = None
+    cycle_life_cycles: Limits | None = None

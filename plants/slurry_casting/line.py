@@ -15,9 +15,11 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
+from plants import performance as perf
 from plants.buffers import PowderStore
 from plants.lines import LotKind, LotStatus
 from plants.lots import Lot, Lots
+from plants.performance import POWDER_QUALITY, PerformanceParams
 from plants.slurry_casting import physics as ph
 from plants.slurry_casting.params import CastingParams
 from plants.slurry_casting.settings import Binder, CastingSettings, Conductive, ElectrodeSpecs
@@ -36,6 +38,9 @@ _BUFFERED = LotStatus.BUFFERED
 _CONSUMED = LotStatus.CONSUMED
 _IN_TANK = LotStatus.IN_TANK
 _SCRAPPED = LotStatus.SCRAPPED
+
+_QUALITY_KEYS = tuple(f"powder_{name}" for name in POWDER_QUALITY)
+
 
 def _mix_used_up(mix: Lot) -> None:
     mix.status = _CONSUMED
@@ -74,6 +79,9 @@ class CastingLine:
         crew: Crew,
         powder: PowderStore,
         powder_props: Callable[[Lot], tuple[float, float, float, float, float]],
+        powder_quality: Callable[[Lot], tuple[float, ...]],
+        perf: PerformanceParams,
+        np_ratio: float,
         out: MonitoredStore,
         lots: Lots,
         rng: np.random.Generator,
@@ -81,6 +89,7 @@ class CastingLine:
     ) -> None:
         self.env, self.p, self.s, self.specs = env, params, settings, specs
         self.powder, self.powder_props, self.out, self.lots = powder, powder_props, out, lots
+        self.powder_quality, self.perf, self.np_ratio = powder_quality, perf, np_ratio
         self.mix_crew, self.crew = mix_crew, crew
         self.slurry = FifoInventory(env, params.mixer.slurry_tank_dry_kg, f"slurry tank {index + 1}", log,
                                     on_empty=_mix_used_up)
@@ -129,17 +138,22 @@ class CastingLine:
             yield get
             parts = inventory.take(powder_kg)
             cap = ice = dp = si = 0.0
+            quality = [0.0] * len(POWDER_QUALITY)
             for lot, kg in parts:
                 c, i, d, si_per_kg, _ = powder_props(lot)
                 cap += c * kg
                 ice += i * kg
                 dp += d * kg
                 si += si_per_kg * kg
+                for j, v in enumerate(self.powder_quality(lot)):
+                    quality[j] += v * kg
             cap, ice, dp = cap / powder_kg, ice / powder_kg, dp / powder_kg
-            mix = lots.new(_MIX, m.name, env.now, mass_kg=dry, parents=[(lot.id, kg) for lot, kg in parts], props={
+            props = {
                 "powder_kg": powder_kg, "powder_capacity_mah_g": cap, "powder_ice": ice, "particle_size_um": dp,
                 "si_kg": si, "water_kg": water_kg, "graphite_kg": graphite_kg,
-                "binder_kg": binder_kg, "conductive_kg": conductive_kg})
+                "binder_kg": binder_kg, "conductive_kg": conductive_kg}
+            props.update({f"powder_{name}": v / powder_kg for name, v in zip(POWDER_QUALITY, quality, strict=True)})
+            mix = lots.new(_MIX, m.name, env.now, mass_kg=dry, parents=[(lot.id, kg) for lot, kg in parts], props=props)
             yield from m.with_crew(crew, mx.charge_h, "charge")
             yield from m.work(mx.mix_h, "mixing")
             yield from m.work(mx.discharge_h, "discharge")
@@ -203,6 +217,28 @@ class CastingLine:
             yield put
             m.set(State.IDLE, "roll done")
 
+    def _performance(self, q: dict[str, float], rho: float, eps: float, thickness_um: float, dp: float, cap: float,
+                     blend_cap: float) -> dict[str, float]:
+        """Swelling, rate and the fade rates of a roll from its powder (``q``: mass-weighted powder
+        properties) and electrode (:mod:`plants.performance`)."""
+        s, m, pf = self.s, self.p.materials, self.perf
+        share = s.sic_share_of_active
+        v_sic = rho * s.active_wt * share / q["powder_particle_density_g_cm3"]
+        v_gr = rho * s.active_wt * (1.0 - share) / m.graphite_density_g_cm3
+        swelling = perf.electrode_swelling(v_sic, q["powder_swelling"], v_gr, eps, self.np_ratio, pf)
+        rate = perf.rate_retention(dp, q["powder_sic_fraction"], q["powder_crystallite_nm"], q["powder_shell_nm"],
+                                   thickness_um, eps, self.utilization, pf)
+        damage = perf.calendering_damage(rho, q["powder_void_share"], pf)
+        si_share = share * cap / blend_cap if blend_cap > 0 else 0.0
+        r = perf.degradation_rates(
+            si_capacity_share=si_share, surface_area_m2_g=q["powder_surface_area_m2_g"], sic_share_of_active=share,
+            exposed_si=q["powder_exposed_si_fraction"], si_content_wt=q["powder_si_content_wt"],
+            sic_fraction=q["powder_sic_fraction"], crystallite_nm=q["powder_crystallite_nm"],
+            particle_swelling=q["powder_swelling"], gradient_index=q["powder_gradient_index"], damage=damage,
+            binder_wt=s.binder_wt, paa=self.paa, utilization=self.utilization, p=pf)
+        return {"electrode_swelling_pct": 100.0 * swelling, "rate_retention": rate, "calendering_damage": damage,
+                "si_capacity_share": si_share, "sei_sqrt": r.sei_sqrt, "sei_linear": r.sei_linear, "lam": r.lam}
+
     def _finish(self, roll: Lot, parts: list[tuple[Lot, float]], length: float, break_m: float, change_m: float,
                 cw: float, speed: float, water_kg_m2: float, z_rho: float, u_crack: float, defects: int) -> None:
         """Properties, bookkeeping and the disposition of one mother roll (floats, no numpy)."""
@@ -212,12 +248,16 @@ class CastingLine:
         dry = roll.mass_kg
         water = props["water_kg"]
         cap = ice = dp = 0.0
+        quality = dict.fromkeys(_QUALITY_KEYS, 0.0)
         for mix, kg in parts:
             pr = mix.props
             cap += pr["powder_capacity_mah_g"] * kg
             ice += pr["powder_ice"] * kg
             dp += pr["particle_size_um"] * kg
+            for key in _QUALITY_KEYS:
+                quality[key] += pr[key] * kg
         cap, ice, dp = cap / dry, ice / dry, dp / dry
+        q = {key: v / dry for key, v in quality.items()}
         share = s.sic_share_of_active
         graphite_cap, graphite_ice = self.graphite
         blend_cap = ph.blend_capacity_mah_g(share, cap, graphite_cap)
@@ -231,6 +271,9 @@ class CastingLine:
                                                    s.solids_wt, cracking)
         p_crack = ph.crack_probability(dried_um, h_crit, cracking.log_width)
         rho = min(s.press_density_g_cm3 + eq.press_density_sd_g_cm3 * z_rho, self.rho_max)
+        thickness = ph.film_thickness_um(cw, rho)
+        eps = ph.porosity(rho, rho_skel)
+        perf = self._performance(q, rho, eps, thickness, dp, cap, blend_cap)
         good_m = length - scrap_m
         web_area = length * self.web_width_m
         good_area = good_m * self.good_width_m
@@ -239,7 +282,7 @@ class CastingLine:
             "conductive_utilization": self.utilization, "coat_weight_mg_cm2": cw, "coat_weight_cv": self.coat_weight_cv,
             "line_speed_m_min": speed, "drying_rate_kg_m2_h": rate, "dried_thickness_um": dried_um,
             "critical_thickness_um": h_crit, "crack_probability": p_crack, "press_density_g_cm3": rho,
-            "thickness_um": ph.film_thickness_um(cw, rho), "porosity": ph.porosity(rho, rho_skel),
+            "thickness_um": thickness, "porosity": eps, **q, **perf,
             "blend_capacity_mah_g": blend_cap, "blend_ice": blend_ice, "areal_capacity_mah_cm2": areal,
             "defects": float(defects), "water_evaporated_kg": water,
             "dryer_energy_kwh": water * p.dryer.kwh_per_kg_water, "coated_area_m2": web_area,
@@ -279,7 +322,8 @@ def build(w: Wiring) -> Built:
                                first=i * ca.mixer.mixers_per_line)
         (coater,) = make_machines(w.env, "casting", "CL", 1, ca.equipment, w.log, w.streams, first=i)
         lines.append(CastingLine(w.env, i, ca, cs, sc.specs.electrode, mixers, coater, mix_crew, cast_crew,
-                                 w.ports["powder_store"], w.ports["powder_props"], electrode_buffer, w.lots,
+                                 w.ports["powder_store"], w.ports["powder_props"], w.ports["powder_quality"],
+                                 p.performance, p.cell.np_ratio, electrode_buffer, w.lots,
                                  w.streams(f"casting.line{i + 1}"), w.levels))
     w.ports["electrode_buffer"] = electrode_buffer
     return Built(handle=lines)

@@ -55,3 +55,5 @@ class CastingSettings(Strict):
 class ElectrodeSpecs(SpecGroup):
     areal_capacity_mah_cm2: Limits | None = None
     press_density_g_cm3: Limits | None = None
+    electrode_swelling_pct: Limits | None = None
+    rate_retention: Limits | None = None

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.unit
 def coat(params, **kw):
     base = dict(temperature_c=700.0, acetylene_fraction=0.12, gas_flow_nm3_h=1e6, time_h=2.0, charge_kg=700.0,
                 particle_size_um=6.0, particle_density_g_cm3=1.3, crystallite_nm_in=1.0, sic_fraction_in=0.05,
-                k=params.coating.kinetics)
+                k=params.coating.kinetics, si_kg=300.0, free_scaffold_carbon_kg=400.0)
     base.update(kw)
     return cp.coat(**base)
 
@@ -26,7 +26,7 @@ def powder(params, **kw):
                 crystallite_nm=1.0, shell_nm=10.0, shell_cv=0.25, pore_volume_cm3_g=0.75, pore_fill=0.5,
                 internal_area_m2_g=1200.0, particle_size_um=6.0,
                 carbon_skeletal_density_g_cm3=fb.carbon_skeletal_density_g_cm3, si_density_g_cm3=fb.si_density_g_cm3,
-                min_protective_nm=5.0, pore_mouth_access=0.02, p=params.coating.powder)
+                min_protective_nm=5.0, pore_mouth_access=0.02, p=params.coating.powder, c2h4_carbon_kg=0.0)
     base.update(kw)
     return cp.powder_properties(**base)
 
@@ -61,6 +61,22 @@ def test_hot_coating_crystallizes_and_forms_sic(params):
     assert 1.0 < warm.crystallite_nm < 5.0
     assert methane_hot.crystallite_nm > 20.0  # methane-hot coating crystallizes a-Si (brief line 2)
     assert methane_hot.sic_fraction > warm.sic_fraction
+
+
+def test_solid_state_sic_sets_in_near_1000_c_not_at_900(params):
+    # process-data 3: Si + C -> SiC becomes significant only at ~1000-1100 degC
+    new = {t: coat(params, temperature_c=t, time_h=2.0).sic_fraction - 0.05 for t in (700.0, 900.0, 1100.0, 1200.0)}
+    assert new[700.0] < 1e-5 and new[900.0] < 0.01  # 2 h at 900 degC: under 1 % of the Si
+    assert new[1100.0] > 0.1 and new[1200.0] > new[1100.0]
+
+
+def test_sic_in_the_coater_takes_its_carbon_from_the_scaffold_and_no_more(params):
+    r = coat(params, temperature_c=1200.0, time_h=50.0, si_kg=300.0, free_scaffold_carbon_kg=400.0)
+    mol_si = 300.0e3 / 28.086
+    assert r.scaffold_carbon_in_sic_kg == pytest.approx((r.sic_fraction - 0.05) * mol_si * 12.011 / 1e3)
+    starved = coat(params, temperature_c=1200.0, time_h=50.0, si_kg=300.0, free_scaffold_carbon_kg=1.0)
+    assert starved.scaffold_carbon_in_sic_kg == pytest.approx(1.0)  # all the free carbon there was, no more
+    assert starved.sic_fraction == pytest.approx(0.05 + 1.0e3 / 12.011 / mol_si)
 
 
 def test_alkali_test_volume_per_gram_of_exposed_si(params):
