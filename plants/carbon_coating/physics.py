@@ -194,8 +194,9 @@ def powder_properties(
       the scaffold (named in the lot record), never from nothing.
     * Si content: all Si (free and SiC-bonded) over the powder mass.
     * Reversible capacity: blend rule C = w_Si,active 3579 + w_C,free C_carbon (process-data 7), SiC
-      inert (Li barrier > 3x that of Si, EES2025 4.1.2), times a kinetic factor exp(-k shell) for the
-      shell (> 20 nm costs > 10 %, process-data 3): positive for any shell.
+      inert (Li barrier > 3x that of Si, EES2025 4.1.2); the core's capacity is reached through the
+      shell with a kinetic factor exp(-k shell) (> 20 nm costs > 10 %, process-data 3), the shell's
+      own carbon counts as carbon: positive for any shell, however thick.
     * Exposed Si: accessible Si (surface-enriched Si plus pore-mouth access to pore Si) on
       particles whose local shell is below the protective minimum; H2 test volume from 1.596 L/g.
     * ICE: intrinsic less SEI losses on open surface area and exposed Si, and a crystallite term
@@ -217,8 +218,10 @@ def powder_properties(
     w_si_active = si * (1.0 - x_sic) / total
     w_carbon = free_carbon / total
     shell = np.asarray(shell_nm, float)
-    capacity = (w_si_active * p.si_capacity_mah_g + w_carbon * p.carbon_capacity_mah_g) * np.exp(
-        -p.shell_kinetic_loss_per_nm * shell)
+    # the shell slows Li to the core (its Si and carbon); the shell's own carbon stores Li as carbon
+    w_shell = np.minimum(shell_c / total, w_carbon)
+    capacity = ((w_si_active * p.si_capacity_mah_g + (w_carbon - w_shell) * p.carbon_capacity_mah_g)
+                * np.exp(-p.shell_kinetic_loss_per_nm * shell) + w_shell * p.carbon_capacity_mah_g)
 
     thin = exposed_share(shell, shell_cv, min_protective_nm)
     accessible = (si_surf + pore_mouth_access * si_pore) / np.maximum(si, 1e-300)

@@ -266,7 +266,10 @@ class CastingLine:
         rho_skel = self.rho_skel
         cracking = p.cracking
         dried_um = ph.film_thickness_um(cw, self.rho_dried)
-        rate = ph.drying_rate_kg_m2_h(water_kg_m2, speed, p.dryer.length_m)
+        # The film dries in its constant-rate period at the flux the dryer's air imposes (its
+        # evaporation capacity), not at the mean its residence would allow: hotter or more air dries
+        # (and cracks) faster at the same line speed; a slower line only dries the web earlier.
+        rate = self.dry_capacity
         h_crit = ph.critical_cracking_thickness_um(dp / 2.0, s.binder_wt, self.paa, rate, cracking.drying_rate_ref_kg_m2_h,
                                                    s.solids_wt, cracking)
         p_crack = ph.crack_probability(dried_um, h_crit, cracking.log_width)

@@ -14,7 +14,8 @@ their sources:
 * drying: a convective dryer removes water at a rate proportional to (T_air - T_wet-bulb) and to
   the air flow to a power (Chilton-Colburn, 0.8 for turbulent jets); the line cannot run faster
   than the dryer dries; dryer energy = water evaporated x specific energy (process-data 4.2:
-  0.627 kWh/kg latent heat, 1.5-3 kWh/kg in practice);
+  0.627 kWh/kg latent heat, 1.5-3 kWh/kg in practice); in the constant-rate period the film loses
+  water at that capacity, which is the drying rate the cracking relation sees;
 * cracking: critical cracking thickness h_max = 0.64 [G M phi_rcp R^3 / (2 gamma)]^(1/2)
   (Singh & Tirumkudulu, PRL 98:218302, 2007; process-data 4.2 flags the prefactor [U]) with G an
   effective modulus of the binder-bridged particle network, raised by binder, lowered by fast
@@ -135,7 +136,8 @@ def max_dry_speed_m_min(water_kg_m2: F, capacity_kg_m2_h: F, dryer_length_m: F) 
 
 
 def drying_rate_kg_m2_h(water_kg_m2: F, speed_m_min: F, dryer_length_m: F) -> F:
-    """Mean evaporation rate the web sees at a line speed (its water over its dryer residence)."""
+    """Mean evaporation rate over the whole dryer residence at a line speed (its water over the
+    residence): a lower bound of the film's constant-rate drying flux, which is the dryer's capacity."""
     return water_kg_m2 * speed_m_min * 60.0 / dryer_length_m
 
 

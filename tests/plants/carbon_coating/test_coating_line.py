@@ -26,13 +26,19 @@ from twin.streams import Streams
 pytestmark = pytest.mark.component
 
 CVD_COLUMNS = ("scaffold_kg", "si_pore_kg", "si_surface_kg", "pore_volume_cm3_g", "particle_size_um",
-               "surface_area_m2_g", "sic_fraction", "crystallite_nm")
-# Two CVD lots as the FBCVD line would leave them (what the coater reads from its table)
+               "surface_area_m2_g", "sic_fraction", "crystallite_nm", "c2h4_carbon_kg", "scaffold_carbon_in_sic_kg",
+               "gradient_index")
+_C_PER_SI = 12.011 / 28.086
+# Two CVD lots as the FBCVD line would leave them (what the coater reads from its table): the first's
+# SiC took all its carbon from the ethylene, the second's half from the ethylene and half from the scaffold
 CVD_ROWS = [
     {"scaffold_kg": 100.0, "si_pore_kg": 80.0, "si_surface_kg": 5.0, "pore_volume_cm3_g": 0.9,
-     "particle_size_um": 8.0, "surface_area_m2_g": 900.0, "sic_fraction": 0.02, "crystallite_nm": 3.0},
+     "particle_size_um": 8.0, "surface_area_m2_g": 900.0, "sic_fraction": 0.02, "crystallite_nm": 3.0,
+     "c2h4_carbon_kg": 85.0 * 0.02 * _C_PER_SI, "scaffold_carbon_in_sic_kg": 0.0, "gradient_index": 0.0},
     {"scaffold_kg": 120.0, "si_pore_kg": 90.0, "si_surface_kg": 6.0, "pore_volume_cm3_g": 0.85,
-     "particle_size_um": 10.0, "surface_area_m2_g": 850.0, "sic_fraction": 0.04, "crystallite_nm": 4.0},
+     "particle_size_um": 10.0, "surface_area_m2_g": 850.0, "sic_fraction": 0.04, "crystallite_nm": 4.0,
+     "c2h4_carbon_kg": 96.0 * 0.02 * _C_PER_SI, "scaffold_carbon_in_sic_kg": 96.0 * 0.02 * _C_PER_SI,
+     "gradient_index": 0.1},
 ]
 
 
@@ -236,15 +242,18 @@ def test_powder_mass_is_the_cvd_mass_in_plus_the_carbon_added(coating, materials
     (powder,) = c.powder()
     get = c.line.table.get
     si = [r["si_pore_kg"] + r["si_surface_kg"] for r in CVD_ROWS]
-    # a CVD lot's mass: scaffold + Si + the carbon of its SiC
-    cvd_in = sum(r["scaffold_kg"] + x * (1.0 + r["sic_fraction"] * M_C_G_MOL / M_SI_G_MOL)
-                 for r, x in zip(CVD_ROWS, si, strict=True))
-    sic_in = sum(r["sic_fraction"] * x for r, x in zip(CVD_ROWS, si, strict=True)) / sum(si)  # Si-weighted
-    sic_carbon_added = sum(si) * (get(powder.row, "sic_fraction") - sic_in) * M_C_G_MOL / M_SI_G_MOL
+    # a CVD lot's mass: scaffold + Si + the carbon its SiC took from the ethylene (scaffold carbon
+    # bonded as SiC was in the lot already)
+    cvd_in = sum(r["scaffold_kg"] + x + r["c2h4_carbon_kg"] for r, x in zip(CVD_ROWS, si, strict=True))
     shell = get(powder.row, "shell_carbon_kg")
     assert shell > 0.0
     assert get(powder.row, "si_kg") == pytest.approx(sum(si), rel=1e-12)
-    assert get(powder.row, "mass_out_kg") == pytest.approx(cvd_in + shell + sic_carbon_added, rel=1e-12)
+    # what comes out is what went in plus the shell: SiC the coater forms takes scaffold carbon, adds nothing
+    assert get(powder.row, "mass_out_kg") == pytest.approx(cvd_in + shell, rel=1e-12)
+    carbon_in = sum(r["scaffold_kg"] + r["c2h4_carbon_kg"] for r in CVD_ROWS) + shell
+    assert get(powder.row, "carbon_kg") == pytest.approx(carbon_in, rel=1e-12)
+    sic_c = sum(si) * get(powder.row, "sic_fraction") * M_C_G_MOL / M_SI_G_MOL
+    assert get(powder.row, "free_carbon_kg") == pytest.approx(carbon_in - sic_c, rel=1e-12)
     # mass-weighted particle size of the charge (weights: scaffold kg)
     w = np.array([r["scaffold_kg"] for r in CVD_ROWS])
     dp = float((np.array([r["particle_size_um"] for r in CVD_ROWS]) * w / w.sum()).sum())
