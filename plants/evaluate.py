@@ -10,7 +10,7 @@ from plants.consistency import quality, quality_drivers, yields
 from plants.costing import CostResult, cost_of
 from plants.emissions import EmissionResult, emissions_of
 from plants.investment import investment_case, operating_costs
-from plants.kpi import summarize
+from plants.kpi import placeholder_shares, summarize
 from plants.plant import Replication
 from plants.scenario import LoadedScenario
 
@@ -35,4 +35,5 @@ def evaluate(rep: Replication, loaded: LoadedScenario) -> Evaluation:
     out.update(co2.summary)
     out.update(operating_costs(cost.ledger, rep.horizon_h, float(out["powder.output_kg"])))
     out.update(investment_case(out, loaded))
+    out.update(placeholder_shares({path: rec.is_placeholder for path, rec in loaded.sources.items()}))
     return Evaluation(out, cost, quality_drivers(rep, loaded), co2)

@@ -8,6 +8,7 @@ buffers, the Si balance) and the registry entries of the cost, yield and quality
 
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib import import_module
 from types import ModuleType
 
@@ -20,7 +21,7 @@ from plants.lines import LINES, LotKind, LotStatus, stage_keys
 from plants.plant import Replication
 from plants.prelithiation.kpi import li_balance
 from plants.slurry_casting.kpi import GOOD_ROLL, water_balance
-from twin.kpis import Kpi, KpiRegistry
+from twin.kpis import Kpi, KpiRegistry, placeholder_share
 from twin.states import state_shares
 
 __all__ = [
@@ -369,6 +370,10 @@ _YIELD = [
     Kpi("yield.coating.acetylene_carbon", "Acetylene carbon into shells", "", "", 4, group="Yield"),
     Kpi("yield.li", "Li paying the first-cycle loss", "", "Li paying the first-cycle loss / Li used", 4, group="Yield"),
     Kpi("yield.<line>.first_pass", "First-pass yield", "", "per line", 4),
+    Kpi("provenance.placeholder_share", "Share of placeholder parameters", "", "flag U in the parameter set", 3,
+        group="Checks"),
+    Kpi("provenance.placeholder_share.<kpi>", "Placeholder share behind a KPI", "",
+        "share of the parameters in the sections the KPI depends on that are placeholders", 3),
     Kpi("yield.coating.rejected_lots", "Powder lots rejected", "", "", 0),
     Kpi("yield.si_loss.{fines,exhaust,scrapped,rejected,casting_scrap}", "Si lost", "", "share of decided Si", 4),
     Kpi("scrap.breakdown.batches", "Batches lost to breakdowns", "", "", 0),
@@ -379,10 +384,49 @@ _YIELD = [
 ]
 
 
+# The parameter-set sections each headline figure depends on (for "x % of its parameters are
+# placeholders" beside it). Plant throughput and yields depend on every line's equipment and physics;
+# costs add the economics; product figures the physics, the electrode, the cell and the performance model.
+_POWDER = ("fbcvd", "coating", "lab", "buffers")
+_ELECTRODE = (*_POWDER, "casting", "prelith")
+_PRODUCT = ("fbcvd.kinetics", "fbcvd.scaffold", "coating.kinetics", "coating.powder", "casting", "prelith.routes",
+            "prelith.lithium", "prelith.dry_room", "cell", "performance")
+DEPENDS: dict[str, tuple[str, ...]] = {
+    "powder.output_t_per_yr": _POWDER,
+    "cost.powder_usd_per_kg": (*_POWDER, "economics"),
+    "cost.target_gap_usd_per_kg": (*_POWDER, "economics"),
+    "cost.electrode_usd_per_m2": (*_ELECTRODE, "economics"),
+    "cost.cell_usd_per_kwh": (*_ELECTRODE, "economics", "cell"),
+    "cost.cell_usd_per_kwh_delivered": (*_ELECTRODE, "economics", "cell", "performance"),
+    "cell.energy_wh_kg": (*_PRODUCT[:-1],),
+    "cell.cycle_life_cycles": _PRODUCT,
+    "cell.electrode_swelling_pct": ("fbcvd.kinetics", "fbcvd.scaffold", "coating.powder", "casting", "cell", "performance"),
+    "cell.rate_retention": ("fbcvd.kinetics", "fbcvd.scaffold", "coating.kinetics", "coating.powder", "casting",
+                            "performance"),
+    "powder.ice_mean": ("fbcvd.kinetics", "fbcvd.scaffold", "coating.kinetics", "coating.powder"),
+    "yield.overall_si": _ELECTRODE,
+    "co2.powder_kg_per_kg": (*_POWDER, "emissions", "economics.energy"),
+    "economics.npv_usd": (*_POWDER, "economics"),
+    "economics.minimum_selling_price_usd_per_kg": (*_POWDER, "economics"),
+}
+
+
 def _registry() -> KpiRegistry:
     lines = [k for mod in kpi_modules() for k in mod.KPIS]
     run, sim, plant = _PLANT[:10], _PLANT[10:12], _PLANT[12:]
-    return KpiRegistry([*run, *lines, *_COST, *_CO2, *_INVEST, *_YIELD, *plant, *sim])
+    kpis = [*run, *lines, *_COST, *_CO2, *_INVEST, *_YIELD, *plant, *sim]
+    return KpiRegistry([replace(k, depends=DEPENDS[k.key]) if k.key in DEPENDS else k for k in kpis])
+
+
+def placeholder_shares(flags: dict[str, bool]) -> dict[str, float]:
+    """``provenance.placeholder_share.<kpi>`` for each KPI that declares its parameter sections, plus
+    ``provenance.placeholder_share`` over the whole parameter set (``flags``: path -> is placeholder)."""
+    out = {"provenance.placeholder_share": sum(flags.values()) / len(flags) if flags else float("nan")}
+    for key in DEPENDS:
+        kpi = REGISTRY.find(key)
+        if kpi is not None:
+            out[f"provenance.placeholder_share.{key}"] = placeholder_share(kpi, flags)[0]
+    return out
 
 
 REGISTRY = _registry()

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Kpi", "KpiRegistry", "format_value"]
+__all__ = ["Kpi", "KpiRegistry", "format_value", "placeholder_share"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class Kpi:
     digits: int | None = 4  # decimals in tables; None: shown as text; < 0: scientific
     headline: int = 0  # 0: not a headline figure; n: its place among them
     group: str = ""  # the table section it is shown in
+    #: parameter-set sections (dotted prefixes) the figure depends on, for its placeholder share
+    depends: tuple[str, ...] = ()
 
     @property
     def is_pattern(self) -> bool:
@@ -50,6 +52,18 @@ def format_value(value: Any, digits: int | None = 4) -> str:
     if digits < 0:
         return f"{value:.1e}"
     return f"{value:,.{digits}f}"
+
+
+def placeholder_share(kpi: Kpi, flags: Mapping[str, bool]) -> tuple[float, int]:
+    """(share of placeholders, number of parameters) among the parameters ``kpi`` depends on.
+
+    ``flags`` maps each sourced parameter's dotted path to whether it is a placeholder. A KPI that
+    declares no dependencies gets (NaN, 0): nothing is claimed for it.
+    """
+    if not kpi.depends:
+        return math.nan, 0
+    hits = [ph for path, ph in flags.items() if any(path == d or path.startswith(d + ".") for d in kpi.depends)]
+    return (sum(hits) / len(hits), len(hits)) if hits else (math.nan, 0)
 
 
 class KpiRegistry:

@@ -148,3 +148,14 @@ def test_prelithiation_pays_in_energy_when_the_anode_loses_more_than_the_cathode
     assert bare.capacity < 4.0 and dosed.capacity > bare.capacity
     more = first_cycle(4.0, 0.90, 0.8, 0.8)
     assert more.capacity == pytest.approx(4.0) and more.reservoir > 0  # beyond: a reservoir
+
+
+def test_every_declared_dependency_is_a_registered_kpi_and_a_parameter_section(params):
+    from plants.kpi import DEPENDS, REGISTRY
+    from plants.parameters import load_parameter_set
+
+    _, sources = load_parameter_set("reference-2025")
+    for key, sections in DEPENDS.items():
+        assert REGISTRY.find(key) is not None and REGISTRY.find(key).depends == sections, key
+        for sec in sections:
+            assert any(p == sec or p.startswith(sec + ".") for p in sources), (key, sec)

@@ -44,3 +44,15 @@ def test_format_value():
     assert format_value(1234.4, 0) == "1,234" and format_value(0.12345, 3) == "0.123"
     assert format_value(3e-12, -1) == "3.0e-12"
     assert format_value("fbcvd", 2) == "fbcvd" and format_value(None, 2) == "n/a"
+
+
+@pytest.mark.unit
+def test_placeholder_share_counts_the_declared_sections_only():
+    from twin.kpis import Kpi, placeholder_share
+
+    flags = {"a.x": True, "a.y": False, "ab.z": True, "b.w": True}
+    assert placeholder_share(Kpi("k", "K", depends=("a",)), flags) == (0.5, 2)  # "ab" is not under "a"
+    assert placeholder_share(Kpi("k", "K", depends=("a", "b")), flags) == (2 / 3, 3)
+    share, n = placeholder_share(Kpi("k", "K"), flags)
+    assert n == 0 and share != share  # no dependencies declared: nothing claimed
+
