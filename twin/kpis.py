@@ -2,7 +2,7 @@
 figure. One registry feeds the command-line table, the Python API, the reports, plot axes and the
 test that the README documents every key.
 
-A key may be a pattern with ``<name>`` for a name and ``{a,b}`` for one of the names
+A key may be a pattern with ``<name>`` for a name (``<kpi>``: a dotted KPI key) and ``{a,b}`` for one of the names
 (``cost.by_line.<line>.<category>_usd``): :meth:`KpiRegistry.find` matches concrete keys against it.
 """
 
@@ -35,7 +35,8 @@ class Kpi:
 
     def regex(self) -> re.Pattern[str]:
         rx = re.escape(self.key)
-        rx = re.sub(r"<[a-z_]+>", "[a-z0-9_]+", rx.replace("\\<", "<").replace("\\>", ">"))
+        rx = rx.replace("\\<", "<").replace("\\>", ">").replace("<kpi>", "[a-z0-9_]+(?:\\.[a-z0-9_]+)+")
+        rx = re.sub(r"<[a-z_]+>", "[a-z0-9_]+", rx)
         rx = re.sub(r"\\\{([a-z0-9_,]+)\\\}", lambda m: "(" + m.group(1).replace(",", "|") + ")", rx)
         return re.compile(f"^{rx}(\\.ci95_half)?$")
 

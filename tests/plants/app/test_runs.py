@@ -120,7 +120,8 @@ def test_cli_run_writes_all_outputs(tmp_path, capsys):
 
 
 def _documented_key_patterns(readme: str) -> list[re.Pattern[str]]:
-    """The summary keys the README's key table documents, as regexes: `<name>` is a name, `{a,b}`
+    """The summary keys the README's key table documents, as regexes: `<name>` is a name (`<kpi>` a
+    dotted KPI key), `{a,b}`
     one of the names, and a suffix in parentheses after a key, (`_std`) or (`_per_yr`), the same
     key with that ending (`_std` in place of `_mean`)."""
     table = readme[readme.index("| key | meaning |", readme.index("## Outputs")):]
@@ -134,7 +135,8 @@ def _documented_key_patterns(readme: str) -> list[re.Pattern[str]]:
                 keys.append(key[: -len("_mean")] + suffix if suffix == "_std" and key.endswith("_mean") else key + suffix)
             for k in keys:
                 rx = re.escape(k)
-                rx = re.sub(r"<[a-z]+>", "[a-z0-9_]+", rx.replace("\\<", "<").replace("\\>", ">"))
+                rx = rx.replace("\\<", "<").replace("\\>", ">").replace("<kpi>", "[a-z0-9_]+(?:\\.[a-z0-9_]+)+")
+                rx = re.sub(r"<[a-z]+>", "[a-z0-9_]+", rx)
                 rx = re.sub(r"\\\{([a-z_,]+)\\\}", lambda m: "(" + m.group(1).replace(",", "|") + ")", rx)
                 pats.append(rx)
     return [re.compile(f"^{p}(\\.ci95_half)?$") for p in pats]
