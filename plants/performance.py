@@ -25,9 +25,10 @@ Rate retention (share of the C/10 capacity delivered at ``fast_charge_c``)
 
 Cycle life (cycles to 80 % of the first discharge capacity; protocol below)
     * Li inventory lost to SEI: a sqrt(n) (diffusion-limited growth on the open surface, Ploehn,
-      Ramadass & White, JES 151 (2004) A456) + b n (surface re-exposed every cycle as Si particles
-      swell and crack). The side reactions are cut where interfacial SiC covers Si (Si-C bonds cut
-      the side-reaction rate ~300x, EES2025 4.1.2) and raised by exposed Si (incomplete shells).
+      Ramadass & White, JES 151 (2004) A456) + b n (Si surface re-exposed every cycle as particles
+      swell and crack). Side reactions on Si are cut where interfacial SiC covers it (Si-C bonds cut
+      the side-reaction rate ~300x, EES2025 4.1.2) and raised by exposed Si (incomplete shells); the
+      carbon surfaces' SEI is not. In Si-graphite full cells Li inventory is the usual first limit.
     * Loss of active Si: c n, from stress (Reniers, Mulder & Howey, JES 166 (2019) A3189): the
       particle's unaccommodated swelling, the crystalline share (crystalline Si lithiates
       anisotropically and forms c-Li15Si4; Liu et al., ACS Nano 6 (2012) 1522; Obrovac & Chevrier,
@@ -186,9 +187,10 @@ def degradation_rates(*, si_capacity_share: F, surface_area_m2_g: F, sic_share_o
     cracks = 1.0 + p.crush_damage * damage
     binder = (p.binder_ref_wt / nm.maximum(binder_wt, 1e-4)) ** p.binder_exponent * (p.paa_factor if paa else 1.0)
     network = nm.exp(p.network_sensitivity * (1.0 - utilization))
-    sei_sqrt = (p.sei_sqrt_per_m2_g * surface_area_m2_g * sic_share_of_active * side * cracks
+    # SEI on the carbon surfaces (open area, shell) is not protected by SiC; on Si it is
+    sei_sqrt = (p.sei_sqrt_per_m2_g * surface_area_m2_g * sic_share_of_active * cracks
                 + p.sei_sqrt_graphite * (1.0 - sic_share_of_active)
-                + p.sei_exposed_si * exposed_si * si_content_wt * sic_share_of_active)
+                + p.sei_exposed_si * exposed_si * si_content_wt * sic_share_of_active * side)
     sei_linear = p.reexposure_per_swelling * stress * si_capacity_share * side * cracks
     lam = p.lam_per_swelling * stress * cracks * binder * network
     return DurabilityRates(sei_sqrt, sei_linear, lam)
