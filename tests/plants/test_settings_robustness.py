@@ -37,7 +37,8 @@ from twin.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "scenarios" / "smoke.yaml"
-BALANCES = ("mass_balance.si_rel_error", "mass_balance.li_rel_error", "mass_balance.water_rel_error")
+BALANCES = ("mass_balance.si_rel_error", "mass_balance.li_rel_error", "mass_balance.water_rel_error",
+            "mass_balance.c_rel_error", "mass_balance.total_rel_error", "mass_balance.powder_lot_rel_error")
 
 
 def _run(tmp_path: Path, *sets: str) -> int:
@@ -131,16 +132,17 @@ def test_powder_without_si_or_shell_is_rejected_by_the_powder_specs(smoke):
 
 
 @pytest.mark.integration
-def test_powder_at_ice_0_let_through_gives_electrode_at_ice_0_that_is_never_released(tmp_path, capsys):
-    # Without powder specs the ICE-0 powder (1 % Si, no shell, open pores) reaches the mixers: the
-    # blend's first-cycle loss has no bound, so its ICE is 0, no Li dose can offset it and no roll
-    # is released; the run completes and says so.
+def test_the_worst_powder_let_through_keeps_its_ice_above_the_floor_and_every_balance(tmp_path, capsys, params):
+    # Without powder specs the worst powder of the schema ranges (1 % Si, no shell, open pores) reaches
+    # the mixers. Its ICE is bounded below (a poor material, not one that keeps every Li it is given:
+    # the reviews' lowest half-cell ICE is ~72 %), so the electrode it makes has a finite loss, a Li dose
+    # offsets it and the run completes with every figure finite and every balance closed.
     assert _run(tmp_path, *CASE_4, "specs.powder={}") == 0
     assert "Traceback" not in capsys.readouterr().err
     s = json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert s["casting.rolls_made"] > 0 and s["prelith.rolls_scrapped"] > 0
-    assert s["prelith.rolls_released"] == 0.0 and s["prelith.ice_mean"] == 0.0 and s["prelith.li_used_kg"] == 0.0
-    assert _nan(s["cell.energy_wh_kg"]) and _nan(s["cost.electrode_usd_per_m2"])
+    assert s["casting.rolls_made"] > 0
+    assert params.coating.powder.ice_floor <= s["powder.ice_mean"] < 0.8
+    assert s["prelith.ice_mean"] > 0.0 and s["prelith.li_used_kg"] > 0.0
     for key in BALANCES:
         assert s[key] < 1e-9, key
 

@@ -7,6 +7,8 @@ fails. Every expected time is summed from the same parameters and settings the l
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 import simpy
 
@@ -27,7 +29,14 @@ from twin.supply import BulkSupply
 pytestmark = pytest.mark.component
 
 # An electrode roll as the casting line leaves it (the props the prelithiation line reads)
-ROLL = {"areal_capacity_mah_cm2": 3.0, "blend_ice": 0.85, "area_m2": 1270.0, "sides": 2.0, "length_m": 1000.0}
+ROLL = {"areal_capacity_mah_cm2": 3.0, "blend_ice": 0.85, "area_m2": 1270.0, "sides": 2.0, "length_m": 1000.0,
+        # the electrode's fade rates (plants.performance.degradation_rates), as the casting line leaves them
+        "sei_sqrt": 0.003, "sei_linear": 3e-4, "lam": 3e-4, "si_capacity_share": 0.6}
+
+
+@functools.lru_cache(maxsize=1)
+def _reference():
+    return load_parameter_set("reference-2025")[0]
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +90,8 @@ class Case:
         self.dry_room = dry_room or DryRoom(prelith.dry_room, 1000.0, Streams(7)("dry_room.excursions"))
         self.m = Machine(env, "PL01", "prelith", self.log, lambda: 1e12, lambda: 0.0, 1e12, 0.0)
         self.line = PrelithLine(env, prelith, s, specs or PrelithSpecs(), self.m, Crew(env, 1, ShiftCalendar()),
-                                self.source, self.supply, self.dry_room, self.lots)
+                                self.source, self.supply, self.dry_room, self.lots, _reference().cell,
+                                _reference().performance)
 
     def _arrive(self, e, at):
         if at > 0:

@@ -8,6 +8,8 @@ expected time is summed from the same parameters and settings the line reads.
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 import simpy
 
@@ -68,6 +70,15 @@ def states(log, unit):
     return [(t, s, r) for t, u, _, s, r in log.rows if u == unit]
 
 
+# the powder's properties the performance model reads (plants.performance.POWDER_QUALITY order)
+POWDER_QUALITY_VALUES = (7.0, 0.03, 0.001, 4.0, 0.33, 10.0, 0.28, 0.0, POWDER_SI_PER_KG, 1.56)
+
+
+@functools.lru_cache(maxsize=1)
+def _reference():
+    return load_parameter_set("reference-2025")[0]
+
+
 class Case:
     """One casting line; powder released as ``[(time_h, kg), ...]`` (one lot each)."""
 
@@ -87,6 +98,7 @@ class Case:
             env, 0, casting, s, specs or ElectrodeSpecs(), [m("MX01", "mixing")], m("CL01", "casting"),
             Crew(env, 1, cal), Crew(env, 1, cal), self.store,
             lambda lot: (POWDER_CAPACITY, POWDER_ICE, particle_um, POWDER_SI_PER_KG, lot.mass_kg),
+            lambda lot: POWDER_QUALITY_VALUES, _reference().performance, _reference().cell.np_ratio,
             self.out, self.lots, Streams(7)("casting.line1"), self.levels)
 
     def _release(self, at, kg):
