@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from plants.common import M_C2H4_G_MOL, M_C_G_MOL, M_SI_G_MOL
+from plants.common import M_C2H4_G_MOL, M_C_G_MOL
 from plants.costing import cost_of
 from plants.emissions import SCOPES, emissions_of
 from plants.lines import LotKind, stage_keys
