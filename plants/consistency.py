@@ -42,7 +42,7 @@ def _div(a: float, b: float) -> float:
 
 def yields(rep: Replication, scrap_usd: pd.Series | None = None) -> dict[str, float]:
     lots = rep.lots
-    by = {k: lots[lots["line"] == k] for k in LOT_ORDER}
+    by = {k: rep.of(k) for k in LOT_ORDER}
     cvd, powder, rolls, pl = by[LotKind.CVD], by[LotKind.POWDER], by[LotKind.ROLL], by[LotKind.PRELITH_ROLL]
     cvd_bad = cvd["status"] == LotStatus.SCRAPPED
     decided = powder["status"].isin(RELEASED_POWDER + (LotStatus.REJECTED,))
@@ -116,10 +116,10 @@ def _from_parents(rep: Replication, children: pd.DataFrame, parents: pd.DataFram
                   weighted_mean: bool = False) -> pd.Series:
     """For each child lot: the sum (or mass-weighted mean) of ``column`` over its parents, by drawn mass."""
     g = rep.genealogy
-    e = g[g["lot_id"].isin(children["lot_id"]) & g["parent_id"].isin(parents["lot_id"])]
+    e = g[rep.link_mask(children, parents)]
     if e.empty:
         return pd.Series(np.nan if weighted_mean else 0.0, index=children.index)
-    par = parents.set_index("lot_id")
+    par = parents[["lot_id", column, "mass_kg"]].set_index("lot_id")  # only what is read: no wide copy
     value = par[column].reindex(e["parent_id"]).to_numpy()
     share = e["mass_kg"].to_numpy() / par["mass_kg"].reindex(e["parent_id"]).to_numpy()
     if weighted_mean:
@@ -132,10 +132,18 @@ def _from_parents(rep: Replication, children: pd.DataFrame, parents: pd.DataFram
 
 
 def _attribute_tables(rep: Replication) -> dict[str, tuple[pd.DataFrame, list[str]]]:
-    """Per product: its lots finished after the warm-up, with their own and inherited drivers, and the driver columns."""
+    """Per product: its lots finished after the warm-up, with their own and inherited drivers, and the
+    driver columns (built once per replication: quality and its drivers both read them)."""
+    if "attribute_tables" not in rep.memo:
+        rep.memo["attribute_tables"] = _build_attribute_tables(rep)
+    tables: dict[str, tuple[pd.DataFrame, list[str]]] = rep.memo["attribute_tables"]
+    return tables
+
+
+def _build_attribute_tables(rep: Replication) -> dict[str, tuple[pd.DataFrame, list[str]]]:
     lots = rep.lots
-    sc = lots[lots["line"] == LotKind.SCAFFOLD]
-    cvd = lots[lots["line"] == LotKind.CVD].copy()
+    sc = rep.of(LotKind.SCAFFOLD)
+    cvd = rep.of(LotKind.CVD).copy()
     steady = lots["end_h"] >= rep.warmup_h if rep.warmup_h > 0 else pd.Series(True, index=lots.index)
     powder = lots[(lots["line"] == LotKind.POWDER) & lots["status"].isin(RELEASED_POWDER + (LotStatus.REJECTED,)) & steady].copy()
     for col in ("pore_volume_cm3_g", "particle_size_um", "surface_area_m2_g"):
@@ -154,7 +162,7 @@ def _attribute_tables(rep: Replication) -> dict[str, tuple[pd.DataFrame, list[st
     pl = lots[(lots["line"] == LotKind.PRELITH_ROLL) & lots["status"].isin([LotStatus.RELEASED, LotStatus.SCRAPPED])
               & steady].copy()
     if len(pl) and "blend_ice" in rolls:
-        pl["blend_ice"] = _from_parents(rep, pl, lots[lots["line"] == LotKind.ROLL], "blend_ice", weighted_mean=True)
+        pl["blend_ice"] = _from_parents(rep, pl, rep.of(LotKind.ROLL), "blend_ice", weighted_mean=True)
     pl_drivers = [c for c in ("blend_ice", "areal_capacity_mah_cm2", "dose_mah_cm2", "excursion_h") if c in pl]
     return {"powder": (powder, powder_drivers), "electrode": (rolls, roll_drivers), "prelith": (pl, pl_drivers)}
 

@@ -80,7 +80,7 @@ def per_lot(rep: Replication, ctx: CostContext, table: str, columns: list[str]) 
     out = pd.DataFrame(0.0, index=lots.index, columns=columns)
     for mod in cost_modules():
         for kind, fn in getattr(mod, table).items():
-            mine = lots[lots["line"] == kind]
+            mine = rep.of(kind)
             if len(mine):
                 part = fn(mine, ctx)
                 out.loc[mine.index, list(part.columns)] = part
@@ -212,20 +212,22 @@ def follow(rep: Replication, ledger_df: pd.DataFrame, direct: pd.DataFrame, spen
     scrap = np.zeros_like(acc)
     absorbed = np.zeros(n)  # powder-line scrap carried by good powder and its descendants (USD)
     scrap_absorbed = np.zeros(n)  # the part of ``absorbed`` that then ended in electrode scrap
-    idx = pd.Series(np.arange(n), index=lots["lot_id"].to_numpy())
     mass = lots["mass_kg"].to_numpy()
     g = rep.genealogy
+    child_rows, parent_rows = rep.links()
+    kinds = lots["line"].to_numpy()
+    kind_of_child = np.where(child_rows >= 0, kinds[np.maximum(child_rows, 0)], None)
+    g_kg = g["mass_kg"].to_numpy()
     status = lots["status"].to_numpy()
     good_share = lots["good_share"].fillna(1.0).to_numpy() if "good_share" in lots else np.ones(n)
     is_roll = lots["line"].to_numpy() == LotKind.ROLL
     for kind in LOT_ORDER:
         at = np.flatnonzero(lots["line"].to_numpy() == kind)
         if kind != LotKind.SCAFFOLD and len(g):
-            e = g[g["lot_id"].isin(lots["lot_id"].iloc[at])]
-            if len(e):
-                c_i = idx.reindex(e["lot_id"]).to_numpy()
-                p_i = idx.reindex(e["parent_id"]).to_numpy()
-                frac = e["mass_kg"].to_numpy() / mass[p_i]
+            sel = kind_of_child == kind
+            if sel.any():
+                c_i, p_i = child_rows[sel], parent_rows[sel]
+                frac = g_kg[sel] / mass[p_i]
                 # an electrode roll passes on only its good share; the rest was scrapped at casting
                 frac = np.where(is_roll[p_i], frac * good_share[p_i], frac)
                 np.add.at(acc, c_i, frac[:, None, None] * acc[p_i])
@@ -291,7 +293,7 @@ def cost_of(rep: Replication, loaded: LoadedScenario) -> CostResult:
                        + float(lots_cost["absorbed_scrap_lost_usd"].sum()))
     electrode_usd = float(lots_cost.loc[released, "cost_usd"].sum()) + electrode_scrap
     per_kg = powder_usd / powder_kg if powder_kg else math.nan
-    cvd = lots[lots["line"] == LotKind.CVD]
+    cvd = rep.of(LotKind.CVD)
     scaffold_kg = float(lots.loc[lots["line"] == LotKind.SCAFFOLD, "mass_kg"].sum())
     li_kg = float(lots.loc[lots["line"] == LotKind.PRELITH_ROLL, "li_applied_kg"].sum()) if "li_applied_kg" in lots else 0.0
     per_m2 = electrode_usd / m2 if m2 else math.nan
@@ -364,11 +366,18 @@ MEAN_RETENTION_OVER_LIFE = 0.9
 
 def _released_cells(rep: Replication) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Released prelithiated rolls and, row for row, the electrode rolls they were made from."""
-    lots = rep.lots
-    done = lots[(lots["line"] == LotKind.PRELITH_ROLL) & (lots["status"] == LotStatus.RELEASED)]
-    rolls = lots[lots["line"] == LotKind.ROLL].set_index("lot_id")
-    parent = rep.genealogy[rep.genealogy["lot_id"].isin(done["lot_id"])].set_index("lot_id")["parent_id"]
-    return done, rolls.reindex(parent.reindex(done["lot_id"]).to_numpy())
+    pl = rep.of(LotKind.PRELITH_ROLL)
+    done = pl[pl["status"] == LotStatus.RELEASED]
+    rolls = rep.of(LotKind.ROLL)
+    keep = [c for c in _CELL_ROLL_COLUMNS if c in rolls]
+    links = rep.genealogy[rep.link_mask(children=done)]
+    parent = pd.Series(links["parent_id"].to_numpy(), index=links["lot_id"].to_numpy())
+    return done, rolls[keep].set_index("lot_id").reindex(parent.reindex(done["lot_id"]).to_numpy())
+
+
+#: what the cell and the performance figures read of a released roll's electrode roll
+_CELL_ROLL_COLUMNS = ("lot_id", "blend_capacity_mah_g", "conductive_utilization", "press_density_g_cm3",
+                      "electrode_swelling_pct", "rate_retention")
 
 
 def performance(rep: Replication) -> dict[str, float]:

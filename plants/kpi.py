@@ -44,6 +44,13 @@ def kpi_modules() -> list[ModuleType]:
 
 
 def si_balance(rep: Replication) -> dict[str, float]:
+    """Si fed against where it went (:func:`_si_balance`), computed once per replication."""
+    if "si_balance" not in rep.memo:
+        rep.memo["si_balance"] = _si_balance(rep)
+    return dict(rep.memo["si_balance"])
+
+
+def _si_balance(rep: Replication) -> dict[str, float]:
     """Si fed (from the silane tank's own accounting) against where the Si went (from the lots).
 
     fed = fines + exhaust + rejected + scrapped CVD lots + powder-plant in process + released powder
@@ -55,8 +62,9 @@ def si_balance(rep: Replication) -> dict[str, float]:
     lots = rep.lots
     si_per_silane = M_SI_G_MOL / M_SIH4_G_MOL
     fed = (rep.silane["drawn_kg"] - rep.silane["returned_kg"]) * si_per_silane
-    cvd = lots[(lots["line"] == LotKind.CVD) & (lots["row"] >= 0)] if "row" in lots else lots.iloc[0:0]
-    powder = lots[lots["line"] == LotKind.POWDER]
+    cvd_all = rep.of(LotKind.CVD)
+    cvd = cvd_all[cvd_all["row"] >= 0] if "row" in cvd_all else cvd_all.iloc[0:0]
+    powder = rep.of(LotKind.POWDER)
     dep = cvd["si_deposited_kg"] if len(cvd) else pd.Series(dtype=float)
     # Batches still depositing at the horizon: silane drawn, outcome not known yet -> in process whole.
     depositing = cvd["status"] == LotStatus.IN_PROCESS
@@ -75,9 +83,9 @@ def si_balance(rep: Replication) -> dict[str, float]:
     in_cvd_or_buffer = float(dep[cvd["status"] == LotStatus.BUFFERED].sum()) if len(cvd) else 0.0
     depositing_fed = float(cvd.loc[depositing, "si_fed_kg"].sum()) if len(cvd) else 0.0
     # Mix batches: Si not yet coated (in the mixer or the slurry tank).
-    mixes = lots[lots["line"] == LotKind.MIX]
+    mixes = rep.of(LotKind.MIX)
     in_slurry = float((mixes["si_kg"] * left_share(rep.genealogy, mixes)).sum()) if len(mixes) else 0.0
-    rolls = lots[lots["line"] == LotKind.ROLL]
+    rolls = rep.of(LotKind.ROLL)
     if len(rolls):
         good = rolls["status"].isin(GOOD_ROLL)
         on_coater = rolls["end_h"].isna()
@@ -119,8 +127,8 @@ def powder_plant_balance(rep: Replication) -> dict[str, float]:
     """
     lots, gen = rep.lots, rep.genealogy
     c_per_c2h4, c_per_c2h2 = 2 * M_C_G_MOL / M_C2H4_G_MOL, 2 * M_C_G_MOL / M_C2H2_G_MOL
-    cvd = lots[lots["line"] == LotKind.CVD]
-    powder = lots[lots["line"] == LotKind.POWDER]
+    cvd = rep.of(LotKind.CVD)
+    powder = rep.of(LotKind.POWDER)
     if cvd.empty:
         return {"c_in_kg": 0.0, "c_rel_error": 0.0, "mass_in_kg": 0.0, "total_rel_error": 0.0, "powder_lot_rel_error": 0.0}
     scaffold_kg = float(gen.loc[gen["lot_id"].isin(cvd["lot_id"]), "mass_kg"].sum())
@@ -259,6 +267,8 @@ _PLANT = [
     Kpi("plant.bottleneck", "Bottleneck line", "", "the line whose units are most active (working or down)", None,
         headline=12, group="Plant"),
     Kpi("plant.bottleneck_active_share", "Bottleneck's active share (working or down)", "", "", 3, group="Plant"),
+    Kpi("plant.bottleneck_near_tie", "Bottleneck near-tie (1: the top two lines' intervals overlap)", "",
+        "over replications; n/a with one", 0, group="Plant"),  # plants.app.bottleneck
     Kpi("buffer.<name>.mean_level", "Buffer mean level", "", "time-weighted mean content", 3),
     Kpi("buffer.<name>.max_level", "Buffer max level", "", "maximum content", 3),
     Kpi("mass_balance.si_fed_kg", "Si fed", "kg", "from the tank's own accounting", 0),

@@ -11,8 +11,9 @@ those frames (:mod:`plants.kpi`).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import import_module
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,10 @@ from twin.states import StateLog
 from twin.streams import Streams
 
 __all__ = ["Replication", "simulate"]
+
+
+#: the leading columns every lot has (Lots.frame: lot_id ... row); the physics columns follow
+_BASE_COLUMNS = 10
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,51 @@ class Replication:
     levels: pd.DataFrame
     stays: pd.DataFrame
     supplies: dict[str, dict[str, float]]  # per bulk supply (silane, lithium): drawn, returned, deliveries
+    deliveries: pd.DataFrame = field(default_factory=pd.DataFrame)  # supply, ordered_h, time_h (received), mass_kg
+    _by_kind: dict[str, pd.DataFrame] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _links: list[np.ndarray] = field(default_factory=list, init=False, repr=False, compare=False)
+    #: derived tables the evaluation builds once and reads several times (read-only by convention)
+    memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def links(self) -> tuple[np.ndarray, np.ndarray]:
+        """The genealogy's child and parent lots as row positions in ``lots`` (-1: not a lot of this
+        run), computed once: filters on them are integer work, not string hashing."""
+        if not self._links:
+            ids = pd.Index(self.lots["lot_id"].to_numpy())
+            g = self.genealogy
+            self._links.extend([ids.get_indexer(g["lot_id"].to_numpy()), ids.get_indexer(g["parent_id"].to_numpy())])
+        return self._links[0], self._links[1]
+
+    def link_mask(self, children: pd.DataFrame | None = None, parents: pd.DataFrame | None = None) -> np.ndarray:
+        """Genealogy rows whose child is among ``children`` and parent among ``parents`` (rows of
+        ``lots``; None: any)."""
+        child, parent = self.links()
+        keep = np.ones(len(child), dtype=bool)
+        for rows, side in ((children, child), (parents, parent)):
+            if rows is not None:
+                member = np.zeros(len(self.lots) + 1, dtype=bool)  # the extra slot is -1 (no such lot)
+                member[self.lots.index.get_indexer(rows.index)] = True
+                member[-1] = False
+                keep &= member[side]
+        return keep
+
+    def of(self, kind: str) -> pd.DataFrame:
+        """The lots of one kind (rows of ``lots``, its index kept) with the columns that kind has, split
+        once and cached: the evaluation asks for them dozens of times, and each boolean filter of the
+        wide lot table copies every column. A column no lot of the kind recorded is absent, not NaN."""
+        if not self._by_kind:
+            lots = self.lots
+            kinds = lots["line"].to_numpy()
+            base = list(lots.columns[:_BASE_COLUMNS])
+            for k in LOT_ORDER:
+                rows = lots.iloc[np.flatnonzero(kinds == k)]
+                # only the columns this kind of lot has (the wide table holds every kind's): a filter
+                # of the subset then copies a dozen columns, not a hundred
+                own = [c for c in lots.columns[_BASE_COLUMNS:] if rows[c].notna().any()]
+                self._by_kind[k] = rows[base + own]
+        if kind not in self._by_kind:
+            raise KeyError(f"no lot kind {kind!r}; kinds: {list(self._by_kind)}")
+        return self._by_kind[kind]
 
     @property
     def silane(self) -> dict[str, float]:
@@ -82,6 +132,8 @@ def simulate(loaded: LoadedScenario, replication: int = 0, horizon_h: float | No
             lot_events=pd.DataFrame(w.lots.events, columns=["time_h", "lot_id", "status", "reason"]),
             levels=w.levels.frame(), stays=w.levels.stays_frame(),
             supplies={name: supply.balance() for name, supply in w.supplies.items()},
+            deliveries=pd.DataFrame([(name, o, t, kg) for name, supply in w.supplies.items() for o, t, kg in supply.orders],
+                                    columns=["supply", "ordered_h", "time_h", "mass_kg"]),
         )
 
 

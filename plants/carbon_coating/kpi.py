@@ -39,7 +39,7 @@ KPIS = [
 
 def first_pass(rep: Any) -> dict[str, float]:
     """Share of the powder lots the lab decided on that it released."""
-    powder = rep.lots[rep.lots["line"] == LotKind.POWDER]
+    powder = rep.of(LotKind.POWDER)
     decided = powder["status"].isin(RELEASED_POWDER + (LotStatus.REJECTED,))
     good = powder["status"].isin(RELEASED_POWDER)
     return {"coating": float(good.sum()) / float(decided.sum()) if float(decided.sum()) else float("nan")}
@@ -47,7 +47,7 @@ def first_pass(rep: Any) -> dict[str, float]:
 
 def summarize(rep: Any, shares: pd.DataFrame) -> dict[str, float]:
     lots, h, w = rep.lots, rep.horizon_h, rep.warmup_h
-    powder = lots[lots["line"] == LotKind.POWDER]
+    powder = rep.of(LotKind.POWDER)
 
     def steady(df: pd.DataFrame) -> pd.DataFrame:  # lots finished after warm-up
         return df[df["end_h"] >= w] if w > 0 else df

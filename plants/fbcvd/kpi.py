@@ -37,7 +37,7 @@ KPIS = [
 
 def first_pass(rep: Any) -> dict[str, float]:
     """Share of finished CVD batches not scrapped (breakdowns)."""
-    cvd = rep.lots[rep.lots["line"] == LotKind.CVD]
+    cvd = rep.of(LotKind.CVD)
     done = cvd["status"].isin([LotStatus.BUFFERED, LotStatus.COATING, LotStatus.CONSUMED, LotStatus.SCRAPPED])
     bad = cvd["status"] == LotStatus.SCRAPPED
     return {"fbcvd": _div(float((done & ~bad).sum()), float(done.sum()))}
@@ -50,7 +50,7 @@ def _div(a: float, b: float) -> float:
 def summarize(rep: Any, shares: pd.DataFrame) -> dict[str, float]:
     """KPIs of the CVD lots; ``shares`` are the stages' mean state shares (rows: stage)."""
     lots, w = rep.lots, rep.warmup_h
-    cvd = lots[lots["line"] == LotKind.CVD]
+    cvd = rep.of(LotKind.CVD)
     cvd_done = cvd[cvd["status"].isin([LotStatus.BUFFERED, LotStatus.COATING, LotStatus.CONSUMED])]
     if w > 0:  # lots finished after warm-up
         cvd_done = cvd_done[cvd_done["end_h"] >= w]

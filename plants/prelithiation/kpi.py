@@ -40,7 +40,7 @@ def li_balance(rep: Any) -> dict[str, float]:
     theirs as in process.
     """
     drawn = rep.lithium["drawn_kg"] - rep.lithium["returned_kg"]
-    rolls = rep.lots[rep.lots["line"] == LotKind.PRELITH_ROLL]
+    rolls = rep.of(LotKind.PRELITH_ROLL)
     if rolls.empty:
         return {"li_drawn_kg": drawn, "li_rel_error": 0.0 if drawn == 0 else 1.0}
     done = rolls["ice"].notna() if "ice" in rolls else pd.Series(False, index=rolls.index)
@@ -55,14 +55,14 @@ def li_balance(rep: Any) -> dict[str, float]:
 
 def first_pass(rep: Any) -> dict[str, float]:
     """Share of finished prelithiated rolls released."""
-    pl = rep.lots[rep.lots["line"] == LotKind.PRELITH_ROLL]
+    pl = rep.of(LotKind.PRELITH_ROLL)
     done = pl[pl["status"].isin([LotStatus.RELEASED, LotStatus.SCRAPPED])] if len(pl) else pl
     return {"prelith": float((done["status"] == LotStatus.RELEASED).sum()) / float(len(done)) if len(done) else float("nan")}
 
 
 def summarize(rep: Any, shares: pd.DataFrame) -> dict[str, float]:
     lots, h = rep.lots, rep.horizon_h
-    pl = lots[lots["line"] == LotKind.PRELITH_ROLL]
+    pl = rep.of(LotKind.PRELITH_ROLL)
     done = pl[pl["status"].isin([LotStatus.RELEASED, LotStatus.SCRAPPED])] if len(pl) else pl
     released = pl[pl["status"] == LotStatus.RELEASED] if len(pl) else pl
     li = li_balance(rep)

@@ -45,8 +45,8 @@ KPIS = [
 def water_balance(rep: Any) -> dict[str, float]:
     """Water added at mixing against water evaporated in the dryers plus water still in slurry."""
     lots = rep.lots
-    mixes = lots[lots["line"] == LotKind.MIX]
-    rolls = lots[lots["line"] == LotKind.ROLL]
+    mixes = rep.of(LotKind.MIX)
+    rolls = rep.of(LotKind.ROLL)
     added = float(mixes["water_kg"].sum()) if len(mixes) else 0.0
     # (the column exists once a roll has been finished: rolls all still on the coater have none)
     evaporated = float(rolls["water_evaporated_kg"].sum()) if "water_evaporated_kg" in rolls else 0.0
@@ -62,7 +62,7 @@ def first_pass(rep: Any) -> dict[str, float]:
     """Mixing: every batch started is coated (1, or NaN without batches); casting: coated area that
     ends as good electrode."""
     lots = rep.lots
-    rolls = lots[lots["line"] == LotKind.ROLL]
+    rolls = rep.of(LotKind.ROLL)
     made = rolls[rolls["end_h"].notna()] if len(rolls) else rolls
     coated = float(made["coated_area_m2"].sum()) if len(made) else 0.0
     good_area = float(made.loc[made["status"].isin(GOOD_ROLL), "area_m2"].sum()) if len(made) else 0.0
@@ -72,7 +72,7 @@ def first_pass(rep: Any) -> dict[str, float]:
 
 def summarize(rep: Any, shares: pd.DataFrame) -> dict[str, float]:
     lots, h = rep.lots, rep.horizon_h
-    rolls = lots[lots["line"] == LotKind.ROLL]
+    rolls = rep.of(LotKind.ROLL)
     made = rolls[rolls["end_h"].notna()] if len(rolls) else rolls
     good = made[made["status"].isin(GOOD_ROLL)] if len(made) else made
     coated = float(made["coated_area_m2"].sum()) if len(made) else 0.0
