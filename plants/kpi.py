@@ -59,7 +59,6 @@ def _si_balance(rep: Replication) -> dict[str, float]:
     The two sides are computed independently: the left from tank draws and returns, the right from
     lot records, the physics and the genealogy's drawn masses.
     """
-    lots = rep.lots
     si_per_silane = M_SI_G_MOL / M_SIH4_G_MOL
     fed = (rep.silane["drawn_kg"] - rep.silane["returned_kg"]) * si_per_silane
     cvd_all = rep.of(LotKind.CVD)
@@ -125,7 +124,7 @@ def powder_plant_balance(rep: Replication) -> dict[str, float]:
     their SiC took) and the unreacted hydrocarbons' carbon out. Each lot's recorded mass is also
     checked against its composition (Si + C): ``powder_lot_rel_error`` is the worst lot.
     """
-    lots, gen = rep.lots, rep.genealogy
+    gen = rep.genealogy
     c_per_c2h4, c_per_c2h2 = 2 * M_C_G_MOL / M_C2H4_G_MOL, 2 * M_C_G_MOL / M_C2H2_G_MOL
     cvd = rep.of(LotKind.CVD)
     powder = rep.of(LotKind.POWDER)

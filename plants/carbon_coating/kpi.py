@@ -46,7 +46,7 @@ def first_pass(rep: Any) -> dict[str, float]:
 
 
 def summarize(rep: Any, shares: pd.DataFrame) -> dict[str, float]:
-    lots, h, w = rep.lots, rep.horizon_h, rep.warmup_h
+    h, w = rep.horizon_h, rep.warmup_h
     powder = rep.of(LotKind.POWDER)
 
     def steady(df: pd.DataFrame) -> pd.DataFrame:  # lots finished after warm-up

@@ -49,7 +49,7 @@ def _div(a: float, b: float) -> float:
 
 def summarize(rep: Any, shares: pd.DataFrame) -> dict[str, float]:
     """KPIs of the CVD lots; ``shares`` are the stages' mean state shares (rows: stage)."""
-    lots, w = rep.lots, rep.warmup_h
+    w = rep.warmup_h
     cvd = rep.of(LotKind.CVD)
     cvd_done = cvd[cvd["status"].isin([LotStatus.BUFFERED, LotStatus.COATING, LotStatus.CONSUMED])]
     if w > 0:  # lots finished after warm-up

@@ -61,7 +61,7 @@ def first_pass(rep: Any) -> dict[str, float]:
 
 
 def summarize(rep: Any, shares: pd.DataFrame) -> dict[str, float]:
-    lots, h = rep.lots, rep.horizon_h
+    h = rep.horizon_h
     pl = rep.of(LotKind.PRELITH_ROLL)
     done = pl[pl["status"].isin([LotStatus.RELEASED, LotStatus.SCRAPPED])] if len(pl) else pl
     released = pl[pl["status"] == LotStatus.RELEASED] if len(pl) else pl

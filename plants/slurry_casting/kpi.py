@@ -44,7 +44,6 @@ KPIS = [
 
 def water_balance(rep: Any) -> dict[str, float]:
     """Water added at mixing against water evaporated in the dryers plus water still in slurry."""
-    lots = rep.lots
     mixes = rep.of(LotKind.MIX)
     rolls = rep.of(LotKind.ROLL)
     added = float(mixes["water_kg"].sum()) if len(mixes) else 0.0
