@@ -85,6 +85,7 @@ class Problem:
     quantities: dict[str, str] = field(default_factory=dict)  # material -> KPI: its use per unit of objective output
     tradeoff: tuple[Limit, tuple[float, ...]] | None = None  # a limit whose rhs is swept
     start: dict[str, float | str] | None = None  # today's settings (on the levels): always sampled
+    tradeoff_refine: int = 2  # per trade-off point: re-solves after a verification changed the surrogate
 
     @property
     def kpis(self) -> list[str]:
@@ -106,8 +107,10 @@ class OptimizationResult:
     history: pd.DataFrame  # round, evaluations, predicted objective, verified objective, agreed
     samples: pd.DataFrame  # every evaluated point (settings + KPI means)
     relaxations: pd.DataFrame  # when infeasible: constraint, rhs, relax_by, relaxed_rhs
-    tradeoff: pd.DataFrame  # limit rhs, status, predicted objective, settings
+    tradeoff: pd.DataFrame  # limit rhs, status, predicted and verified objective, settings, ties, bounds
     message: str = ""
+    at_bound: tuple[str, ...] = ()  # decisions of the answer on the edge of their range
+    tradeoff_evaluations: int = 0  # twin simulations spent verifying the trade-off (on top of ``evaluations``)
 
 
 def _candidates(p: Problem) -> pd.DataFrame:
@@ -204,6 +207,7 @@ def optimize(p: Problem, evaluate: Evaluate, summarize: Summarize,
     status, message = "budget exhausted", ""
     rnd = 0
     last_agreed: int | None = None
+    last_verified: dict[int, tuple[pd.DataFrame, pd.Series]] = {}  # the latest verification (its seed is the curve's)
     while True:
         rnd += 1
         surrogate = fit(p.space, x, y)
@@ -234,6 +238,7 @@ def optimize(p: Problem, evaluate: Evaluate, summarize: Summarize,
             break
         kv = run(cand.to_frame().T, p.verify_replications, VERIFY_BASE + 100 * rnd)
         st = summarize(kv)  # every numeric KPI of the verification runs (the report shows more than the limits)
+        last_verified = {r: (st, kv[p.objective].reset_index(drop=True).astype(float))}
         v_obj = float(st.loc[p.objective, "mean"])
         p_obj = float(pred[p.objective].iloc[r])
         feasible = all(lim.met(float(lim.value(st["mean"]))) for lim in p.limits)
@@ -270,7 +275,8 @@ def optimize(p: Problem, evaluate: Evaluate, summarize: Summarize,
     # the final surrogate's (bounded) predictions at every candidate: for the report's tables
     pred_all = _bounded(surrogate.predict(cands), y) if surrogate is not None else pd.DataFrame()
     tradeoff = pd.DataFrame()
-    if surrogate is not None:
+    used_main = used
+    if surrogate is not None and p.tradeoff is not None:
         # Along the trade-off, candidates the bound makes equal are told apart (by 1e-6 of the
         # objective's range) by their distance to the best verified recipe, or else to the best
         # sample: a loose limit gives the verified answer, a tight one the nearest recipe that meets it.
@@ -278,28 +284,44 @@ def optimize(p: Problem, evaluate: Evaluate, summarize: Summarize,
             anchor = cands.iloc[best[1]]
         else:
             anchor = x.iloc[int(np.nanargmin(y[p.objective]) if p.sense == "min" else np.nanargmax(y[p.objective]))]
-        spread = float(np.nanmax(y[p.objective]) - np.nanmin(y[p.objective])) or 1.0
-        tie = 1e-6 * spread * _distance(p, cands, anchor)
-        ranked = pred_all.copy()
-        ranked[p.objective] = ranked[p.objective] + (tie if p.sense == "min" else -tie)
-        tradeoff = _tradeoff(p, ranked, cands, solver)
+        first = VERIFY_BASE + 100 * max(len(history), 1)  # the seed of the last verification (and the baseline)
+        tradeoff = _tradeoff(p, x, y, cands, solver, anchor, run, summarize, first,
+                             best[1] if best is not None else None, last_verified)
     if status in (Status.INFEASIBLE.value,):
         relax = _relaxations(p, pred_all, solver)
-        return OptimizationResult("infeasible", math.nan, {}, pd.Series(dtype=float), pd.DataFrame(), empty_limits, used,
-                                  hist, samples_frame, relax, tradeoff,
-                                  "no candidate meets every limit (surrogate): the smallest relaxations are listed")
+        return OptimizationResult("infeasible", math.nan, {}, pd.Series(dtype=float), pd.DataFrame(), empty_limits,
+                                  used_main, hist, samples_frame, relax, tradeoff,
+                                  "no candidate meets every limit (surrogate): the smallest relaxations are listed",
+                                  tradeoff_evaluations=used - used_main)
     if best is None:
-        return OptimizationResult(status, math.nan, {}, pd.Series(dtype=float), pd.DataFrame(), empty_limits, used, hist,
-                                  samples_frame, pd.DataFrame(), tradeoff,
-                                  message or "no verified candidate met every limit")
+        return OptimizationResult(status, math.nan, {}, pd.Series(dtype=float), pd.DataFrame(), empty_limits, used_main,
+                                  hist, samples_frame, pd.DataFrame(), tradeoff,
+                                  message or "no verified candidate met every limit", tradeoff_evaluations=used - used_main)
     v_obj, r, st = best
     # the best verified candidate, with what the final surrogate predicts there
     predicted = pred_all.iloc[r]
     if status != "optimal (verified)":
         message = (message + "; " if message else "") + "reporting the best verified candidate found"
     limits = _limit_table(p, predicted, st, pred_all, solver)
-    return OptimizationResult(status, v_obj, {k: _plain(v) for k, v in cands.iloc[r].items()}, predicted, st, limits,
-                              used, hist, samples_frame, pd.DataFrame(), tradeoff, message)
+    settings = {k: _plain(v) for k, v in cands.iloc[r].items()}
+    return OptimizationResult(status, v_obj, settings, predicted, st, limits, used_main, hist, samples_frame,
+                              pd.DataFrame(), tradeoff, message, at_bounds(p, settings), used - used_main)
+
+
+def at_bounds(p: Problem, settings: dict[str, float | str] | pd.Series) -> tuple[str, ...]:
+    """The continuous decisions of a recipe that sit on the edge of their range, as
+    ``"<decision> at max 490"``: the optimum may lie beyond it (consider widening the range)."""
+    out = []
+    for name, (lo, hi) in p.space.ranges.items():
+        v = settings.get(name) if isinstance(settings, dict) else settings.get(name, None)
+        if v is None or isinstance(v, str) or not math.isfinite(float(v)):
+            continue
+        tol = 1e-9 * max(abs(hi - lo), 1.0)
+        if abs(float(v) - lo) <= tol:
+            out.append(f"{name} at min {lo:g}")
+        elif abs(float(v) - hi) <= tol:
+            out.append(f"{name} at max {hi:g}")
+    return tuple(out)
 
 
 def _plain(v: str | SupportsFloat) -> float | str:
@@ -349,21 +371,138 @@ def _relaxations(p: Problem, pred: pd.DataFrame, solver: Solver) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
-def _tradeoff(p: Problem, pred: pd.DataFrame, cands: pd.DataFrame, solver: Solver) -> pd.DataFrame:
-    """The objective against one limit's level: a sequence of solves on one persistent model."""
-    if p.tradeoff is None:
-        return pd.DataFrame()
+def _tradeoff(p: Problem, x: pd.DataFrame, y: pd.DataFrame, cands: pd.DataFrame, solver: Solver, anchor: pd.Series,
+              run: Evaluate, summarize: Summarize, first: int, optimum: int | None,
+              known: dict[int, tuple[pd.DataFrame, pd.Series]]) -> pd.DataFrame:
+    """The objective against one limit's level, every point verified by the twin.
+
+    Per level: solve the MILP with the limit at that level, run the chosen recipe with fresh
+    replications (``first``: the seed of the final verification and the baseline, so every point
+    of the curve is on common random numbers with the others and with the baseline), add it to the
+    samples and re-solve with the refitted surrogate, up to ``tradeoff_refine`` times or until the
+    choice repeats. The point reported is the best recipe the twin verified that meets every limit
+    and the level (by its verified means), with its 95 % interval. Two points are a ``tie`` when
+    their recipes differ and the twin cannot tell their objectives apart (the paired 95 % interval
+    of the difference, replication by replication, includes zero); ``at_bound`` names decisions on
+    the edge of their range.
+    """
+    assert p.tradeoff is not None
     lim, values = p.tradeoff
-    data = _data(p, pred, extra=(lim,))
-    model = build_model(data)
-    i = len(data.constraints) - 1
-    sign = 1.0 if lim.sense == ">=" else -1.0
-    rows = []
+    names = list(p.levels)
+    x, y = x.copy(), y.copy()
+    verified = dict(known)  # candidate -> (summary, objective per replication), all on the seed ``first``
+    kpi = lim.terms[0][0]
+
+    def verify(r: int) -> None:
+        nonlocal x, y
+        if r in verified:
+            return
+        kv = run(cands.iloc[[r]], p.verify_replications, first)
+        st = summarize(kv)
+        verified[r] = (st, kv[p.objective].reset_index(drop=True).astype(float))
+        x = pd.concat([x, cands.iloc[[r]]], ignore_index=True)
+        y = pd.concat([y, st.reindex(p.kpis)["mean"].to_frame().T], ignore_index=True)
+
+    def meets(st: pd.DataFrame, v: float) -> bool:
+        means = st["mean"]
+        if any(k not in means.index or not math.isfinite(float(means[k])) for k in [p.objective, kpi]):
+            return False
+        probe = Limit(lim.name, lim.terms, lim.sense, float(v))
+        return all(li.met(float(li.value(means))) for li in (*p.limits, probe))
+
+    def better(a: float, b: float) -> bool:
+        return a < b if p.sense == "min" else a > b
+
+    if optimum is not None:
+        verify(optimum)  # the answer itself, on the curve's seed (a loose level usually returns it)
+    spread = float(np.nanmax(y[p.objective]) - np.nanmin(y[p.objective])) or 1.0
+    tie_break = 1e-6 * spread * _distance(p, cands, anchor)
+    solved = []
     for v in values:
-        model.rhs[i] = sign * v
-        res = solver.solve(model)
-        row = {"limit": lim.name, "value": v, "status": res.status.value, "predicted_objective": res.objective}
-        if res.chosen is not None:
-            row.update({k: _plain(x) for k, x in cands.iloc[res.chosen].items()})
+        status, predicted, last = "", math.nan, None
+        for _ in range(p.tradeoff_refine + 1):
+            pred = _bounded(fit(p.space, x, y).predict(cands), y)
+            pred[p.objective] = pred[p.objective] + (tie_break if p.sense == "min" else -tie_break)
+            data = _data(p, pred, extra=(lim,))
+            model = build_model(data)
+            sign = 1.0 if lim.sense == ">=" else -1.0
+            model.rhs[len(data.constraints) - 1] = sign * v
+            res = solver.solve(model)
+            status = res.status.value
+            if res.chosen is None:
+                break
+            predicted = float(pred[p.objective].iloc[res.chosen])
+            if res.chosen == last or res.chosen in verified:
+                verify(res.chosen)
+                break
+            last = res.chosen
+            verify(res.chosen)
+        solved.append((v, status, predicted))
+    rows = []
+    for v, status, predicted in solved:  # every level chooses among every recipe verified along the curve
+        ok = [r for r, (st, _) in verified.items() if meets(st, v)]
+        row: dict[str, object] = {"limit": lim.name, "value": float(v), "status": status, "predicted_objective": predicted}
+        if ok:
+            r = ok[0]
+            for c in ok[1:]:
+                if better(float(verified[c][0].loc[p.objective, "mean"]), float(verified[r][0].loc[p.objective, "mean"])):
+                    r = c
+            st = verified[r][0]
+            row.update({"candidate": r, "verified_objective": float(st.loc[p.objective, "mean"]),
+                        "verified_objective_ci95_half": float(st.loc[p.objective, "ci95_half"]),
+                        "verified_kpi": float(st.loc[kpi, "mean"]), "verified_kpi_ci95_half": float(st.loc[kpi, "ci95_half"]),
+                        "limit_met_verified": True})
+            row.update({k: _plain(val) for k, val in cands.iloc[r].items()})
+            row["at_bound"] = "; ".join(at_bounds(p, cands.iloc[r]))
+        else:
+            row.update({"candidate": math.nan, "verified_objective": math.nan, "verified_objective_ci95_half": math.nan,
+                        "verified_kpi": math.nan, "verified_kpi_ci95_half": math.nan,
+                        "limit_met_verified": False if status == "optimal" else None, "at_bound": ""})
+            row.update({n: math.nan for n in names})
+            if status == "optimal":
+                row["status"] = "no verified recipe meets it"
         rows.append(row)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out["tie"], out["note"] = _ties(p, out, verified, summarize)
+    return out
+
+
+def _ties(p: Problem, t: pd.DataFrame, verified: dict[int, tuple[pd.DataFrame, pd.Series]],
+          summarize: Summarize) -> tuple[list[bool], list[str]]:
+    """Per trade-off point: does it tie with another point (different recipe, difference of the
+    verified objectives not resolved by the twin), and a note saying so (or that it is the same
+    recipe as another point)."""
+    ties, notes = [], []
+    cand = [int(c) if isinstance(c, (int, float, np.number)) and math.isfinite(float(c)) else None for c in t["candidate"]]
+    for i, ci in enumerate(cand):
+        if ci is None or ci not in verified:
+            ties.append(False)
+            notes.append("")
+            continue
+        same = [j for j, cj in enumerate(cand) if j != i and cj == ci]
+        tied = []
+        for j, cj in enumerate(cand):
+            if j == i or cj is None or cj == ci or cj not in verified:
+                continue
+            a, b = verified[ci][1], verified[cj][1]
+            if len(a) >= 2 and len(a) == len(b):
+                d = summarize(pd.DataFrame({"d": (b - a).to_numpy()}))
+                delta, half = float(d.loc["d", "mean"]), float(d.loc["d", "ci95_half"])
+            else:  # no replications to pair: do the two intervals overlap?
+                sa, sb = verified[ci][0], verified[cj][0]
+                delta = float(sb.loc[p.objective, "mean"] - sa.loc[p.objective, "mean"])
+                half = float(sa.loc[p.objective, "ci95_half"] + sb.loc[p.objective, "ci95_half"])
+            if math.isfinite(half) and abs(delta) <= half:
+                tied.append((j, delta, half))
+        parts = []
+        if tied:
+            parts.append("tie with point(s) " + ", ".join(str(j) for j, _, _ in tied)
+                         + ": recipes differ but the twin cannot tell their objectives apart (paired difference "
+                         + "; ".join(f"{d:+.3g} +/- {h:.2g}" for _, d, h in tied) + ")")
+        if same:
+            parts.append("same recipe as point(s) " + ", ".join(str(j) for j in same))
+        if isinstance(t["at_bound"].iloc[i], str) and t["at_bound"].iloc[i]:
+            parts.append(f"at bound: {t['at_bound'].iloc[i]} (consider widening the range)")
+        ties.append(bool(tied))
+        notes.append("; ".join(parts))
+    return ties, notes

@@ -9,12 +9,12 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from plants.common import Strict
 
-__all__ = ["Decision", "ObjectiveKind", "OptBudget", "OptConstraints", "OptimizationSpec", "Range", "SensitivitySpec",
-           "TradeOff"]
+__all__ = ["Decision", "KpiObjective", "ObjectiveKind", "OptBudget", "OptConstraints", "OptimizationSpec", "Range",
+           "SensitivitySpec", "TradeOff"]
 
 
 class Range(Strict):
@@ -71,6 +71,13 @@ class ObjectiveKind(str, Enum):
     MIN_CO2_PER_KWH = "min_co2_per_kwh"  # kg CO2e of our electrode per kWh of reference cells
 
 
+class KpiObjective(Strict):
+    """Any KPI of the twin as the objective: ``{kpi: cell.cycle_life_cycles, sense: max}``."""
+
+    kpi: Annotated[str, Field(min_length=1, description="a KPI key of the registry (twin run prints them)")]
+    sense: Literal["min", "max"] = Field(description="min: minimise the KPI; max: maximise it")
+
+
 class OptConstraints(Strict):
     spec_confidence: Annotated[float, Field(gt=0.5, lt=1)] | None = Field(
         None, description="every attribute with spec limits in spec for this share of lots (normal lot distribution)")
@@ -79,8 +86,8 @@ class OptConstraints(Strict):
     max_capital_usd: Annotated[float, Field(gt=0)] | None = None
     max_cost_usd_per_kg: Annotated[float, Field(gt=0)] | None = Field(
         None, description="for max_output (default: targets.powder_usd_per_kg)")
-    kpi_min: dict[str, float] = Field(default_factory=dict)
-    kpi_max: dict[str, float] = Field(default_factory=dict)
+    kpi_min: dict[str, float] = Field(default_factory=dict, description="KPI key -> lower limit (any KPI of the twin)")
+    kpi_max: dict[str, float] = Field(default_factory=dict, description="KPI key -> upper limit (any KPI of the twin)")
 
 
 class OptBudget(Strict):
@@ -102,11 +109,24 @@ class TradeOff(Strict):
     max: float
     steps: Annotated[int, Field(ge=2, le=50)] = 6
     bound: Literal["lower", "upper"] = "lower"
+    refine: Annotated[int, Field(ge=0, le=10, description="re-solves per point after the twin's verification")] = 2
 
 
 class OptimizationSpec(Strict):
     decisions: Annotated[dict[str, Decision], Field(min_length=1)]
-    objective: ObjectiveKind
+    objective: ObjectiveKind | KpiObjective = Field(
+        description="min_cost_per_kg, min_cost_per_kwh, max_output, min_co2_per_kg, min_co2_per_kwh, or any KPI: "
+                    "{kpi: KEY, sense: min|max}")
     constraints: OptConstraints = OptConstraints()
     budget: OptBudget = OptBudget()
     tradeoff: TradeOff | None = None
+
+    @field_validator("objective", mode="before")
+    @classmethod
+    def _named_or_kpi(cls, v: object) -> object:
+        if isinstance(v, str) and v not in {k.value for k in ObjectiveKind}:
+            raise ValueError(f"must be one of {', '.join(k.value for k in ObjectiveKind)}, or any KPI as "
+                             "{kpi: KEY, sense: min|max}")
+        if isinstance(v, dict):  # a KPI objective: validate it alone (no error from the named-objective branch)
+            return KpiObjective.model_validate(v)
+        return v

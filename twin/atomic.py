@@ -27,6 +27,19 @@ def safe_name(label: str, limit: int = 80) -> str:
     return name or "unnamed"
 
 
+def _umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _readable(path: str | os.PathLike[str], folder: bool = False) -> None:
+    """Give a temporary file (mkstemp: 0600) or folder (mkdtemp: 0700) the permissions a normal
+    ``open``/``mkdir`` would: 0666/0777 less the umask (0644/0755 with the usual umask 022)."""
+    os.chmod(path, (0o777 if folder else 0o666) & ~_umask())
+
+
 def _fail(path: Path, exc: OSError) -> InputError:
     return InputError.single(str(path), "", f"cannot be written: {exc.strerror or exc}")
 
@@ -47,6 +60,7 @@ def atomic_folder(out_dir: str | os.PathLike[str], replace: bool = False) -> Ite
             if out.exists() and not out.is_dir():
                 raise InputError.single(str(out), "", "exists and is not a folder")
             tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+            _readable(tmp, folder=True)  # it becomes the output folder: not 0700
         else:
             out.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
@@ -91,7 +105,7 @@ def atomic_text(path: str | os.PathLike[str], text: str) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
-        os.chmod(tmp, 0o644)  # readable like any other output (mkstemp makes it 0600)
+        _readable(tmp)  # readable like any other output (mkstemp makes it 0600)
         os.replace(tmp, p)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)

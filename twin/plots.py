@@ -1,6 +1,12 @@
 """Plotting helpers for notebooks and reports. Each takes a run's frames (or a ``RunResult``) and
 returns a matplotlib ``Figure``; nothing is shown or saved here.
 
+The figures are made without pyplot (``matplotlib.figure.Figure``), so nothing is left open in
+pyplot's state: in Jupyter a helper's figure is shown once, as the cell's value (not a second time
+by the inline backend), and a report does not pay for pyplot's import. Every helper takes an
+optional ``ax=`` to draw into an axes of the caller's figure instead (it then returns that figure),
+except :func:`buffer_levels`, which draws one panel per buffer.
+
 * :func:`gantt` -- equipment states over time, one row per unit;
 * :func:`state_shares` -- share of time working / blocked / starved / down / idle per line;
 * :func:`buffer_levels` -- each buffer's content over time;
@@ -14,6 +20,8 @@ returns a matplotlib ``Figure``; nothing is shown or saved here.
 
 from __future__ import annotations
 
+import functools
+import io
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -25,91 +33,178 @@ from twin.costing import CATEGORIES
 from twin.stats import grouped
 
 __all__ = [
-    "buffer_levels", "cash_flow", "cost_attribution", "cost_waterfall", "distribution", "gantt", "genealogy", "response",
-    "state_shares", "tornado", "tradeoff", "waterfall",
+    "buffer_levels", "cash_flow", "cost_attribution", "cost_waterfall", "distribution", "gantt", "genealogy", "new_figure",
+    "response", "state_shares", "tornado", "tradeoff", "waterfall",
 ]
 
 STATE_COLORS = {"working": "#2ca02c", "blocked": "#ff7f0e", "starved": "#9467bd", "down": "#d62728", "idle": "#c7c7c7"}
 
 
-def _figure(w: float = 7.0, h: float = 3.6) -> tuple[Any, Any]:
-    import matplotlib.pyplot as plt  # the caller's backend (inline in Jupyter, Agg without a display)
+@functools.cache
+def _figure_class() -> Any:
+    from matplotlib.figure import Figure
 
-    fig, ax = plt.subplots(figsize=(w, h))
+    class ReportFigure(Figure):  # shown once in Jupyter, as the cell's value
+        def _repr_png_(self) -> bytes:
+            buf = io.BytesIO()
+            self.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+            return buf.getvalue()
+
+    return ReportFigure
+
+
+def _new_figure(w: float, h: float) -> Any:
+    """A figure with fixed margins (a report saves it without a second, "tight" layout pass)."""
+    fig = _figure_class()(figsize=(w, h))
+    fig.subplots_adjust(left=0.75 / w + 0.03, right=0.97, bottom=min(0.55 / h + 0.02, 0.4), top=1.0 - min(0.4 / h, 0.3))
+    return fig
+
+
+new_figure = _new_figure  # for an application's own plots: a pyplot-free figure with the same margins
+
+
+def _margins(fig: Any, **inches: float) -> None:
+    """Room (in inches) for what sticks out of the axes: rotated tick labels below, long labels left."""
+    w, h = fig.get_size_inches()
+    kw = {"bottom": min(inches["bottom"] / h, 0.6)} if "bottom" in inches else {}
+    if "left" in inches:
+        kw["left"] = min(inches["left"] / w, 0.6)
+    fig.subplots_adjust(**kw)
+
+
+def _figure(w: float = 7.0, h: float = 3.6, ax: Any = None) -> tuple[Any, Any]:
+    """A new figure and its axes (at most 5 numbered ticks on y: ticks are much of a figure's drawing
+    time), or ``ax`` and its figure."""
+    if ax is not None:
+        return ax.figure, ax
+    fig = _new_figure(w, h)
+    ax = fig.subplots()
+    _few_ticks(ax, x=False)
     return fig, ax
 
 
-def _states(res: Any, replication: int = 0) -> pd.DataFrame:
+def _few_ticks(ax: Any, x: bool = True, y: bool = True, n: int = 5) -> None:
+    """At most ``n`` numbered ticks on a numeric axis (never on one that shows categories)."""
+    from matplotlib.ticker import MaxNLocator
+
+    for on, axis in ((x, ax.xaxis), (y, ax.yaxis)):
+        if on:
+            axis.set_major_locator(MaxNLocator(n))
+
+
+def _legend_outside(ax: Any, **kw: Any) -> None:
+    """A legend beside the axes (right), where it cannot cover data (the figure's right margin makes room)."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False, **kw)
+    fig = ax.figure
+    if len(fig.axes) == 1:
+        fig.subplots_adjust(right=0.74)
+
+
+def _states(res: Any, replication: int = 0, before_h: float | None = None) -> pd.DataFrame:
+    """The state changes of one replication (those before ``before_h`` only), by unit and time."""
     ev = res.events
-    ev = ev[(ev["kind"] == "state") & (ev["replication"] == replication)]
-    return ev[["time_h", "unit", "line", "state"]].sort_values(["unit", "time_h"], kind="stable")
+    keep = (ev["kind"] == "state") & (ev["replication"] == replication)
+    if before_h is not None:
+        keep &= ev["time_h"] < before_h
+    return ev.loc[keep, ["time_h", "unit", "line", "state"]].sort_values(["unit", "time_h"], kind="stable")
 
 
-def gantt(res: Any, start_h: float = 0.0, end_h: float | None = None, line: str | None = None, replication: int = 0) -> Any:
-    st = _states(res, replication)
+def gantt(res: Any, start_h: float = 0.0, end_h: float | None = None, line: str | None = None, replication: int = 0,
+          order: Sequence[str] | None = None, ax: Any = None) -> Any:
+    """Equipment states over time, one row per unit; ``order``: the lines top to bottom (process order)."""
+    end_h = float(res.summary["horizon_h"]) if end_h is None else end_h
+    st = _states(res, replication, before_h=end_h)  # a state starting after the window cannot show in it
     if line is not None:
         st = st[st["line"] == line]
-    end_h = float(res.summary["horizon_h"]) if end_h is None else end_h
-    fig, ax = _figure(8.0, 0.25 * max(st["unit"].nunique(), 4) + 1.2)
+    if order is not None:
+        rank = {str(k): i for i, k in enumerate(order)}
+        st = st.assign(_r=st["line"].astype(str).map(rank).fillna(len(rank))).sort_values(
+            ["_r", "unit", "time_h"], kind="stable").drop(columns="_r")
+    fig, ax = _figure(8.0, 0.25 * max(st["unit"].nunique(), 4) + 1.2, ax)
     units = list(dict.fromkeys(st["unit"]))
-    for i, (_unit, g) in enumerate(st.groupby("unit", sort=False)):
-        t = g["time_h"].to_numpy()
-        t_next = np.r_[t[1:], end_h]
-        lo, hi = np.maximum(t, start_h), np.minimum(t_next, end_h)
-        keep = hi > lo
-        states = g["state"].to_numpy()
-        for s in np.unique(states[keep]):  # one call per unit and state
-            m = keep & (states == s)
-            ax.broken_barh(list(zip(lo[m], (hi - lo)[m], strict=True)), (i - 0.4, 0.8), color=STATE_COLORS.get(s, "k"))
+    # each state lasts until the unit's next one: keep only the spells that overlap the window
+    t_next = st.groupby("unit", sort=False)["time_h"].shift(-1).fillna(end_h).to_numpy()
+    lo_all, hi_all = np.maximum(st["time_h"].to_numpy(), start_h), np.minimum(t_next, end_h)
+    window = st.assign(_lo=lo_all, _hi=hi_all)[hi_all > lo_all]
+    from matplotlib.collections import PolyCollection
+
+    row = window["unit"].map({u: i for i, u in enumerate(units)}).to_numpy(dtype=float)
+    for state, m in window.groupby("state", sort=False).indices.items():  # one collection per state
+        lo, hi, y = window["_lo"].to_numpy()[m], window["_hi"].to_numpy()[m], row[m]
+        verts = np.stack([np.c_[lo, y - 0.4], np.c_[lo, y + 0.4], np.c_[hi, y + 0.4], np.c_[hi, y - 0.4]], axis=1)
+        ax.add_collection(PolyCollection(list(verts), facecolors=STATE_COLORS.get(str(state), "k"), edgecolors="none",
+                                         label=str(state)))
+    ax.set_ylim(-0.6, len(units) - 0.4)
     ax.set_yticks(range(len(units)), units, fontsize=7)
+    ax.invert_yaxis()  # the first line on top
     ax.set_xlim(start_h, end_h)
+    _few_ticks(ax, y=False, n=8)
     ax.set_xlabel("time (h)")
     ax.set_title("Equipment states" + (f" ({line})" if line else ""))
     from matplotlib.patches import Patch
 
     ax.legend(handles=[Patch(color=c, label=s) for s, c in STATE_COLORS.items()], fontsize=7, ncol=5, loc="upper center",
-              bbox_to_anchor=(0.5, -0.18), frameon=False)
+              bbox_to_anchor=(0.5, -0.45 / float(fig.get_size_inches()[1]) * 2.2), frameon=False)
+    if len(fig.axes) == 1:
+        _margins(fig, bottom=1.0, left=1.0)
     return fig
 
 
-def state_shares(res: Any) -> Any:
+def state_shares(res: Any, order: Sequence[str] | None = None, labels: dict[str, str] | None = None, ax: Any = None) -> Any:
+    """Share of time per state, one bar per line (``order``: process order; ``labels``: readable names)."""
     keys = [k for k in res.summary if ".state_share." in k and not k.endswith("ci95_half")]
     lines = list(dict.fromkeys(k.split(".")[0] for k in keys))
-    fig, ax = _figure()
+    if order is not None:
+        lines = [str(x) for x in order if str(x) in lines] + [x for x in lines if x not in {str(o) for o in order}]
+    fig, ax = _figure(8.0, 3.6, ax)
     bottom = np.zeros(len(lines))
+    names = [(labels or {}).get(ln, ln) for ln in lines]
     for s, c in STATE_COLORS.items():
         v = np.array([res.summary.get(f"{ln}.state_share.{s}", 0.0) for ln in lines], dtype=float)
         v = np.nan_to_num(v)
-        ax.bar(lines, v, bottom=bottom, color=c, label=s)
+        ax.bar(names, v, bottom=bottom, color=c, label=s)
         bottom += v
-    ax.set_ylabel("share of time")
+    ax.set_ylabel("share of time (fraction)")
+    ax.set_ylim(0, 1.0)
+    ax.tick_params(axis="x", labelsize=7, labelrotation=20)
     ax.set_title("Time per state, by line")
-    ax.legend(fontsize=7, ncol=5)
+    _legend_outside(ax, fontsize=7)
+    if len(fig.axes) == 1:
+        _margins(fig, bottom=0.9)
     return fig
 
 
-def buffer_levels(res: Any, replication: int = 0) -> Any:
+def buffer_levels(res: Any, replication: int = 0, max_points: int = 4000) -> Any:
+    """Each buffer's content over time (one panel per buffer; long series thinned to ``max_points``
+    steps per panel, keeping every step's level at the kept times)."""
     lv = res.levels[res.levels["replication"] == replication]
     names = list(dict.fromkeys(lv["buffer"]))
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(len(names), 1, figsize=(8.0, 1.6 * len(names)), sharex=True, squeeze=False)
-    for ax, name in zip(axes[:, 0], names, strict=True):
+    fig = _new_figure(8.0, 1.6 * max(len(names), 1))
+    axes = fig.subplots(max(len(names), 1), 1, sharex=True, squeeze=False)
+    for ax, name in zip(axes[:, 0], names, strict=False):
         g = lv[lv["buffer"] == name]
+        if len(g) > max_points:
+            g = g.iloc[np.linspace(0, len(g) - 1, max_points).astype(int)]
         ax.step(g["time_h"], g["level"], where="post", lw=0.8)
         ax.set_ylabel(f"{name}\n({g['unit'].iloc[0]})", fontsize=7)
+        _few_ticks(ax, x=False, n=3)
+    _few_ticks(axes[-1, 0], y=False, n=8)
+    _margins(fig, left=1.1, bottom=0.5)
     axes[-1, 0].set_xlabel("time (h)")
     fig.suptitle("Buffer levels")
     return fig
 
 
-def distribution(res: Any, line: str, attribute: str, lsl: float | None = None, usl: float | None = None) -> Any:
-    """``line`` is the lot kind (the lot table's ``line`` column)."""
+def distribution(res: Any, line: str, attribute: str, lsl: float | None = None, usl: float | None = None,
+                 label: str | None = None, ax: Any = None) -> Any:
+    """``line`` is the lot kind (the lot table's ``line`` column); ``label``: the x axis (name and unit)."""
     from twin.quality import capability
 
     x = res.lots.loc[res.lots["line"] == line, attribute].dropna()
-    fig, ax = _figure()
-    ax.hist(x, bins=40, color="#1f77b4", alpha=0.8)
+    fig, ax = _figure(7.0, 3.6, ax)
+    counts, edges = np.histogram(x.to_numpy(dtype=float), bins=40)
+    ax.stairs(counts, edges, fill=True, color="#1f77b4", alpha=0.8)  # one patch, not 40 bars
+    _few_ticks(ax, y=False)
     for v, lab in ((lsl, "LSL"), (usl, "USL")):
         if v is not None:
             ax.axvline(v, color="#d62728", ls="--")
@@ -117,16 +212,16 @@ def distribution(res: Any, line: str, attribute: str, lsl: float | None = None, 
     c = capability(x.to_numpy(), lsl, usl)
     ax.set_title(f"{attribute} ({line} lots): mean {c['mean']:.4g}, CV {c['cv']:.2%}, Cpk {c['cpk']:.2f}, "
                  f"in spec {c['in_spec']:.1%}", fontsize=9)
-    ax.set_xlabel(attribute)
+    ax.set_xlabel(label or attribute)
     ax.set_ylabel("lots")
     return fig
 
 
-def waterfall(w: pd.DataFrame, ylabel: str, title: str) -> Any:
+def waterfall(w: pd.DataFrame, ylabel: str, title: str, ax: Any = None) -> Any:
     """Parts stacked into their total, with a target line: ``w`` has one column, indexed by the
     parts and then ``total``, ``target`` and ``gap`` (a NaN target draws none)."""
     parts = w.drop(index=["total", "target", "gap"]).iloc[:, 0].fillna(0.0)
-    fig, ax = _figure()
+    fig, ax = _figure(7.0, 3.6, ax)
     base = 0.0
     for i, (_name, v) in enumerate(parts.items()):
         ax.bar(i, v, bottom=base, color=f"C{i}")
@@ -137,35 +232,47 @@ def waterfall(w: pd.DataFrame, ylabel: str, title: str) -> Any:
     target = w.loc["target"].iloc[0]
     if isinstance(target, float) and math.isfinite(target):
         ax.axhline(target, color="#d62728", ls="--", label=f"target {target:.2f}")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="best")
     ax.set_xticks(range(len(parts) + 1), [*parts.index, "total"], rotation=30, fontsize=8)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
+    if len(fig.axes) == 1:
+        _margins(fig, bottom=0.85)
     return fig
 
 
-def cost_waterfall(res: Any, per: str = "kg") -> Any:
+def cost_waterfall(res: Any, per: str = "kg", ax: Any = None, title: str = "What a unit costs, by category") -> Any:
     w = res.cost_waterfall(per)
-    return waterfall(w, str(w.columns[0]).replace("usd_per_", "USD/"), "What a unit costs, by category")
+    return waterfall(w, str(w.columns[0]).replace("usd_per_", "USD/"), title, ax)
 
 
-def cost_attribution(res: Any) -> Any:
+def cost_attribution(res: Any, order: Sequence[str] | None = None, labels: dict[str, str] | None = None,
+                     ax: Any = None) -> Any:
+    """Cost by line and category (M USD over the horizon); ``order``: process order of the lines."""
     t = res.cost_attribution
-    fig, ax = _figure()
+    if order is not None:
+        t = t.reindex([str(x) for x in order if str(x) in t.index] + [x for x in t.index if x not in {str(o) for o in order}])
+    t = t.rename(index=lambda x: (labels or {}).get(x, x))
+    fig, ax = _figure(8.0, 3.6, ax)
     bottom = np.zeros(len(t))
     for i, c in enumerate(CATEGORIES):
         if c in t.columns:
             v = t[c].to_numpy() / 1e6
             ax.bar(t.index, v, bottom=bottom, color=f"C{i}", label=c)
             bottom += v
-    ax.set_ylabel("M USD over the horizon")
-    ax.set_title("Cost by line and category (scrap moved to the line that scrapped it)")
-    ax.legend(fontsize=7, ncol=3)
+    ax.set_ylabel("cost over the horizon (M USD)")
+    ax.tick_params(axis="x", labelsize=7, labelrotation=20)
+    ax.set_title("Cost by line and category (scrap moved to the line that scrapped it)", fontsize=10)
+    _legend_outside(ax, fontsize=7)
+    if len(fig.axes) == 1:
+        _margins(fig, bottom=0.9)
     return fig
 
 
-def genealogy(res: Any, lot_id: str, order: Sequence[str], replication: int = 0) -> Any:
+def genealogy(res: Any, lot_id: str, order: Sequence[str], replication: int = 0, ax: Any = None) -> Any:
     """The ancestry of ``lot_id``, one column per lot kind in ``order`` (parents before children)."""
+    from matplotlib.collections import LineCollection
+
     anc = res.ancestry(lot_id, replication)
     order = [str(k) for k in order]
     kinds = {lot_id: res.lots.loc[res.lots["lot_id"] == lot_id, "line"].iloc[0]}
@@ -174,47 +281,78 @@ def genealogy(res: Any, lot_id: str, order: Sequence[str], replication: int = 0)
     pos = {}
     for j, k in enumerate(order):
         for i, n in enumerate(sorted(cols[k])):
-            pos[n] = (j, i - (len(cols[k]) - 1) / 2)
-    fig, ax = _figure(9.0, 0.18 * max((len(v) for v in cols.values()), default=4) + 2.0)
-    for _, e in anc.iterrows():
-        a, b = pos[e["lot_id"]], pos[e["via"]]
-        ax.plot([a[0], b[0]], [a[1], b[1]], color="#999999", lw=0.5)
-    for n, (x, y) in pos.items():
-        ax.plot(x, y, "o", ms=3, color="C0" if n != lot_id else "C3")
+            pos[n] = (float(j), i - (len(cols[k]) - 1) / 2)
+    fig, ax = _figure(9.0, 0.18 * max((len(v) for v in cols.values()), default=4) + 2.0, ax)
+    segments = [(pos[a], pos[b]) for a, b in zip(anc["lot_id"], anc["via"], strict=True) if a in pos and b in pos]
+    ax.add_collection(LineCollection(segments, colors="#999999", linewidths=0.5, rasterized=len(segments) > 500))
+    others: list[tuple[float, float]] = [p for n, p in pos.items() if n != lot_id] or [(math.nan, math.nan)]
+    xy = np.array(others, dtype=float)
+    ax.scatter(xy[:, 0], xy[:, 1], s=9, color="C0", rasterized=len(xy) > 500, zorder=2)
+    ax.scatter([pos[lot_id][0]], [pos[lot_id][1]], s=16, color="C3", zorder=3)
+    ax.autoscale_view()
     ax.set_xticks(range(len(order)), order)
     ax.set_yticks([])
     ax.set_title(f"Genealogy of {lot_id}: {len(pos) - 1} ancestor lots")
     return fig
 
 
-def response(design: pd.DataFrame, kpis: pd.DataFrame, setting: str, kpi: str, kpi_label: str | None = None) -> Any:
-    """A swept setting against a KPI (mean and 95 % interval over replications, other settings pooled)."""
-    df = kpis[[kpi]].join(design[[setting]], on="point_id")
-    m, h, _ = grouped(df[[kpi]], df[setting])
-    mean, half = m[kpi], h[kpi].fillna(0.0)
-    fig, ax = _figure()
-    ax.errorbar(mean.index, mean.to_numpy(), yerr=half.to_numpy(), fmt="o-", capsize=3)
-    ax.set_xlabel(setting)
+def response(design: pd.DataFrame, kpis: pd.DataFrame, setting: str, kpi: str, kpi_label: str | None = None,
+             by: Sequence[str] | None = None, setting_label: str | None = None, ax: Any = None) -> Any:
+    """A swept setting against a KPI: mean and 95 % interval over replications, one line per
+    combination of the other swept settings (``by``; default every other design column that takes
+    more than one value), never pooled over them. Points where the KPI has no value are not drawn."""
+    by = [c for c in design.columns if c != setting and design[c].nunique() > 1] if by is None else list(by)
+    df = kpis[[kpi]].join(design[[setting, *by]], on="point_id")
+    fig, ax = _figure(7.0, 3.6, ax)
+    groups = df.groupby(by, sort=True) if by else [((), df)]
+    for key, g in groups:
+        m, h, _ = grouped(g[[kpi]], g[setting])
+        ok = m[kpi].notna()
+        mean, half = m.loc[ok, kpi], h.loc[ok, kpi].fillna(0.0)
+        key = key if isinstance(key, tuple) else (key,)
+        label = ", ".join(f"{'.'.join(str(c).split('.')[-2:])} = {_short(v)}" for c, v in zip(by, key, strict=True)) or None
+        if label and mean.empty:
+            label += " (no value)"
+        ax.errorbar(mean.index, mean.to_numpy(), yerr=half.to_numpy(), fmt="o-", capsize=3, label=label)
+    if by:
+        _legend_outside(ax, fontsize=7, title="other settings", title_fontsize=7)
+    ax.set_xlabel(setting_label or setting)
     ax.set_ylabel(kpi_label or kpi)
-    ax.set_title(f"{kpi_label or kpi} against {setting}")
+    ax.set_title(f"{kpi_label or kpi} against {setting_label or setting}", fontsize=10)
     return fig
 
 
-def tradeoff(result: Any) -> Any:
+def _short(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, (float, np.floating)) else str(v)
+
+
+def tradeoff(result: Any, xlabel: str | None = None, ylabel: str | None = None, ax: Any = None) -> Any:
+    """The optimizer's objective against the level of one limit: the surrogate's prediction and,
+    when the points were verified, the twin's mean with its 95 % interval (ties circled)."""
     t = result.tradeoff
-    fig, ax = _figure()
+    fig, ax = _figure(7.0, 3.6, ax)
     ok = t["status"] == "optimal"
-    ax.plot(t.loc[ok, "value"], t.loc[ok, "predicted_objective"], "o-")
-    ax.set_xlabel(str(t["limit"].iloc[0]).replace(" >= v", " (lower limit)").replace(" <= v", " (upper limit)"))
-    ax.set_ylabel("objective (surrogate)")
-    ax.set_title("Trade-off curve")
+    ax.plot(t.loc[ok, "value"], t.loc[ok, "predicted_objective"], "o:", color="#999999", label="predicted (surrogate)")
+    if "verified_objective" in t:
+        v = t["verified_objective"].notna()
+        ax.errorbar(t.loc[v, "value"], t.loc[v, "verified_objective"],
+                    yerr=t.loc[v, "verified_objective_ci95_half"].fillna(0.0), fmt="s-", capsize=3, color="C0",
+                    label="verified (twin), 95 %")
+        if "tie" in t and (t["tie"] & v).any():
+            tie = t["tie"] & v
+            ax.scatter(t.loc[tie, "value"], t.loc[tie, "verified_objective"], s=160, facecolors="none",
+                       edgecolors="C3", label="tie (twin cannot tell apart)", zorder=3)
+    ax.set_xlabel(xlabel or str(t["limit"].iloc[0]).replace(" >= v", " (lower limit)").replace(" <= v", " (upper limit)"))
+    ax.set_ylabel(ylabel or "objective")
+    ax.set_title("Trade-off: objective against the limit")
+    ax.legend(fontsize=7, loc="best")
     return fig
 
 
-def cash_flow(flows: pd.DataFrame, title: str = "Cash flow over the plant's life") -> Any:
+def cash_flow(flows: pd.DataFrame, title: str = "Cash flow over the plant's life", ax: Any = None) -> Any:
     """Net cash flow per year (bars) and the cumulative, undiscounted and discounted (lines), in M USD,
     from :func:`twin.finance.cash_flows`."""
-    fig, ax = _figure()
+    fig, ax = _figure(7.0, 3.6, ax)
     years = flows["year"].to_numpy()
     net = flows["net_cash_flow"].to_numpy() / 1e6
     ax.bar(years, net, color=np.where(net >= 0, "#2ca02c", "#d62728"), label="net cash flow")
@@ -222,18 +360,18 @@ def cash_flow(flows: pd.DataFrame, title: str = "Cash flow over the plant's life
     ax.plot(years, np.cumsum(flows["discounted_cash_flow"].to_numpy()) / 1e6, "k--", lw=1.0, label="cumulative, discounted")
     ax.axhline(0.0, color="#999999", lw=0.6)
     ax.set_xlabel("year (0: first construction year)")
-    ax.set_ylabel("M USD")
+    ax.set_ylabel("cash flow (M USD)")
     ax.set_title(title)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="best")
     return fig
 
 
-def tornado(table: pd.DataFrame, base: float, label: str = "NPV (M USD)", scale: float = 1e-6) -> Any:
+def tornado(table: pd.DataFrame, base: float, label: str = "NPV (M USD)", scale: float = 1e-6, ax: Any = None) -> Any:
     """Each driver's low and high result around ``base``, widest swing on top (columns driver,
     ``low_*``, ``high_*``: the first two numeric columns after ``driver``)."""
     lo_col, hi_col = [c for c in table.columns if c != "driver"][:2]
     t = table.iloc[::-1]
-    fig, ax = _figure(7.0, 0.45 * len(t) + 1.4)
+    fig, ax = _figure(7.0, 0.45 * len(t) + 1.4, ax)
     y = np.arange(len(t))
     lo, hi = t[lo_col].to_numpy() * scale, t[hi_col].to_numpy() * scale
     b = base * scale
@@ -241,7 +379,9 @@ def tornado(table: pd.DataFrame, base: float, label: str = "NPV (M USD)", scale:
     ax.barh(y, hi - b, left=b, color="#ff7f0e", label="driver +20 %")
     ax.axvline(b, color="k", lw=0.8)
     ax.set_yticks(y, t["driver"].tolist(), fontsize=8)
+    if len(fig.axes) == 1:
+        _margins(fig, left=min(0.08 * max((len(str(d)) for d in t["driver"]), default=10), 3.0))
     ax.set_xlabel(label)
     ax.set_title("What moves the result most")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="best")
     return fig

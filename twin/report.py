@@ -1,7 +1,10 @@
 """The one report page builder: a self-contained HTML page (images embedded, nothing fetched) and
 its Markdown twin, from paragraphs, tables and matplotlib figures, written all or nothing.
 
-It knows no plant: an application composes its sections and hands them here.
+The HTML embeds its images as data URIs; the Markdown references the same images as PNG files
+written beside it (``report-NN-<caption>.png``), since Markdown viewers do not show data URIs. A
+table of contents links every section. It knows no plant: an application composes its sections
+and hands them here.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import io
 import math
 import os
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,20 +24,25 @@ import pandas as pd
 
 from twin.atomic import atomic_folder
 
-__all__ = ["Page", "fmt", "md_table", "png_base64"]
+__all__ = ["Page", "close_figure", "fmt", "md_table", "plus_minus", "png_base64", "png_bytes", "slug"]
 
 _STYLE = ("body{font-family:sans-serif;max-width:1100px;margin:auto;padding:0 1em}"
           "table{border-collapse:collapse;font-size:12px;display:block;overflow-x:auto;max-width:100%}"
-          "td,th{padding:2px 6px;border-bottom:1px solid #ddd}img{max-width:100%}")
+          "td,th{padding:2px 6px;border-bottom:1px solid #ddd;vertical-align:top;overflow-wrap:anywhere;max-width:32em}"
+          "td{text-align:right}td:first-child{text-align:left}img{max-width:100%}"
+          "nav ul{columns:2;font-size:13px}figure{margin:1em 0}figcaption{font-size:13px;color:#444}")
 # A self-check a browser runs on load: how many images decoded and how many tables there are.
 _SELF_CHECK = ("<script>window.addEventListener('load',function(){var i=Array.prototype.slice.call(document.images);"
                "document.body.setAttribute('data-images-loaded',i.filter(function(x){return x.complete&&x.naturalWidth>0})"
                ".length+'/'+i.length);document.body.setAttribute('data-tables',document.querySelectorAll('table').length);"
                "});</script>")
+FIGURE_PREFIX = "report-"  # the Markdown's image files: report-NN-<caption>.png
+DPI = 72
 
 
 def fmt(v: Any, digits: int = 4) -> str:
-    """A cell as a report shows it: text as is, n/a for missing, ``digits`` significant figures."""
+    """A cell as a report shows it: text as is, n/a for missing, a number with ``digits``
+    significant figures in plain notation (thousands separators, no exponent between 1e-4 and 1e15)."""
     if isinstance(v, str):
         return v
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
@@ -41,10 +50,34 @@ def fmt(v: Any, digits: int = 4) -> str:
     if hasattr(v, "item"):
         v = v.item()
     if isinstance(v, bool) or isinstance(v, int):
-        return str(v)
+        return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10000 else str(v)
     if isinstance(v, float):
-        return f"{v:,.{digits}g}"
+        if v == 0.0:
+            return "0"
+        mag = math.floor(math.log10(abs(v)))
+        if mag < -4 or mag >= 15:
+            return f"{v:.{max(digits - 1, 0)}e}"
+        decimals = max(digits - 1 - mag, 0)
+        text = f"{v:,.{decimals}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
     return str(v)
+
+
+def plus_minus(mean: Any, half: Any, digits: int = 4) -> str:
+    """``mean ± half``: the mean to ``digits`` significant figures, the half-width to the same decimals
+    (or one significant figure when it is smaller than the mean's last decimal)."""
+    text = fmt(mean, digits)
+    ok = [isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in (mean, half)]
+    if all(ok) and "e" not in text:
+        decimals = len(text.split(".")[1]) if "." in text else 0
+        text += f" ± {half:,.{decimals}f}" if half >= 0.5 * 10 ** -decimals else f" ± {fmt(float(half), 1)}"
+    return text
+
+
+def slug(text: str) -> str:
+    """A heading as an anchor (GitHub's rule: lower case, spaces to -, other punctuation dropped)."""
+    s = re.sub(r"[^\w\- ]", "", text.strip().lower())
+    return re.sub(r" ", "-", s)
 
 
 def md_table(df: pd.DataFrame, digits: int = 6) -> str:
@@ -60,14 +93,26 @@ def md_table(df: pd.DataFrame, digits: int = 6) -> str:
     return "\n".join(lines) + "\n"
 
 
-def png_base64(fig: Any, dpi: int = 100) -> str:
-    """A matplotlib figure as base64 PNG (the figure is closed)."""
-    import matplotlib.pyplot as plt
+def close_figure(fig: Any) -> None:
+    """Release a figure: pyplot's figures are closed (pyplot is imported only if it made this one)."""
+    if getattr(getattr(fig, "canvas", None), "manager", None) is not None:
+        import matplotlib.pyplot as plt
 
+        plt.close(fig)
+
+
+def png_bytes(fig: Any, dpi: int = DPI, tight: bool = False) -> bytes:
+    """A matplotlib figure as PNG (the figure is released). ``tight``: crop to what is drawn (a
+    second layout pass; :mod:`twin.plots` figures have fixed margins and do not need it)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
+    close_figure(fig)
+    return buf.getvalue()
+
+
+def png_base64(fig: Any, dpi: int = DPI, tight: bool = False) -> str:
+    """A matplotlib figure as base64 PNG (the figure is released)."""
+    return base64.b64encode(png_bytes(fig, dpi, tight)).decode("ascii")
 
 
 def _inline_md(text: str) -> str:
@@ -79,19 +124,32 @@ def _inline_md(text: str) -> str:
 
 @dataclass
 class Page:
-    """A report page. Paragraphs are written in Markdown (bold and code only) and shown as HTML."""
+    """A report page. Paragraphs are written in Markdown (bold and code only) and shown as HTML.
+    ``toc``: a table of contents of the sections (``heading``) before the first one."""
 
     title: str
+    toc: bool = True
     _html: list[str] = field(default_factory=list)
     _md: list[str] = field(default_factory=list)
+    _sections: list[tuple[str, str, int]] = field(default_factory=list)  # text, anchor, level
+    _first_section: int | None = None
+    _images: dict[str, bytes] = field(default_factory=dict)  # file name -> PNG
 
     def __post_init__(self) -> None:
         self._html.append(f"<h1>{html.escape(self.title)}</h1>")
         self._md.append(f"# {self.title}\n")
 
-    def heading(self, text: str) -> Page:
-        self._html.append(f"<h2>{html.escape(text)}</h2>")
-        self._md.append(f"\n## {text}\n")
+    def heading(self, text: str, level: int = 2) -> Page:
+        anchor = slug(text)
+        taken = {a for _, a, _ in self._sections}
+        base, n = anchor, 1
+        while anchor in taken:
+            anchor, n = f"{base}-{n}", n + 1
+        if self._first_section is None:
+            self._first_section = len(self._html)
+        self._sections.append((text, anchor, level))
+        self._html.append(f'<h{level} id="{anchor}">{html.escape(text)}</h{level}>')
+        self._md.append(f"\n{'#' * level} {text}\n")
         return self
 
     def paragraph(self, text: str) -> Page:
@@ -99,42 +157,80 @@ class Page:
         self._md.append(f"\n{text}\n")
         return self
 
-    def table(self, title: str, df: pd.DataFrame, digits: int = 6, note: str = "") -> Page:
-        self.heading(title)
+    def table(self, title: str, df: pd.DataFrame, digits: int = 4, note: str = "",
+              formats: Mapping[str, Callable[[Any], str]] | None = None, level: int = 2) -> Page:
+        """A titled table; cells formatted by ``formats[column]`` or :func:`fmt` with ``digits``
+        significant figures. An empty frame is left out (with its title), not shown as an empty section."""
+        if df.empty:
+            return self
+        self.heading(title, level)
         if note:
             self.paragraph(note)
-        if df.empty:
-            self._html.append("<p><em>none</em></p>")
-            self._md.append("\n_none_\n")
-            return self
-        shown = df.map(lambda v: fmt(v, digits))
-        self._html.append(shown.to_html(index=False, border=0, escape=True))
-        self._md.append("\n" + md_table(df, digits))
+        formats = formats or {}
+        shown = pd.DataFrame({c: [formats[c](v) if c in formats else fmt(v, digits) for v in df[c]]
+                              for c in df.columns}, columns=df.columns)
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+        body = "".join("<tr>" + "".join(f"<td>{_inline_md(str(v))}</td>" for v in row) + "</tr>"
+                       for row in shown.itertuples(index=False))
+        self._html.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        self._md.append("\n" + md_table(shown, digits))
         return self
 
-    def figure(self, caption: str, fig: Any) -> Page:
-        b64 = png_base64(fig)
+    def figure(self, caption: str, fig: Any, tight: bool = False) -> Page:
+        """A figure (PNG), its caption below. ``tight``: crop to what is drawn (for figures without
+        margins of their own; costs a second layout pass)."""
+        png = png_bytes(fig, tight=tight)
+        name = f"{FIGURE_PREFIX}{len(self._images) + 1:02d}-{slug(caption)[:40].strip('-') or 'figure'}.png"
+        self._images[name] = png
+        b64 = base64.b64encode(png).decode("ascii")
         self._html.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{b64}">'
                           f"<figcaption>{html.escape(caption)}</figcaption></figure>")
-        self._md.append(f"\n### {caption}\n\n![{caption}](data:image/png;base64,{b64})\n")
+        self._md.append(f"\n**{caption}**\n\n![{caption}]({name})\n")
         return self
+
+    def _toc(self, markdown: bool) -> str:
+        shown = [(t, a, lv) for t, a, lv in self._sections if lv <= 2]
+        if not self.toc or len(shown) < 2:
+            return ""
+        if markdown:
+            return "\n**Contents**\n\n" + "".join(f"- [{t}](#{a})\n" for t, a, _ in shown)
+        return "<nav><b>Contents</b><ul>" + "".join(f'<li><a href="#{a}">{html.escape(t)}</a></li>'
+                                                     for t, a, _ in shown) + "</ul></nav>"
+
+    def _with_toc(self, parts: list[str], markdown: bool) -> list[str]:
+        toc = self._toc(markdown)
+        if not toc or self._first_section is None:
+            return parts
+        return [*parts[: self._first_section], toc, *parts[self._first_section:]]
 
     def html(self) -> str:
         return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(self.title)}</title>"
-                f"<style>{_STYLE}</style>{_SELF_CHECK}</head><body>\n" + "\n".join(self._html) + "\n</body></html>\n")
+                f"<style>{_STYLE}</style>{_SELF_CHECK}</head><body>\n" + "\n".join(self._with_toc(self._html, False))
+                + "\n</body></html>\n")
 
     def markdown(self) -> str:
-        return "".join(self._md) + "\n"
+        return "".join(self._with_toc(self._md, True)) + "\n"
+
+    @property
+    def images(self) -> dict[str, bytes]:
+        """The figures as PNG files the Markdown references (file name -> bytes)."""
+        return dict(self._images)
 
     def write_into(self, folder: Path, extra: dict[str, str] | None = None) -> None:
-        """Write report.html and report.md (and ``extra`` files: name -> text) into ``folder`` as they are."""
+        """Write report.html, report.md and its images (and ``extra`` files: name -> text) into ``folder`` as they are."""
         for name, text in (extra or {}).items():
             (folder / name).write_text(text, encoding="utf-8")
+        for name, png in self._images.items():
+            (folder / name).write_bytes(png)
         (folder / "report.md").write_text(self.markdown(), encoding="utf-8")
         (folder / "report.html").write_text(self.html(), encoding="utf-8")
 
     def write(self, folder: str | os.PathLike[str], extra: dict[str, str] | None = None) -> Path:
-        """Write report.html and report.md (and ``extra`` files) into ``folder``, all or nothing."""
+        """Write report.html, report.md and its images (and ``extra`` files) into ``folder``, all or
+        nothing; images of an earlier report there that this one does not have are removed."""
         with atomic_folder(folder) as tmp:
             self.write_into(tmp, extra)
+        for old in Path(folder).glob(f"{FIGURE_PREFIX}*.png"):
+            if old.name not in self._images:
+                old.unlink(missing_ok=True)
         return Path(folder) / "report.html"

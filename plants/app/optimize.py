@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,12 @@ from scipy import stats
 
 from optimization.loop import VERIFY_BASE, Limit, OptimizationResult, Problem, optimize
 from optimization.surrogate import Space
+from plants.app.kpi_check import check_optimization_kpis
 from plants.app.plant import PLANT
+from plants.kpi import REGISTRY
 from plants.lines import PRODUCTS
 from plants.scenario import LoadedScenario
-from plants.studies import ObjectiveKind
+from plants.studies import KpiObjective, ObjectiveKind
 from twin.campaign import run_experiment
 from twin.errors import InputError, suggest
 from twin.experiments import Backend, BackendKind
@@ -57,8 +59,9 @@ def build_problem(loaded: LoadedScenario) -> Problem:
         else:
             ranges[path] = (float(d.min), float(d.max))
             levels[path] = tuple(float(v) for v in np.linspace(d.min, d.max, d.levels))
-    objective, sense, unit = OBJECTIVE[spec.objective]
+    objective, sense, unit = _objective(spec.objective)
     c = spec.constraints
+    check_optimization_kpis(loaded)
     limits: list[Limit] = []
     z = max(stats.norm.ppf(c.spec_confidence) if c.spec_confidence else -math.inf, 3.0 * c.min_cpk if c.min_cpk else -math.inf)
     if math.isfinite(z):
@@ -83,13 +86,13 @@ def build_problem(loaded: LoadedScenario) -> Problem:
                                     "max_output needs a cost limit: set it here or targets.powder_usd_per_kg")
         limits.append(Limit(f"powder cost <= {cap:g} USD/kg", (("cost.powder_usd_per_kg", 1.0),), "<=", cap, "USD/kg"))
     for k, v in c.kpi_min.items():
-        limits.append(Limit(f"{k} >= {v:g}", ((k, 1.0),), ">=", v))
+        limits.append(Limit(f"{k} >= {v:g}", ((k, 1.0),), ">=", v, _unit(k)))
     for k, v in c.kpi_max.items():
-        limits.append(Limit(f"{k} <= {v:g}", ((k, 1.0),), "<=", v))
+        limits.append(Limit(f"{k} <= {v:g}", ((k, 1.0),), "<=", v, _unit(k)))
     e = loaded.params.economics
     prices: dict[str, float] = {}
     quantities: dict[str, str] = {}
-    if spec.objective is ObjectiveKind.MIN_COST_PER_KG:
+    if (objective, sense) == ("cost.powder_usd_per_kg", "min"):  # prices the MILP can move without a rebuild
         prices = {"silane": e.cny(e.prices.silane_cny_per_t) / 1000.0,
                   "scaffold": e.cny(e.prices.scaffold_carbon_cny_per_t) / 1000.0}
         quantities = {"silane": "consumption.silane_kg_per_kg", "scaffold": "consumption.scaffold_kg_per_kg"}
@@ -102,7 +105,19 @@ def build_problem(loaded: LoadedScenario) -> Problem:
     b = spec.budget
     return Problem(Space(ranges, options), levels, objective, sense, unit, tuple(limits), b.evaluations, b.replications,
                    b.verify_replications, b.tolerance, b.initial_points, b.max_candidates, sc.seed, prices, quantities,
-                   tradeoff, _start(loaded, levels))
+                   tradeoff, _start(loaded, levels), spec.tradeoff.refine if spec.tradeoff is not None else 2)
+
+
+def _unit(key: str) -> str:
+    k = REGISTRY.find(key)
+    return k.unit if k is not None else ""
+
+
+def _objective(obj: ObjectiveKind | KpiObjective) -> tuple[str, str, str]:
+    """(KPI, sense, unit) of a named objective or of ``{kpi, sense}``."""
+    if isinstance(obj, KpiObjective):
+        return obj.kpi, obj.sense, _unit(obj.kpi)
+    return OBJECTIVE[obj]
 
 
 def _start(loaded: LoadedScenario, levels: dict[str, tuple[float | str, ...]]) -> dict[str, float | str] | None:
@@ -159,43 +174,7 @@ def run_optimization(loaded: LoadedScenario, backend: Backend, store_path: str |
     first = VERIFY_BASE + 100 * max(rounds, 1)
     base = evaluate(pd.DataFrame(index=pd.RangeIndex(1, name="point_id")), problem.verify_replications, first)
     baseline = describe(base)
-    if not result.tradeoff.empty:
-        result = replace(result, tradeoff=_verified_tradeoff(problem, result.tradeoff, evaluate, first))
     return OptimizationRun(result, problem, baseline, loaded, Path(store_path) if store_path else None)
-
-
-def _verified_tradeoff(problem: Problem, table: pd.DataFrame, evaluate: Callable[[pd.DataFrame, int, int], pd.DataFrame],
-                       first: int) -> pd.DataFrame:
-    """Every recipe of the trade-off curve run by the twin (the same fresh seed as the baseline, so
-    the points compare on common random numbers): the verified objective and limit KPI with their
-    95 % half-widths beside the surrogate's prediction, and ``tie`` where the same recipe answers
-    several limit levels."""
-    names = list(problem.levels)
-    chosen = table.dropna(subset=[n for n in names if n in table.columns])
-    if chosen.empty or not all(n in table.columns for n in names):
-        return table
-    recipes = chosen[names].drop_duplicates().reset_index(drop=True)
-    recipes.index.name = "point_id"
-    k = evaluate(recipes, problem.verify_replications, first)
-    kpi = problem.tradeoff[0].terms[0][0] if problem.tradeoff is not None else problem.objective
-    stats = {pid: describe(k.xs(pid, level="point_id")) for pid in recipes.index}
-    out = table.copy()
-    cols = {"verified_objective": [], "verified_objective_ci95_half": [], f"verified {kpi}": [], f"verified {kpi} ci95_half": []}
-    for _, row in table.iterrows():
-        hit = recipes.index[(recipes == row[names].to_numpy()).all(axis=1)] if row[names].notna().all() else []
-        st = stats[hit[0]] if len(hit) else None
-        for col, (key, stat) in zip(cols, ((problem.objective, "mean"), (problem.objective, "ci95_half"),
-                                           (kpi, "mean"), (kpi, "ci95_half")), strict=True):
-            cols[col].append(float(st.loc[key, stat]) if st is not None and key in st.index else math.nan)
-    for col, values in cols.items():
-        out[col] = values
-    out["tie"] = out.duplicated(subset=names, keep=False) & out[names].notna().all(axis=1)
-    v = out[f"verified {kpi}"]
-    lim = problem.tradeoff[0] if problem.tradeoff is not None else None
-    if lim is not None:  # does the twin confirm the limit the surrogate met?
-        met = (v >= out["value"]) if lim.sense == ">=" else (v <= out["value"])
-        out["limit_met_verified"] = met.astype(object).where(v.notna(), None)  # None: no recipe to check
-    return out
 
 
 def optimize_scenario(scenario: LoadedScenario | str | os.PathLike[str] | dict[str, Any], sets: list[str] | None = None,

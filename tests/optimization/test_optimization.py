@@ -165,13 +165,16 @@ def test_acceptance_within_one_percent_of_the_best_grid_recipe_with_a_tenth_of_t
     # and what the twin verified with fresh replications agrees with the grid within the noise
     assert r.objective == pytest.approx(chosen["objective"], rel=0.05)
     # every recipe of the trade-off curve was run by the twin; the loosest limit gives the verified answer
+    # (or a recipe the twin found at least as good on the curve's common seed)
     t = r.tradeoff
-    assert {"verified_objective", "verified_objective_ci95_half", "tie", "limit_met_verified"} <= set(t.columns)
+    assert {"verified_objective", "verified_objective_ci95_half", "tie", "limit_met_verified", "note"} <= set(t.columns)
     ok = t[t["status"] == "optimal"]
-    assert ok["verified_objective"].notna().all()
+    assert ok["verified_objective"].notna().all() and ok["limit_met_verified"].all()
     loosest = ok.iloc[0]  # capacity >= 1500: the weakest lower limit
-    assert all(float(loosest[n]) == pytest.approx(float(r.settings[n])) for n in names)
-    assert loosest["verified_objective"] == pytest.approx(r.objective, rel=1e-12)  # same recipe, same fresh seed
+    ci = float(r.verified.loc[p.objective, "ci95_half"])
+    assert loosest["verified_objective"] <= r.objective + (ci if np.isfinite(ci) else 0.02 * r.objective)
+    # monotone: a tighter lower limit never gives a cheaper verified recipe (all points on common random numbers)
+    assert (ok["verified_objective"].diff().dropna() >= -1e-9).all()
 
 
 @pytest.mark.integration

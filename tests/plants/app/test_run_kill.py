@@ -29,7 +29,10 @@ def _state(out: Path) -> str:
     if not out.exists():
         return "absent"
     names = {p.name for p in out.iterdir()}
-    assert names == COMPLETE, f"a mixed or partial folder: {sorted(names ^ COMPLETE)}"
+    images = {n for n in names if n.startswith("report-") and n.endswith(".png")}  # report.md's images
+    assert names - images == COMPLETE and images, f"a mixed or partial folder: {sorted((names - images) ^ COMPLETE)}"
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert all(f"]({n})" in md for n in images), "images of another report"  # every image is this report's
     return f"seed {json.loads((out / 'summary.json').read_text())['seed']}"
 
 
