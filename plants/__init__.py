@@ -6,7 +6,8 @@ From Python and Jupyter::
     sc = plants.load("scenarios/baseline.yaml")
     res = plants.run(sc.with_settings({"fbcvd.bed_temperature_c": 480}))
     res.kpis()["cost.powder_usd_per_kg"]
-    plants.compare(plants.run(sc), res)          # KPI deltas with 95 % intervals
+    plants.compare(plants.run(sc), res)          # KPI deltas with 95 % intervals (paired on common random numbers)
+    plants.export_xlsx(res, "run.xlsx")          # summary, lots, cost ledger as an Excel workbook
     opt = plants.optimize("scenarios/opt_check.yaml")
     plants.plots.gantt(res)
 
@@ -17,11 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["compare", "load", "optimize", "plots", "run"]
+__all__ = ["compare", "export_records", "export_xlsx", "load", "optimize", "plots", "read_records", "run"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("load", "run", "compare"):
+    if name in ("load", "run", "compare", "export_xlsx"):
         from plants.app import api
 
         return getattr(api, name)
@@ -33,4 +34,8 @@ def __getattr__(name: str) -> Any:
         from plants.app import plots
 
         return plots
+    if name in ("export_records", "read_records"):  # plant records (README "Plant records")
+        from plants import records
+
+        return getattr(records, name)
     raise AttributeError(f"module 'plants' has no attribute {name!r}")

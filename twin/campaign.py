@@ -126,7 +126,10 @@ def run_experiment(plant: Plant, kind: RunKind, base: Scenario, design: pd.DataF
                       f"version ({version}) in {store_path}; starting a new one", file=sys.stderr)
         if run_id is None:
             run_id = new_run_id(prefix)
-        store.begin_run(run_id, kind, base.name, base.text, sha256_text(base.text), version, base.seed, replications, design)
+        ident = getattr(plant, "parameter_set_of", None)  # optional: which parameter set (name, sha256) it used
+        pset, pset_sha = ident(base) if callable(ident) else (None, None)
+        store.begin_run(run_id, kind, base.name, base.text, sha256_text(base.text), version, base.seed, replications, design,
+                        parameter_set=pset, parameter_set_sha256=pset_sha)
         done = store.done(run_id)
         jobs = [Job(plant, points[pid], pid, r, keep_lots) for pid in sorted(points) for r in range(replications)
                 if (pid, r) not in done]

@@ -14,7 +14,7 @@ from twin.errors import InputError
 from twin.experiments import Backend, BackendKind
 from twin.kpis import KpiRegistry, format_value
 
-__all__ = ["add_backend_args", "add_common_args", "backend_from_args", "guarded", "kpi_table", "positive_int",
+__all__ = ["add_backend_args", "add_common_args", "backend_from_args", "guarded", "kpi_table", "points_frame", "positive_int",
            "print_points", "sets_from_args"]
 
 
@@ -80,11 +80,63 @@ def kpi_table(summary: Mapping[str, Any], registry: KpiRegistry, header: str) ->
     return "\n".join(lines)
 
 
-def print_points(design: Any, table: Any) -> None:
+def _short_names(paths: list[str]) -> dict[str, str]:
+    """Setting paths by their last part where that is unambiguous (``settings.fbcvd.bed_temperature_c``
+    -> ``bed_temperature_c``), else whole."""
+    last = [p.rsplit(".", 1)[-1] for p in paths]
+    return {p: (s if last.count(s) == 1 else p) for p, s in zip(paths, last, strict=True)}
+
+
+def _setting(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "n/a"
+    return f"{v:.6g}"
+
+
+def points_frame(design: Any, table: Any, registry: KpiRegistry | None = None, keys: list[str] | None = None) -> Any:
+    """A sweep's table as text cells: the point, its settings, and each KPI (in the order of ``keys``,
+    default the table's) as ``mean ± half-width`` (headers: the registry's label and unit, or the key)."""
     import pandas as pd
 
-    with pd.option_context("display.width", 200, "display.max_columns", 50, "display.float_format", "{:,.4g}".format):
-        print(pd.concat([design, table.set_axis([f"{a} {b}" for a, b in table.columns], axis=1)], axis=1).to_string())
+    names = _short_names([str(c) for c in design.columns])
+    out = pd.DataFrame({"point": [str(i) for i in design.index]}, index=design.index)
+    for c in design.columns:
+        out[names[str(c)]] = [_setting(v) for v in design[c].tolist()]
+    present = list(dict.fromkeys(a for a, _ in table.columns))
+    for key in [k for k in keys if k in present] + [k for k in present if k not in keys] if keys else present:
+        kpi = registry.find(key) if registry is not None else None
+        digits = kpi.digits if kpi is not None else 4
+        mean = table[(key, "mean")].reindex(design.index) if (key, "mean") in table.columns else None
+        half = table[(key, "ci95_half")].reindex(design.index) if (key, "ci95_half") in table.columns else None
+        cells = []
+        for i in design.index:
+            text = format_value(mean[i] if mean is not None else None, digits)
+            h = half[i] if half is not None else math.nan
+            if isinstance(h, float) and math.isfinite(h) and text != "n/a":
+                text += f" ± {format_value(h, digits if digits is not None and digits >= 0 else 2)}"
+            cells.append(text)
+        header = kpi.axis_label() if kpi is not None else key
+        out[header if header not in out.columns else key] = cells
+    return out.reset_index(drop=True)
+
+
+def print_points(design: Any, table: Any, registry: KpiRegistry | None = None, width: int | None = None,
+                 keys: list[str] | None = None) -> None:
+    """The sweep table, fitted to the terminal (see :mod:`twin.tables`): the point and its settings
+    always, then as many KPIs (in the order of ``keys``: most important first) as fit; the rest are
+    named under it."""
+    from twin.tables import render
+
+    frame = points_frame(design, table, registry, keys)
+    settings = [str(c) for c in frame.columns[1:1 + len(design.columns)]]
+    print(render(frame, keep=["point", *settings], no_wrap=["point"], right=list(frame.columns[1:]), width=width))
+    full = {short: path for path, short in _short_names([str(c) for c in design.columns]).items() if short != path}
+    if full:
+        from twin.tables import wrap_lines
+
+        print("\n".join(wrap_lines("settings: " + ", ".join(f"{s} = {p}" for s, p in full.items()), width)))
 
 
 def guarded(main: Callable[[], int], expected: tuple[type[BaseException], ...] = ()) -> int:

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 
 import simpy
 
+from twin.progress import SIM_TICK_H, sim_hook
+
 __all__ = ["GC_THRESHOLDS", "relaxed_gc", "run_counted"]
 
 #: Garbage-collector thresholds while the event loop runs (CPython's default is (700, 10, 10)).
@@ -36,17 +38,28 @@ def relaxed_gc() -> Iterator[None]:
 def run_counted(env: simpy.Environment, until: float) -> int:
     """Process every event scheduled before ``until``; returns how many were processed.
 
-    Afterwards ``env.now == until``. Uses only SimPy's public ``peek``/``step``. The garbage
-    collector's thresholds are raised to at least :data:`GC_THRESHOLDS` for the loop and
-    restored afterwards (also on error).
+    Afterwards ``env.now == until``. Uses only SimPy's public ``peek``/``step``. When a progress bar
+    watches (:func:`twin.progress.simulated_hours`), the clock is reported to it once per simulated
+    day; otherwise the loop does no extra work. The garbage collector's thresholds are raised to at
+    least :data:`GC_THRESHOLDS` for the loop and restored afterwards (also on error).
     """
     if until < env.now:
         raise ValueError(f"until={until} is before now={env.now}")
     step, peek = env.step, env.peek
     n = 0
+    hook = sim_hook()  # someone watches the clock (a progress bar): report it once per simulated day
     with relaxed_gc():
-        while peek() < until:
-            step()
-            n += 1
+        if hook is None:
+            while peek() < until:
+                step()
+                n += 1
+        else:
+            mark = env.now
+            while mark < until:
+                mark = min(mark + SIM_TICK_H, until)
+                while peek() < mark:
+                    step()
+                    n += 1
+                hook(mark)
         env.run(until=until)
     return n

@@ -25,7 +25,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from types import FrameType
-from typing import Any, TextIO
+from typing import Any
+
+from twin.progress import Progress  # the bar execute() advances (tqdm; re-exported here)
 
 __all__ = ["Backend", "BackendKind", "Progress", "chunked", "execute"]
 
@@ -62,51 +64,6 @@ def chunked(items: Sequence[Any], workers: int, per_worker: int = 4, max_size: i
         return []
     size = max(1, min(max_size, math.ceil(len(items) / (workers * per_worker))))
     return [list(items[i:i + size]) for i in range(0, len(items), size)]
-
-
-class Progress:
-    """A one-line progress bar with rate and ETA on a terminal; plain lines (every 10 %) otherwise."""
-
-    def __init__(self, total: int, label: str = "", stream: TextIO | None = None, enabled: bool = True) -> None:
-        self.total, self.label, self.done = total, label, 0
-        self.stream = stream if stream is not None else sys.stderr
-        self.enabled = enabled and total > 0
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.t0 = time.perf_counter()
-        self._last = 0.0
-        self._last_decile = -1
-
-    def advance(self, n: int = 1) -> None:
-        self.done += n
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if self.tty:
-            if now - self._last >= 0.2 or self.done >= self.total:
-                self._last = now
-                self.stream.write("\r" + self.line())
-                self.stream.flush()
-        else:
-            decile = int(10 * self.done / self.total)
-            if decile != self._last_decile or self.done >= self.total:
-                self._last_decile = decile
-                self.stream.write(self.line() + "\n")
-                self.stream.flush()
-
-    def line(self) -> str:
-        elapsed = time.perf_counter() - self.t0
-        rate = self.done / elapsed if elapsed > 0 else 0.0
-        left = (self.total - self.done) / rate if rate > 0 else math.nan
-        eta = time.strftime("%H:%M:%S", time.gmtime(left)) if math.isfinite(left) else "--:--:--"
-        width = 30
-        filled = int(width * self.done / self.total)
-        return (f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
-                f"{rate:.2f}/s ETA {eta}")
-
-    def close(self) -> None:
-        if self.enabled and self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 @contextmanager

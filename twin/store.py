@@ -7,6 +7,12 @@ sweep keeps what it finished and a resume recomputes only what :meth:`RunStore.d
 the primary keys make sure nothing is stored twice. Everything is queryable with SQL
 (:meth:`RunStore.sql`) and comes back as pandas frames.
 
+Runs are found by id or a unique prefix (:meth:`RunStore.resolve`), carry tags and a note, and are
+deleted with every row of theirs in one transaction. :meth:`RunStore.compare` pairs replications
+that share random streams (same seed, same replication numbers) and names what makes two runs
+unlike (horizon, warm-up, parameter set). A store of an older schema gains the new columns when
+opened for writing and reads as before when opened read-only.
+
 Domain-free on purpose: it knows runs, points, KPIs and lots, not what a plant is.
 """
 
@@ -30,11 +36,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from twin.stats import welch_difference
+from twin.stats import DiffMethod, paired_difference, welch_difference
 
 __all__ = ["KINDS", "SCHEMA_VERSION", "STATUSES", "RunKind", "RunStatus", "RunStore", "StoreError"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: runs.parameter_set, parameter_set_sha256, tags, note (added to a version-1 store on open)
 
 
 class RunKind(StrEnum):
@@ -77,7 +83,11 @@ CREATE TABLE IF NOT EXISTS runs (
     seed BIGINT NOT NULL,
     scenario_sha256 VARCHAR NOT NULL,
     scenario_text VARCHAR NOT NULL,
-    replications BIGINT NOT NULL
+    replications BIGINT NOT NULL,
+    parameter_set VARCHAR,               -- name@version of the parameter set (schema 2)
+    parameter_set_sha256 VARCHAR,        -- sha256 of its content (schema 2)
+    tags VARCHAR,                        -- JSON list of tags (schema 2)
+    note VARCHAR                         -- a free-text note (schema 2)
 );
 CREATE TABLE IF NOT EXISTS points (
     run_id VARCHAR NOT NULL,
@@ -113,6 +123,11 @@ CREATE TABLE IF NOT EXISTS lots (
 );
 """
 _TABLES = ("store_meta", "runs", "points", "results", "kpis", "lots")
+# columns added to ``runs`` after schema 1: added on open (ALTER ... IF NOT EXISTS), read as NULL from an
+# older store opened read-only
+_RUN_EXTRA = {"parameter_set": "VARCHAR", "parameter_set_sha256": "VARCHAR", "tags": "VARCHAR", "note": "VARCHAR"}
+_RUN_COLUMNS = ("run_id", "kind", "name", "created", "finished", "status", "code_version", "seed", "scenario_sha256",
+                "scenario_text", "replications", *_RUN_EXTRA)
 
 
 class StoreError(Exception):
@@ -183,6 +198,7 @@ class RunStore:
         self.read_only = read_only
         self._lock = threading.RLock()
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._run_cols: set[str] = set(_RUN_COLUMNS)
         if read_only and not self.path.exists():
             raise StoreError(f"run store {self.path}: no such file (nothing has been stored there yet)")
         if not read_only:
@@ -226,6 +242,14 @@ class RunStore:
                     con.execute(_SCHEMA)
                     con.execute("INSERT INTO store_meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
                                 [str(SCHEMA_VERSION)])
+                    row = con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchone()
+                    if row is not None and int(row[0]) < SCHEMA_VERSION:  # an older store: add what is new
+                        for col, sql_type in _RUN_EXTRA.items():
+                            con.execute(f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS {col} {sql_type}")
+                        con.execute("UPDATE store_meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
+            self._run_cols = {r[0] for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+                "AND schema_name = 'main' AND table_name = 'runs'").fetchall()}
             row = con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchone()
         except duckdb.Error as exc:
             cause = _cause(exc, self.read_only)
@@ -320,8 +344,12 @@ class RunStore:
     # -- writing ---------------------------------------------------------------------------
 
     def begin_run(self, run_id: str, kind: str, name: str, scenario_text: str, scenario_sha256: str,
-                  code_version: str, seed: int, replications: int, design: pd.DataFrame) -> bool:
+                  code_version: str, seed: int, replications: int, design: pd.DataFrame,
+                  parameter_set: str | None = None, parameter_set_sha256: str | None = None) -> bool:
         """Create a run and its design points in one transaction; True when created.
+
+        ``parameter_set`` (a name) and ``parameter_set_sha256`` (of its content) identify the
+        parameters the run used, so comparisons can tell runs of different parameter sets apart.
 
         An existing ``run_id`` is a resume: nothing changes and False is returned, unless the
         stored scenario hash, design, replications, seed or kind differ (resuming a different
@@ -350,9 +378,11 @@ class RunStore:
                     raise self._error(f"run {run_id!r} exists with a different experiment (stored vs given: "
                                       f"{'; '.join(diffs)}); resuming it would mix results - use a new run id")
                 return False
-            con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)",
+            con.execute("INSERT INTO runs (run_id, kind, name, created, finished, status, code_version, seed, "
+                        "scenario_sha256, scenario_text, replications, parameter_set, parameter_set_sha256, tags, note) "
+                        "VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, '[]', NULL)",
                         [run_id, str(kind), name, _now(), str(RunStatus.RUNNING), code_version, int(seed), scenario_sha256,
-                         scenario_text, int(replications)])
+                         scenario_text, int(replications), parameter_set, parameter_set_sha256])
             points = pd.DataFrame({"point_id": np.arange(len(records), dtype=np.int64),
                                    "settings": [json.dumps(r, allow_nan=False) for r in records]})
             self._insert_frame(con, f"INSERT INTO points SELECT ?, point_id, settings FROM {_FRAME}", points, [run_id])
@@ -590,25 +620,121 @@ class RunStore:
         WITH p AS (SELECT run_id, count(*) AS n FROM points GROUP BY run_id),
              s AS (SELECT run_id, count(*) AS n FROM results GROUP BY run_id)
         SELECT r.run_id, r.kind, r.name, r.created, r.finished, r.status, r.code_version, r.seed,
-               r.scenario_sha256, coalesce(p.n, 0) AS points, r.replications, coalesce(s.n, 0) AS results_stored{extra}
+               r.scenario_sha256, coalesce(p.n, 0) AS points, r.replications, coalesce(s.n, 0) AS results_stored,
+               {newer}{extra}
         FROM runs r LEFT JOIN p USING (run_id) LEFT JOIN s USING (run_id)
         {where} ORDER BY r.created, r.run_id
     """
 
-    def runs(self) -> pd.DataFrame:
-        """One row per run, oldest first, with how many of its results are stored."""
+    def _runs_sql(self, extra: str = "", where: str = "") -> str:
+        newer = ", ".join(f"r.{c}" if c in self._run_cols else f"CAST(NULL AS VARCHAR) AS {c}" for c in _RUN_EXTRA)
+        return self._RUNS_SQL.format(newer=newer, extra=extra, where=where)
+
+    @staticmethod
+    def _tags_column(df: pd.DataFrame) -> pd.DataFrame:
+        df["tags"] = [list(json.loads(t)) if isinstance(t, str) and t else [] for t in df["tags"]]
+        return df
+
+    def runs(self, tag: str | None = None) -> pd.DataFrame:
+        """One row per run, oldest first, with how many of its results are stored, its parameter set,
+        tags (a list) and note; with ``tag``, only the runs carrying it."""
         with self._op("list runs") as con:
-            return con.execute(self._RUNS_SQL.format(extra="", where="")).df()
+            df = self._tags_column(con.execute(self._runs_sql()).df())
+        if tag is not None:
+            df = df[[tag in t for t in df["tags"]]].reset_index(drop=True)
+        return df
 
     def run_info(self, run_id: str) -> dict[str, Any]:
         """The run's row of :meth:`runs` plus its scenario text."""
         with self._op(f"read run {run_id!r}") as con:
             self._run_row(con, run_id)
-            cur = con.execute(self._RUNS_SQL.format(extra=", r.scenario_text", where="WHERE r.run_id = ?"), [run_id])
+            cur = con.execute(self._runs_sql(extra=", r.scenario_text", where="WHERE r.run_id = ?"), [run_id])
             row = cur.fetchone()
             names = [d[0] for d in cur.description]
         assert row is not None
-        return dict(zip(names, row, strict=True))
+        info = dict(zip(names, row, strict=True))
+        info["tags"] = list(json.loads(info["tags"])) if info.get("tags") else []
+        return info
+
+    def resolve(self, run_id: str) -> str:
+        """The full id of a run given its id or a unique prefix of it. An unknown id, or a prefix
+        several runs share (the candidates are listed), is a StoreError."""
+        if not isinstance(run_id, str) or not run_id:
+            raise self._error(f"a run id must be non-empty text (got {run_id!r})")
+        with self._op(f"find run {run_id!r}") as con:
+            if con.execute("SELECT 1 FROM runs WHERE run_id = ?", [run_id]).fetchone() is not None:
+                return run_id
+            hits = [r[0] for r in con.execute("SELECT run_id FROM runs WHERE starts_with(run_id, ?) ORDER BY created, run_id",
+                                              [run_id]).fetchall()]
+            if len(hits) == 1:
+                return str(hits[0])
+            if len(hits) > 1:
+                shown = ", ".join(hits[:10]) + (f", ... ({len(hits)} in all)" if len(hits) > 10 else "")
+                raise self._error(f"run id prefix {run_id!r} is ambiguous: it matches {shown}; give more of the id")
+            self._run_row(con, run_id)  # raises: no such run, with the latest ones as a hint
+        raise AssertionError("unreachable")
+
+    def tag(self, run_id: str, tags: Sequence[str], remove: bool = False) -> list[str]:
+        """Add (or with ``remove`` take away) tags of a run; returns its tags afterwards."""
+        bad = [t for t in tags if not isinstance(t, str) or not t.strip() or t != t.strip()]
+        if bad:
+            raise self._error(f"tags must be non-empty text without surrounding spaces (got {bad[:3]!r})")
+        with self._op(f"tag run {run_id!r}", write=True) as con, self._transaction(con):
+            self._run_row(con, run_id)
+            row = con.execute("SELECT tags FROM runs WHERE run_id = ?", [run_id]).fetchone()
+            now = list(json.loads(row[0])) if row and row[0] else []
+            if remove:
+                now = [t for t in now if t not in tags]
+            else:
+                now += [t for t in dict.fromkeys(tags) if t not in now]
+            con.execute("UPDATE runs SET tags = ? WHERE run_id = ?", [json.dumps(now), run_id])
+        return now
+
+    def note(self, run_id: str, text: str | None) -> None:
+        """Set (or with None / empty text clear) the run's note."""
+        if text is not None and not isinstance(text, str):
+            raise self._error(f"a note is text (got {type(text).__name__})")
+        with self._op(f"note on run {run_id!r}", write=True) as con, self._transaction(con):
+            self._run_row(con, run_id)
+            con.execute("UPDATE runs SET note = ? WHERE run_id = ?", [text or None, run_id])
+
+    def delete(self, run_ids: Sequence[str]) -> dict[str, int]:
+        """Delete runs with every row of theirs (points, results, KPIs, lots) in ONE transaction:
+        all of them or, on any error (an unknown id included), none. Returns rows deleted per table."""
+        ids = list(dict.fromkeys(run_ids))
+        if not ids:
+            raise self._error("delete: give at least one run id")
+        counts = dict.fromkeys(("runs", "points", "results", "kpis", "lots"), 0)
+        with self._op(f"delete runs {', '.join(ids)}", write=True) as con, self._transaction(con):
+            for rid in ids:
+                self._run_row(con, rid)
+            for table in ("lots", "kpis", "results", "points", "runs"):
+                for rid in ids:
+                    row = con.execute(f"SELECT count(*) FROM {table} WHERE run_id = ?", [rid]).fetchone()
+                    counts[table] += int(row[0]) if row else 0
+                    con.execute(f"DELETE FROM {table} WHERE run_id = ?", [rid])
+        return counts
+
+    def run_values(self, keys: Sequence[str], run_ids: Sequence[str] | None = None) -> pd.DataFrame:
+        """Per run (index run_id), the first stored numeric value of each KPI in ``keys`` (e.g. the
+        horizon, the same in every result of a run); NaN where a run has none."""
+        keys = list(keys)
+        with self._op("read run values") as con:
+            if not keys:
+                return pd.DataFrame(index=pd.Index([], name="run_id"))
+            sql = ("SELECT run_id, key, arg_min(value, point_id * 1000000 + replication) AS value FROM kpis "
+                   f"WHERE key IN ({', '.join('?' * len(keys))}) AND value IS NOT NULL")
+            params: list[Any] = list(keys)
+            if run_ids is not None:
+                if not run_ids:
+                    return pd.DataFrame(columns=keys, index=pd.Index([], name="run_id"), dtype=np.float64)
+                sql += f" AND run_id IN ({', '.join('?' * len(run_ids))})"
+                params += list(run_ids)
+            long = con.execute(sql + " GROUP BY run_id, key", params).df()
+        wide = long.pivot(index="run_id", columns="key", values="value") if len(long) else \
+            pd.DataFrame(index=pd.Index([], name="run_id"))
+        wide.columns.name = None
+        return wide.reindex(columns=keys).astype(np.float64)
 
     def design(self, run_id: str) -> pd.DataFrame:
         """The design as given to :meth:`begin_run` (index point_id; numbers as float, NaN as given)."""
@@ -706,15 +832,28 @@ class RunStore:
         return df
 
     def compare(self, run_a: str, run_b: str, keys: Sequence[str] | None = None, point_a: int = 0,
-                point_b: int = 0) -> pd.DataFrame:
-        """Per numeric KPI of both: means, delta (b - a) and its Welch 95 % half-width.
+                point_b: int = 0, method: str = "auto") -> pd.DataFrame:
+        """Per numeric KPI of both: means, delta (b - a) and its 95 % half-width.
 
-        Over the finite values of each side's replications; ``ci95_half`` is NaN when a side has
-        fewer than two. Index: KPI key; columns mean_a, mean_b, delta, ci95_half, n_a, n_b.
+        ``method``: ``auto`` (default) pairs replication i of a with replication i of b when the two
+        share random streams (same seed, same replication numbers: :meth:`shares_streams`) and uses
+        :func:`twin.stats.paired_difference`, else Welch (independent samples); ``paired`` or ``welch``
+        forces one (``paired`` without shared streams is a StoreError). Means and counts are over the
+        finite values of each side; a paired interval drops the pairs with a missing side.
+        ``ci95_half`` is NaN when there are fewer than two values (pairs). Index: KPI key; columns
+        mean_a, mean_b, delta, ci95_half, n_a, n_b, method. ``attrs``: ``method`` and ``warnings``
+        (:meth:`differences`: horizon, warm-up or parameter set not the same).
         """
+        if method not in ("auto", "paired", "welch"):
+            raise self._error(f"compare: method must be auto, paired or welch (got {method!r})")
         with self._op(f"compare runs {run_a!r} and {run_b!r}") as con:
             side_a = self._numeric_samples(con, run_a, point_a)
             side_b = self._numeric_samples(con, run_b, point_b)
+            shared, why = self._shares_streams(con, run_a, run_b, point_a, point_b)
+            warns = self._differences(con, run_a, run_b, point_a, point_b)
+        if method == "paired" and not shared:
+            raise self._error(f"compare {run_a!r} and {run_b!r}: a paired comparison needs shared random streams, but {why}")
+        paired = shared if method == "auto" else method == "paired"
         common = [k for k in side_a if k in side_b]
         if keys is not None:
             missing = [k for k in keys if k not in side_a or k not in side_b]
@@ -723,28 +862,96 @@ class RunStore:
                                   f"(e.g. {common[:5]})")
             common = list(keys)
         rows = []
+        used = DiffMethod.PAIRED if paired else DiffMethod.WELCH
         for k in common:
             a, b = side_a[k], side_b[k]
-            mean_a = float(a.mean()) if len(a) else math.nan
-            mean_b = float(b.mean()) if len(b) else math.nan
-            rows.append((mean_a, mean_b, mean_b - mean_a, welch_difference(a, b).ci95_half, len(a), len(b)))
+            fa, fb = a[np.isfinite(a.to_numpy())], b[np.isfinite(b.to_numpy())]
+            mean_a = float(fa.mean()) if len(fa) else math.nan
+            mean_b = float(fb.mean()) if len(fb) else math.nan
+            if paired:
+                both = pd.concat([a, b], axis=1, join="inner")
+                half = paired_difference(both.iloc[:, 0].to_numpy(), both.iloc[:, 1].to_numpy()).ci95_half
+            else:
+                half = welch_difference(fa.to_numpy(), fb.to_numpy()).ci95_half
+            rows.append((mean_a, mean_b, mean_b - mean_a, half, len(fa), len(fb), str(used)))
         out = pd.DataFrame(rows, index=pd.Index(common, name="key", dtype=object),
-                           columns=["mean_a", "mean_b", "delta", "ci95_half", "n_a", "n_b"])
-        return out.astype({"mean_a": np.float64, "mean_b": np.float64, "delta": np.float64,
-                           "ci95_half": np.float64, "n_a": np.int64, "n_b": np.int64})
+                           columns=["mean_a", "mean_b", "delta", "ci95_half", "n_a", "n_b", "method"])
+        out = out.astype({"mean_a": np.float64, "mean_b": np.float64, "delta": np.float64,
+                          "ci95_half": np.float64, "n_a": np.int64, "n_b": np.int64, "method": object})
+        out.attrs["method"] = str(used)
+        out.attrs["method_reason"] = why
+        out.attrs["warnings"] = warns
+        return out
 
-    def _numeric_samples(self, con: duckdb.DuckDBPyConnection, run_id: str, point_id: int) -> dict[str, np.ndarray]:
-        """Finite values of each numeric KPI of one point, over its replications (key order kept)."""
+    def _shares_streams(self, con: duckdb.DuckDBPyConnection, run_a: str, run_b: str, point_a: int,
+                        point_b: int) -> tuple[bool, str]:
+        """Whether replication i of both sides drew the same random streams (same seed, same
+        replication numbers), and why (or why not) in words."""
+        def reps(run_id: str, point_id: int) -> dict[int, int]:
+            return {int(r): int(sd) for r, sd in con.execute(
+                "SELECT replication, seed FROM results WHERE run_id = ? AND point_id = ?", [run_id, int(point_id)]).fetchall()}
+
+        ra, rb = reps(run_a, point_a), reps(run_b, point_b)
+        seeds_a, seeds_b = sorted(set(ra.values())), sorted(set(rb.values()))
+        if set(ra) != set(rb):
+            return False, f"the replications differ ({len(ra)} vs {len(rb)} stored): their numbers do not pair up"
+        if ra != rb:
+            return False, f"the seeds differ ({', '.join(map(str, seeds_a))} vs {', '.join(map(str, seeds_b))})"
+        return True, (f"same seed ({', '.join(map(str, seeds_a))}) and replications 0..{len(ra) - 1}: "
+                      "common random numbers")
+
+    def shares_streams(self, run_a: str, run_b: str, point_a: int = 0, point_b: int = 0) -> bool:
+        """True when replication i of (run_a, point_a) and of (run_b, point_b) drew the same random
+        streams: the same seed and the same replication numbers (a sweep's points always do)."""
+        with self._op(f"compare runs {run_a!r} and {run_b!r}") as con:
+            self._run_row(con, run_a)
+            self._run_row(con, run_b)
+            return self._shares_streams(con, run_a, run_b, point_a, point_b)[0]
+
+    def differences(self, run_a: str, run_b: str, point_a: int = 0, point_b: int = 0) -> list[str]:
+        """What makes two runs (points) unfit to compare, in words: a different horizon, warm-up
+        (the ``horizon_h`` / ``warmup_h`` KPIs) or parameter set (name or content sha256). Empty when
+        they agree (or a side does not record it)."""
+        with self._op(f"compare runs {run_a!r} and {run_b!r}") as con:
+            self._run_row(con, run_a)
+            self._run_row(con, run_b)
+            return self._differences(con, run_a, run_b, point_a, point_b)
+
+    def _differences(self, con: duckdb.DuckDBPyConnection, run_a: str, run_b: str, point_a: int,
+                     point_b: int) -> list[str]:
+        out: list[str] = []
+        for key, what in (("horizon_h", "horizon"), ("warmup_h", "warm-up")):
+            vals = []
+            for rid, pid in ((run_a, point_a), (run_b, point_b)):
+                row = con.execute("SELECT min(value), max(value) FROM kpis WHERE run_id = ? AND point_id = ? AND key = ?",
+                                  [rid, int(pid), key]).fetchone()
+                vals.append(row if row is not None else (None, None))
+            (lo_a, hi_a), (lo_b, hi_b) = vals
+            if None not in (lo_a, lo_b) and (lo_a, hi_a) != (lo_b, hi_b):
+                out.append(f"{what} differs: {lo_a:g} h vs {lo_b:g} h")
+        if "parameter_set_sha256" in self._run_cols:
+            rows = {rid: con.execute("SELECT parameter_set, parameter_set_sha256 FROM runs WHERE run_id = ?",
+                                     [rid]).fetchone() for rid in (run_a, run_b)}
+            (name_a, sha_a), (name_b, sha_b) = rows[run_a] or (None, None), rows[run_b] or (None, None)
+            if name_a and name_b and name_a != name_b:
+                out.append(f"parameter set differs: {name_a} vs {name_b}")
+            elif sha_a and sha_b and sha_a != sha_b:
+                out.append(f"parameter set content differs (sha256 {sha_a[:12]}… vs {sha_b[:12]}…)"
+                           + (f" although both are {name_a}" if name_a else ""))
+        return out
+
+    def _numeric_samples(self, con: duckdb.DuckDBPyConnection, run_id: str, point_id: int) -> dict[str, pd.Series]:
+        """Each numeric KPI of one point over its replications (index replication, NaN kept; key order kept)."""
         self._run_row(con, run_id)
         long = self._kpis_long(con, run_id, point_id)
         if not len(long):
             raise self._error(f"run {run_id!r} has no stored results at point {point_id}")
-        out: dict[str, np.ndarray] = {}
+        out: dict[str, pd.Series] = {}
         for key, g in long.groupby("key", sort=False):
             if g["text"].notna().any():
                 continue
             v = g["value"].to_numpy(dtype=np.float64)
-            out[str(key)] = v[np.isfinite(v)]
+            out[str(key)] = pd.Series(v, index=g["replication"].to_numpy(dtype=np.int64), dtype=np.float64)
         return out
 
     def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:

@@ -59,6 +59,16 @@ class SiCPlant:
         rep = simulate(scenario, replication)
         return Replicate(rep, evaluate(rep, scenario))
 
+    def parameter_set_of(self, scenario: LoadedScenario) -> tuple[str, str]:
+        """The parameter set a scenario runs on: ``name@version`` and the sha256 of the file's content
+        (what the run store keeps so comparisons can tell runs of different parameter sets apart)."""
+        import json
+
+        from twin.provenance import sha256_text
+
+        return (f"{scenario.params.name}@{scenario.params.version}",
+                sha256_text(json.dumps(scenario.parameter_tree, sort_keys=True, default=str)))
+
     def __reduce__(self) -> str:
         return "PLANT"  # one plant object per process: pickled by name to pool and Dask workers
 

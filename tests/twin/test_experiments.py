@@ -168,7 +168,7 @@ def test_a_killed_sweep_resumes_without_losing_or_repeating_anything(tmp_path):
     store = tmp_path / "runs.duckdb"
     sweep = ["--replications", "3", "--param", "settings.casting.line_speed_m_min=20,25,30,35", "--set", "horizon_h=200"]
     cmd = TWIN + ["sweep", str(SMOKE), "--store", str(store), "--workers", "2", *sweep]
-    proc = _start(cmd, start_new_session=True)
+    proc = _start(cmd, start_new_session=True, env={**os.environ, "TWIN_PROGRESS": "plain"})  # progress lines on a pipe
     seen = ""
     deadline = time.time() + 120
     while time.time() < deadline:  # wait until some, not all, results are stored
@@ -277,7 +277,7 @@ def test_ctrl_c_stops_cleanly_keeping_what_finished(tmp_path):
     store = tmp_path / "runs.duckdb"
     cmd = TWIN + ["sweep", str(SMOKE), "--store", str(store), "--workers", "2", "--replications", "4",
                   "--param", "settings.casting.line_speed_m_min=20,25,30,35", "--set", "horizon_h=1500"]
-    proc = _start(cmd, start_new_session=True)
+    proc = _start(cmd, start_new_session=True, env={**os.environ, "TWIN_PROGRESS": "plain"})  # progress lines on a pipe
     deadline = time.time() + 120
     while time.time() < deadline:
         line = proc.stderr.readline()

@@ -58,7 +58,8 @@ def _alive(pid: int, start: int) -> bool:
 
 
 def _start(cmd: list[str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {**os.environ, "TWIN_PROGRESS": "plain"}  # progress lines on the stderr pipe, to know when to signal
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
 def test_pool_workers_die_with_a_sigkilled_parent(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.component
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_COLUMNS = ["run_id", "kind", "name", "created", "finished", "status", "code_version", "seed", "scenario_sha256",
-               "points", "replications", "results_stored"]
+               "points", "replications", "results_stored", "parameter_set", "parameter_set_sha256", "tags", "note"]
 
 
 def _design() -> pd.DataFrame:
@@ -266,7 +266,8 @@ def test_compare_gives_welch_interval_on_known_numbers(tmp_path: Path) -> None:
         s.add_result("b", 0, 0, 7, {"x": 100.0})
 
         cmp = s.compare("a", "b", point_b=1)
-        assert list(cmp.columns) == ["mean_a", "mean_b", "delta", "ci95_half", "n_a", "n_b"]
+        assert list(cmp.columns) == ["mean_a", "mean_b", "delta", "ci95_half", "n_a", "n_b", "method"]
+        assert cmp.attrs["method"] == "welch" and set(cmp["method"]) == {"welch"}  # 4 vs 3 replications: no pairs
         assert list(cmp.index) == ["x", "const", "once"]  # numeric and in both; text KPIs are left out
         # by hand: var_a = 5/3, var_b = 4; se^2 = 5/12 + 4/3 = 1.75;
         # dof = 1.75^2 / ((5/12)^2/3 + (4/3)^2/2) = 3.2347188; t(0.975, 3.2347188) = 3.0557127

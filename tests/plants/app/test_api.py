@@ -19,8 +19,9 @@ def test_paired_comparison_uses_common_random_numbers(tmp_path):
     a = plants.run(sc, 4)
     b = plants.run(sc.with_settings({"fbcvd.bed_temperature_c": 470}), 4)
     key = ["powder.output_kg"]
-    welch, paired = plants.compare(a, b, key), plants.compare(a, b, key, method="paired")
+    welch, paired = plants.compare(a, b, key, method="welch"), plants.compare(a, b, key, method="paired")
     assert welch.loc[key[0], "method"] == "welch" and paired.loc[key[0], "method"] == "paired"
+    assert plants.compare(a, b, key).attrs["method"] == "paired"  # same seed, same replications: paired by default
     assert paired.loc[key[0], "delta"] == pytest.approx(welch.loc[key[0], "delta"], rel=1e-12)
     assert paired.loc[key[0], "ci95_half"] <= welch.loc[key[0], "ci95_half"]
     with pytest.raises(ValueError, match="paired"):
