@@ -5,11 +5,22 @@ A scenario is loaded from a file or from a mapping (``load_scenario(path)``,
 ``load_scenario({...})``) into a :class:`LoadedScenario` that holds everything it was built from
 in memory: deriving a scenario with other settings (:meth:`LoadedScenario.with_set`,
 :meth:`LoadedScenario.with_settings`) never reads the file again.
+
+A scenario may build on another: ``extends: baseline.yaml`` (relative to its own folder; chains
+allowed) plus only what changes. Mappings merge key by key, lists and values replace, and a key
+set to ``null`` is removed from what is inherited. The loaded scenario's ``text`` is then the
+merged scenario, so a run records (and reloads) exactly what it ran.
+
+A number whose field name carries a unit (``bed_temperature_c``, ``time_h``, ...) may be given as
+a quantity, ``"480 degC"`` / ``"753.15 K"`` or a pint Quantity: it is converted to the field's unit
+(:func:`twin.params.convert_units`).
 """
 
 from __future__ import annotations
 
 import copy
+import os
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,11 +38,15 @@ from plants.studies import OptimizationSpec, SensitivitySpec
 from twin.calendar import ShiftCalendar
 from twin.errors import _MISSING as _MISSING_VALUE
 from twin.errors import InputError, Problem, from_validation_error
-from twin.params import SourceRecord
+from twin.params import SourceRecord, convert_entry_units, convert_units, is_quantity, quantity_text, unit_of
 from twin.units import HOURS_PER_YEAR
 from twin.yamlio import apply_set, load_yaml_text, parse_set, read_yaml
 
-__all__ = ["LoadedScenario", "Scenario", "Settings", "Specs", "Targets", "load_scenario", "load_scenario_text"]
+__all__ = ["EXTENDS", "LoadedScenario", "Scenario", "Settings", "Specs", "Targets", "load_scenario", "load_scenario_text",
+           "scenario_json_schema"]
+
+EXTENDS = "extends"  # the key naming the scenario file a scenario builds on
+MAX_EXTENDS = 20  # links in a chain of extends
 
 
 class Settings(Strict):
@@ -99,6 +114,7 @@ class LoadedScenario(BaseModel):
     base_dir: str | None = Field(None, repr=False)  # where a parameter_set path is resolved
     parameter_file: str = Field("", repr=False)  # the parameter set file that was read
     parameter_tree: dict[str, Any] = Field(default_factory=dict, repr=False)  # its raw tree, before overrides
+    origin: dict[str, str] = Field(default_factory=dict, repr=False)  # dotted path -> file it came from (extends)
 
     @property
     def name(self) -> str:
@@ -121,11 +137,12 @@ class LoadedScenario(BaseModel):
         built from this one in memory."""
         return _build(self.tree, [*self.sets, *items], self.path, self.source_text,
                       Path(self.base_dir) if self.base_dir is not None else None,
-                      (self.parameter_file, self.parameter_tree))
+                      (self.parameter_file, self.parameter_tree), origin=self.origin)
 
     def with_settings(self, changes: dict[str, Any] | None = None, **kw: Any) -> LoadedScenario:
         """A new scenario with process settings changed: ``with_settings({"fbcvd.bed_temperature_c": 480})``
-        or ``with_settings(fbcvd__bed_temperature_c=480)`` (``__`` for the dots)."""
+        or ``with_settings(fbcvd__bed_temperature_c=480)`` (``__`` for the dots). A value may carry a
+        unit: ``"480 degC"`` or a pint Quantity, converted to the field's unit."""
         items = {**(changes or {}), **{k.replace("__", "."): v for k, v in kw.items()}}
         return self.with_set(*(f"settings.{k}={_yaml_value(v)}" for k, v in items.items()))
 
@@ -137,6 +154,8 @@ class LoadedScenario(BaseModel):
 
 
 def _yaml_value(v: Any) -> str:
+    if is_quantity(v):
+        return quantity_text(v)
     if isinstance(v, Enum):
         return str(v.value)
     if isinstance(v, bool):
@@ -203,6 +222,15 @@ def _cross_checks(sc: Scenario, params: PlantParams, file: str) -> None:
         problems.append(Problem(file, "settings.fbcvd", silane,
                                 "silane_fraction x total_gas_flow_nm3_h x deposition_time_h feed too little silane per "
                                 f"batch to account (below {tiny:.2g} kg)"))
+    # A reactor draws a batch's silane from the tank at once: a batch that needs more than the tank
+    # holds would wait for ever (the plant would stall without a word).
+    tank = params.fbcvd.silane.tank_capacity_kg
+    if silane > tank:
+        problems.append(Problem(file, "settings.fbcvd.total_gas_flow_nm3_h", fb.total_gas_flow_nm3_h,
+                                f"with silane_fraction {fb.silane_fraction:g} over deposition_time_h "
+                                f"{fb.deposition_time_h:g} needs {silane:,.0f} kg of silane per batch, more than the "
+                                f"silane tank holds (fbcvd.silane.tank_capacity_kg = {tank:,.0f} kg in parameter set "
+                                f"{params.name}): the reactor would wait for ever"))
     if cs.mix_batch_dry_kg * cs.active_wt * cs.sic_share_of_active < tiny:
         problems.append(Problem(file, "settings.casting.mix_batch_dry_kg", cs.mix_batch_dry_kg,
                                 f"with sic_share_of_active {cs.sic_share_of_active:g} puts too little Si/C powder in a "
@@ -214,31 +242,67 @@ def _cross_checks(sc: Scenario, params: PlantParams, file: str) -> None:
         raise InputError(problems)
 
 
+def _file_for(origin: dict[str, str], path: str, default: str) -> str:
+    """The file the value at a dotted path came from (the longest recorded prefix wins)."""
+    keys = [k for k in origin if k == "" or path == k or path.startswith(k + ".")]
+    return origin[max(keys, key=len)] if keys else default
+
+
+def _blame(exc: InputError, file: str, origin: dict[str, str]) -> InputError:
+    """Problems reported against ``file`` named after the file (of an extends chain) their value came from."""
+    if not origin:
+        return exc
+    problems = []
+    for p in exc.problems:
+        if p.file == file:
+            p = replace(p, file=_file_for(origin, p.path, file))
+        elif p.file.startswith(file + " (overrides.") and p.file.endswith(")"):
+            inner = p.file[len(file) + 2:-1]
+            p = replace(p, file=f"{_file_for(origin, inner, file)} ({inner})")
+        problems.append(p)
+    return InputError(problems)
+
+
 def _build(tree: dict[str, Any], sets: list[str], file: str, source_text: str, base_dir: Path | None,
-           parameter_cache: tuple[str, dict[str, Any]] | None = None, check_studies: bool = True) -> LoadedScenario:
+           parameter_cache: tuple[str, dict[str, Any]] | None = None, check_studies: bool = True,
+           origin: dict[str, str] | None = None) -> LoadedScenario:
+    origin = origin or {}
+    blame = dict(origin)  # where each value came from, --set lines included (they are the scenario file's)
     work = copy.deepcopy(tree)
     for item in sets:
         key, value = parse_set(item)
         work = apply_set(work, key, value, known=Scenario.model_fields)
+        if blame:
+            blame = {k: f for k, f in blame.items() if not k.startswith(key + ".")} | {key: file}
+    file_of: dict[str, str] | str = {**blame, "": file} if blame else file
+    work = convert_units(work, Scenario, file_of)
     try:
         scenario = Scenario.model_validate(work)
     except ValidationError as exc:
-        raise from_validation_error(exc, Scenario, file) from None
-    set_path = str(parameter_set_path(scenario.parameter_set, file, base_dir, must_exist=False))
+        raise from_validation_error(exc, Scenario, file_of) from None
+    set_path = str(parameter_set_path(scenario.parameter_set, _file_for(blame, "parameter_set", file), base_dir,
+                                      must_exist=False))
     if parameter_cache is not None and parameter_cache[0] == set_path:
         raw = parameter_cache[1]  # the same file as the scenario this one derives from: not read again
     else:
-        set_path = str(parameter_set_path(scenario.parameter_set, file, base_dir))
+        set_path = str(parameter_set_path(scenario.parameter_set, _file_for(blame, "parameter_set", file), base_dir))
         raw = read_yaml(Path(set_path))
-    params, sources = validate_parameters(raw, scenario.overrides, file, set_path)
-    _cross_checks(scenario, params, file)
+    if scenario.overrides:  # an override given with a unit ("25 days") in the units of the entry it replaces
+        converted = convert_entry_units(scenario.overrides, raw, file_of, "overrides")
+        if converted != scenario.overrides:
+            scenario = scenario.model_copy(update={"overrides": converted})
+    try:
+        params, sources = validate_parameters(raw, scenario.overrides, file, set_path)
+        _cross_checks(scenario, params, file)
+    except InputError as exc:
+        raise _blame(exc, file, blame) from None
     text = source_text
     if sets:
         text += "\n" + SET_MARK + " --set ".join(sets) + "\n"
     loaded = LoadedScenario(path=file, text=text, scenario=scenario, params=params, sources=sources, sets=tuple(sets),
                             tree=copy.deepcopy(tree), source_text=source_text,
                             base_dir=str(base_dir) if base_dir is not None else None,
-                            parameter_file=set_path, parameter_tree=raw)
+                            parameter_file=set_path, parameter_tree=raw, origin=origin)
     if check_studies:
         _check_study_paths(loaded)
     return loaded
@@ -262,7 +326,7 @@ def _check_study_paths(loaded: LoadedScenario) -> None:
         try:
             _build(loaded.tree, [*loaded.sets, f"{path}={v}"], loaded.path, loaded.source_text,
                    Path(loaded.base_dir) if loaded.base_dir is not None else None,
-                   (loaded.parameter_file, loaded.parameter_tree), check_studies=False)
+                   (loaded.parameter_file, loaded.parameter_tree), check_studies=False, origin=loaded.origin)
         except InputError as exc:
             why = "; ".join(p.render().split(": ", 1)[-1] for p in exc.problems)[:300]
             problems.append(Problem(loaded.path, f"{section}.{path}", _MISSING_VALUE,
@@ -276,17 +340,131 @@ def load_scenario(source: str | Path | dict[str, Any], sets: list[str] | None = 
     """Read, override (``--set dotted.path=VALUE``) and validate a scenario and its parameter set.
 
     ``source`` is a scenario file or a mapping with the same keys; a ``parameter_set`` given as a
-    path is resolved against the file's folder (for a mapping: ``base_dir``, default the working
-    folder).
+    path, and an ``extends``, are resolved against the file's folder (for a mapping: ``base_dir``,
+    default the working folder).
     """
     if isinstance(source, dict):
-        tree = copy.deepcopy(source)
-        text = yaml.safe_dump(tree, sort_keys=False, allow_unicode=True)
-        return _build(tree, list(sets or []), "<memory>", text, Path(base_dir) if base_dir is not None else None)
+        tree = _quantities_as_text(copy.deepcopy(source))
+        folder = Path(base_dir) if base_dir is not None else None
+        tree, origin, text = _extended(tree, "<memory>", folder, ())
+        if not origin:
+            text = yaml.safe_dump(tree, sort_keys=False, allow_unicode=True)
+        return _build(tree, list(sets or []), "<memory>", text, folder, origin=origin)
     path = Path(source)
     tree = read_yaml(path)
-    text = path.read_text(encoding="utf-8")
-    return _build(tree, list(sets or []), str(path), text, path.parent if base_dir is None else Path(base_dir))
+    folder = path.parent if base_dir is None else Path(base_dir)
+    tree, origin, text = _extended(tree, str(path), folder, (_identity(path),))
+    if not origin:
+        text = path.read_text(encoding="utf-8")
+    return _build(tree, list(sets or []), str(path), text, folder, origin=origin)
+
+
+def _quantities_as_text(node: Any) -> Any:
+    """pint Quantities in a mapping as text (``480 degree_Celsius``): YAML can hold them, and they are
+    converted to the field's unit like ``--set`` text."""
+    if is_quantity(node):
+        return quantity_text(node)
+    if isinstance(node, dict):
+        return {k: _quantities_as_text(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_quantities_as_text(v) for v in node]
+    return node
+
+
+def _identity(path: Path) -> str:
+    try:
+        return str(path.resolve())
+    except OSError:
+        return str(path.absolute())
+
+
+def _is_path(ref: str) -> bool:
+    return ref.endswith((".yaml", ".yml")) or "/" in ref or "\\" in ref
+
+
+def _relative(path: Path, start: Path | None) -> str:
+    """``path`` relative to ``start`` (the working folder for None), or absolute when it cannot be."""
+    try:
+        return os.path.relpath(path, start if start is not None else Path.cwd())
+    except ValueError:  # another drive
+        return str(path.absolute())
+
+
+def _extended(tree: dict[str, Any], file: str, folder: Path | None, seen: tuple[str, ...]
+              ) -> tuple[dict[str, Any], dict[str, str], str]:
+    """Resolve ``extends``: (the merged tree, dotted path -> file each value came from, the merged
+    scenario as YAML text). For a scenario that extends nothing: (``tree``, {}, "")."""
+    if EXTENDS not in tree:
+        return tree, {}, ""
+    merged, origin, chain = _resolve(tree, file, folder, seen)
+    header = f"# {file} extends {' -> '.join(chain[1:])}: the merged scenario (what was run)\n"
+    return merged, origin, header + yaml.safe_dump(merged, sort_keys=False, allow_unicode=True, width=120)
+
+
+def _resolve(tree: dict[str, Any], file: str, folder: Path | None, seen: tuple[str, ...]
+             ) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+    if EXTENDS not in tree:
+        return tree, {"": file, **{str(k): file for k in tree}}, [file]
+    ref = tree[EXTENDS]
+    if not isinstance(ref, str) or not ref.strip():
+        raise InputError.single(file, EXTENDS, "must name the scenario file this one builds on, relative to this "
+                                "file's folder (e.g. extends: baseline.yaml)", value=ref)
+    base = Path(ref).expanduser()
+    if not base.is_absolute():
+        base = (folder if folder is not None else Path.cwd()) / base
+    key = _identity(base)
+    if key in seen:
+        names = [*seen[seen.index(key):], key] if seen else [key]
+        raise InputError.single(file, EXTENDS, "forms a cycle of scenarios extending each other: "
+                                + " -> ".join(names), value=ref)
+    if len(seen) >= MAX_EXTENDS:
+        raise InputError.single(file, EXTENDS, f"the chain of extends is longer than {MAX_EXTENDS} files", value=ref)
+    if not _is_file(base):
+        raise InputError.single(file, EXTENDS, f"no scenario file at {base}", value=ref)
+    inherited, origin, chain = _resolve(read_yaml(base), str(base), base.parent, (*seen, key))
+    ps = inherited.get("parameter_set")
+    if isinstance(ps, str) and _is_path(ps) and not Path(ps).expanduser().is_absolute():
+        inherited["parameter_set"] = _relative(base.parent / ps, folder)  # it was relative to the base's folder
+    child = {k: v for k, v in tree.items() if k != EXTENDS}
+    merged = _merge(inherited, child, "", origin, file)
+    origin[""] = file
+    return merged, origin, [file, *chain]
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def _lookup(origin: dict[str, str], path: str) -> str:
+    return _file_for(origin, path, origin.get("", ""))
+
+
+def _merge(base: dict[str, Any], child: dict[str, Any], prefix: str, origin: dict[str, str], file: str
+           ) -> dict[str, Any]:
+    """``child`` over ``base``: mappings merge key by key, anything else replaces, None deletes.
+    ``origin`` (dotted path -> file) is updated to say where each value now comes from."""
+    out = dict(base)
+    for k in base:  # pin what is inherited before this file's keys change the section
+        p = f"{prefix}.{k}" if prefix else str(k)
+        origin.setdefault(p, _lookup(origin, p))
+    for k, v in child.items():
+        p = f"{prefix}.{k}" if prefix else str(k)
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v, p, origin, file)
+            origin[p] = file  # a section this file changed: errors of the section as a whole name it
+            continue
+        for q in [q for q in origin if q.startswith(p + ".")]:
+            del origin[q]
+        if v is None:
+            out.pop(k, None)
+            origin.pop(p, None)
+        else:
+            out[k] = copy.deepcopy(v)
+            origin[p] = file
+    return out
 
 
 SET_MARK = "# --set "
@@ -306,8 +484,84 @@ def load_scenario_text(text: str, file: str = "<stored>", base_dir: str | Path |
     tree = load_yaml_text(body, file)
     if not isinstance(tree, dict):
         raise InputError.single(file, "", "must be a YAML mapping of keys to values")
+    folder = Path(base_dir) if base_dir is not None else None
+    tree, origin, merged = _extended(tree, file, folder, ())  # a run records the merged text: this is for hand-made text
     cache = None
     if parameter_file is not None:  # the file the run read, wherever the scenario named it from
         cache = (str(parameter_file), read_yaml(Path(parameter_file)))
         tree = {**tree, "parameter_set": str(parameter_file)}
-    return _build(tree, sets, file, body, Path(base_dir) if base_dir is not None else None, cache)
+    return _build(tree, sets, file, merged or body, folder, cache, origin=origin)
+
+
+_QUANTITY_PATTERN = r"^\s*[-+]?(\d[\d_]*(\.[\d_]*)?|\.\d[\d_]*)([eE][-+]?\d+)?\s*[^\s\d.+-].*$"
+
+
+def _with_quantities(node: Any) -> None:
+    """Let the numeric properties whose name carries a unit also take a quantity as text ("480 degC")."""
+    if isinstance(node, dict):
+        props = node.get("properties")
+        if isinstance(props, dict):
+            for name, prop in props.items():
+                if unit_of(str(name)) and isinstance(prop, dict) and _numeric_schema(prop):
+                    text = {"type": "string", "pattern": _QUANTITY_PATTERN,
+                            "description": f"a quantity with a unit, converted to {unit_of(str(name))}"}
+                    props[name] = {**{k: v for k, v in prop.items() if k in ("title", "description", "default")},
+                                   "anyOf": [{k: v for k, v in prop.items() if k not in ("title", "description",
+                                                                                          "default")}, text]}
+        for value in node.values():
+            _with_quantities(value)
+    elif isinstance(node, list):
+        for value in node:
+            _with_quantities(value)
+
+
+def _numeric_schema(prop: dict[str, Any]) -> bool:
+    if prop.get("type") in ("number", "integer"):
+        return True
+    return any(isinstance(a, dict) and a.get("type") in ("number", "integer") for a in prop.get("anyOf", []))
+
+
+def _partial(node: Any) -> Any:
+    """A schema where nothing is required and any property may be null (deleted): what an extending file may give."""
+    if isinstance(node, list):
+        return [_partial(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "required" and isinstance(value, list):
+            continue
+        if key == "$ref" and isinstance(value, str) and value.startswith("#/$defs/"):
+            out[key] = value + "Partial"
+        elif key == "properties" and isinstance(value, dict):
+            out[key] = {name: {"anyOf": [_partial(p), {"type": "null"}]} for name, p in value.items()}
+        elif key == "additionalProperties" and isinstance(value, dict):  # a mapping's entries (decisions: {path: ...})
+            out[key] = {"anyOf": [_partial(value), {"type": "null"}]}
+        else:
+            out[key] = _partial(value)
+    return out
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of scenario files: a full scenario, or one that ``extends`` another
+    and gives only what changes (nothing required; ``null`` removes an inherited key). Numbers whose
+    name carries a unit may also be text with a unit ("480 degC")."""
+    full = Scenario.model_json_schema()
+    _with_quantities(full)
+    defs = full.pop("$defs", {})
+    body = {k: v for k, v in full.items() if k not in ("title", "description")}
+    partial = _partial(body)
+    partial["properties"] = {EXTENDS: {"type": "string", "minLength": 1, "description":
+                                       "the scenario file this one builds on, relative to this file's folder; "
+                                       "mappings merge key by key, lists and values replace, null removes a key"},
+                             **partial["properties"]}
+    partial["required"] = [EXTENDS]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Si/C twin scenario",
+        "type": "object",
+        "$defs": {**defs, **{f"{k}Partial": _partial(v) for k, v in defs.items()}},
+        "if": {"type": "object", "required": [EXTENDS]},
+        "then": partial,
+        "else": body,
+    }

@@ -45,6 +45,7 @@ class BulkSupply:
         self.drawn_kg = 0.0
         self.returned_kg = 0.0
         self.deliveries: list[tuple[float, float]] = []
+        self.orders: list[tuple[float, float, float]] = []  # (ordered, received, kg) of each delivery received
         self._count_cb = self._count  # one bound method for all draws
 
     @classmethod
@@ -79,11 +80,14 @@ class BulkSupply:
             self.env.process(self._deliver())
 
     def _deliver(self) -> Generator[simpy.events.Event, Any, None]:
+        ordered = self.env.now
         lead = self.lead_time_median_h * float(np.exp(self.rng.normal(0.0, self.lead_time_sigma)))
         yield self.env.timeout(lead)
+        received = self.env.now  # the truck arrives; unloading may wait for room in the tank
         yield self.container.put(self.delivery_kg)
         self.delivered_kg += self.delivery_kg
         self.deliveries.append((self.env.now, self.delivery_kg))
+        self.orders.append((ordered, received, self.delivery_kg))
         self.on_order = False
         self._check()
 

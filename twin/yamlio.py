@@ -20,7 +20,12 @@ MAX_NODES = 200_000  # nodes of the tree with every alias expanded (an alias bom
 MAX_DEPTH = 60  # nesting levels
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (6x faster on a parameter set: 0.03 s, not 0.19 s);
+# the constructor and the resolver are the same Python classes either way.
+_SafeBase: Any = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
+
+
+class _Loader(_SafeBase):
     """The safe loader, refusing duplicate keys (the last one would silently win), reading numbers
     as YAML 1.2 does: ``2.15e10`` and ``1e-9`` are floats (YAML 1.1 wants a dot and a signed
     exponent and would read them as text)."""
@@ -31,8 +36,8 @@ class _Loader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=deep)
             try:
                 dup = key in seen
-            except TypeError:  # an unhashable key: the base class reports it
-                dup = False
+            except TypeError:  # an unhashable key ({[1]: 2}): the base class reports it
+                continue
             if dup:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r} (first at line {seen[key].start_mark.line + 1})", key_node.start_mark)

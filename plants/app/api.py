@@ -16,19 +16,22 @@ from typing import Any
 
 import pandas as pd
 
+from plants.app.bottleneck import bottleneck_summary
 from plants.app.plant import PLANT, Replicate
 from plants.kpi import REGISTRY
 from plants.scenario import LoadedScenario, load_scenario_text
 from twin.atomic import atomic_folder
 from twin.errors import InputError
-from twin.experiments import Backend, BackendKind, Progress, chunked, execute
+from twin.experiments import Backend, BackendKind, chunked, execute
 from twin.params import SourceRecord
+from twin.progress import Progress, simulated_hours
 from twin.provenance import code_version, default_store_path, sha256_text
 from twin.provenance import run_id as new_run_id
 from twin.stats import BOOKKEEPING, DiffMethod, aggregate, paired_difference, welch_difference
 from twin.store import RunKind, RunStatus, RunStore
 
-__all__ = ["RunResult", "compare", "load", "run", "scenario_schema", "sources_frame", "store_run", "write_outputs"]
+__all__ = ["RunResult", "compare", "differences", "export_xlsx", "load", "run", "scenario_schema", "shares_streams",
+           "sources_frame", "store_run", "write_outputs"]
 
 FRAMES = ("lots", "events", "genealogy", "levels", "costs", "quality_drivers", "co2")  # written as <name>.parquet
 
@@ -93,6 +96,7 @@ class RunResult:
         store keeps no event log, buffer levels or ledger. For several points the summary is
         point 0's."""
         with RunStore(store_path, read_only=True) as st:
+            run_id = st.resolve(run_id)  # a unique prefix is enough
             info = st.run_info(run_id)
             kpis = st.kpis(run_id)
             design = st.design(run_id)
@@ -106,6 +110,7 @@ class RunResult:
         text = str(info["scenario_text"])
         summary.update({"scenario": info["name"], "seed": info["seed"], "replications": info["replications"],
                         "scenario_sha256": info["scenario_sha256"], "run_id": run_id, "code_version": info["code_version"]})
+        summary.update({k: info[k] for k in ("parameter_set", "parameter_set_sha256") if info.get(k)})
         loaded = _reload(text, f"stored run {run_id}", summary)  # the sources the run used
         sources = sources_frame(loaded.sources) if loaded is not None else pd.DataFrame()
         if loaded is not None:
@@ -116,7 +121,32 @@ class RunResult:
 
     # ------------------------------------------------------------------ views
     def kpis(self) -> pd.Series:
-        return pd.Series(self.summary)
+        """Every numeric summary KPI as a float Series (95 % half-widths under ``<key>.ci95_half``);
+        text KPIs such as ``plant.bottleneck`` are in :meth:`labels`, labels and units in :meth:`kpi_summary`."""
+        num = {k: float(v) for k, v in self.summary.items()
+               if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        return pd.Series(num, dtype="float64", name="value")
+
+    def labels(self) -> pd.Series:
+        """The text KPIs (e.g. ``plant.bottleneck``) and what identifies the run (scenario, parameter set)."""
+        return pd.Series({k: v for k, v in self.summary.items() if isinstance(v, str)}, dtype=object, name="text")
+
+    def kpi_summary(self, keys: list[str] | None = None) -> pd.DataFrame:
+        """One row per numeric KPI (index key): label and unit from the KPI registry, value, ci95_half."""
+        values = self.kpis()
+        chosen = [k for k in values.index if not k.endswith(".ci95_half")] if keys is None else list(keys)
+        unknown = [k for k in chosen if k not in values.index]
+        if unknown:
+            from twin.errors import suggest
+
+            raise InputError.single("kpi_summary", unknown[0], "is not a numeric KPI of this run",
+                                    suggestion=suggest(unknown[0], list(values.index)))
+        rows = []
+        for k in chosen:
+            kpi = REGISTRY.find(k)
+            rows.append({"key": k, "label": kpi.label if kpi is not None else k, "unit": kpi.unit if kpi is not None else "",
+                         "value": values[k], "ci95_half": float(values.get(f"{k}.ci95_half", math.nan))})
+        return pd.DataFrame(rows, columns=["key", "label", "unit", "value", "ci95_half"]).set_index("key")
 
     def _repr_html_(self) -> str:
         """Headline KPIs with their 95 % half-widths, and the frames behind them (for Jupyter)."""
@@ -200,17 +230,28 @@ def _replicate(chunk: list[tuple[LoadedScenario, int]]) -> list[Replicate]:
 
 
 def run(loaded: LoadedScenario, replications: int | None = None, backend: Backend | None = None,
-        progress: bool = False) -> RunResult:
-    """Run the scenario's replications (serially for one, on ``backend``, default a local pool, for more)."""
+        progress: bool = True) -> RunResult:
+    """Run the scenario's replications (serially for one, on ``backend``, default a local pool, for more).
+
+    ``progress``: a bar of simulated hours (one replication) or of replications, on a terminal's stderr
+    or as a Jupyter widget (see :mod:`twin.progress`; never on a pipe, nor with ``TWIN_NO_PROGRESS=1``)."""
     n = loaded.scenario.replications if replications is None else replications
     t0 = time.perf_counter()
-    if backend is None:
+    if backend is None or (n == 1 and backend.kind is BackendKind.POOL):  # one replication: no pool to start
         backend = Backend(BackendKind.SERIAL) if n == 1 else Backend(BackendKind.POOL, min(n, os.cpu_count() or 1))
     got: dict[int, Replicate] = {}
     tasks = [(loaded, r) for r in range(n)]
-    bar = Progress(n, label=f"run {loaded.scenario.name}", enabled=progress and n > 1)
-    finished = execute(_replicate, chunked(tasks, backend.n_workers, per_worker=1, max_size=8), backend,
-                       lambda outs: got.update((o.replication, o) for o in outs), bar)
+    label = f"run {loaded.scenario.name}"
+
+    def keep(outs: list[Replicate]) -> None:
+        got.update((o.replication, o) for o in outs)
+
+    if n == 1 and backend.kind is BackendKind.SERIAL:  # one replication here: a bar of simulated hours
+        with simulated_hours(loaded.scenario.horizon_h, f"{label} (simulated h)", requested=progress):
+            finished = execute(_replicate, [tasks], backend, keep)
+    else:
+        bar = Progress(n, label=f"{label} (replications)", enabled=progress, unit="rep")
+        finished = execute(_replicate, chunked(tasks, backend.n_workers, per_worker=1, max_size=8), backend, keep, bar)
     if not finished:
         raise KeyboardInterrupt
     done = [got[r] for r in range(n)]
@@ -224,6 +265,7 @@ def run(loaded: LoadedScenario, replications: int | None = None, backend: Backen
         "replications": n,
     }
     summary.update(aggregate(per_rep, BOOKKEEPING))
+    summary.update(bottleneck_summary(per_rep))  # a near-tie of the top two lines (plants.app.bottleneck)
     summary["seed"] = loaded.scenario.seed
     summary.pop("replication", None)
     summary["sim.events"] = sum(d.rep.events for d in done)
@@ -269,7 +311,8 @@ def write_outputs(result: RunResult, out_dir: str | os.PathLike[str], report: bo
     if out.is_dir():  # it is replaced as a whole: never delete what another command (or a person) put there
         ours = {f"{n}.parquet" for n in FRAMES} | {"sources.parquet", "scenario.yaml", "summary.json", "report.html",
                                                    "report.md"}
-        others = sorted(p.name for p in out.iterdir() if p.name not in ours)
+        others = sorted(p.name for p in out.iterdir() if p.name not in ours
+                        and not (p.name.startswith("report-") and p.name.endswith(".png")))  # the report's images
         if others:
             raise InputError.single(str(out), "", f"holds files twin run did not write ({', '.join(others[:5])}"
                                     f"{', ...' if len(others) > 5 else ''}): choose another --out or move them")
@@ -292,8 +335,9 @@ def store_run(result: RunResult, store_path: str | os.PathLike[str] | None = Non
     design = pd.DataFrame(index=pd.RangeIndex(1, name="point_id"))
     n = len(result.replications)
     with RunStore(store_path if store_path is not None else default_store_path()) as store:
+        pset, pset_sha = PLANT.parameter_set_of(loaded)
         store.begin_run(rid, RunKind.RUN, loaded.scenario.name, loaded.text, sha, code_version(), loaded.scenario.seed, n,
-                        design)
+                        design, parameter_set=pset, parameter_set_sha256=pset_sha)
         store.add_results(rid, [(0, r, loaded.scenario.seed, summary,
                                  result.lots[result.lots["replication"] == r].drop(columns=["replication"]), float("nan"))
                                 for r, summary in enumerate(result.replications)])
@@ -303,38 +347,121 @@ def store_run(result: RunResult, store_path: str | os.PathLike[str] | None = Non
 
 def scenario_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of scenario files, for editors to complete and check them."""
-    from plants.scenario import Scenario
+    from plants.scenario import scenario_json_schema
 
-    schema = Scenario.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "Si/C twin scenario"
+    schema = scenario_json_schema()  # a full scenario, or one that extends another (only what changes)
     schema["description"] = ("A scenario of the Si/C manufacturing twin: a parameter set plus overrides, process "
                              "settings, horizon, calendar, seed, replications, specs, targets, sensitivity and "
-                             "optimization sections. See the README.")
+                             "optimization sections, or `extends: <file>` plus what changes. See the README.")
     return schema
 
 
+def shares_streams(a: RunResult, b: RunResult) -> tuple[bool, str]:
+    """Whether replication i of ``a`` and of ``b`` drew the same random streams (the same scenario
+    seed and the same replication numbers), and why (not) in words."""
+    seed_a, seed_b = a.summary.get("seed"), b.summary.get("seed")
+    reps_a = [r.get("replication", i) for i, r in enumerate(a.replications)]
+    reps_b = [r.get("replication", i) for i, r in enumerate(b.replications)]
+    if seed_a is None or seed_b is None or seed_a != seed_b:
+        return False, f"the seeds differ ({seed_a} vs {seed_b})"
+    if sorted(reps_a) != sorted(reps_b):
+        return False, f"the replications differ ({len(reps_a)} vs {len(reps_b)}): their numbers do not pair up"
+    return True, f"same seed ({seed_a}) and replications 0..{len(reps_a) - 1}: common random numbers"
+
+
+def differences(a: RunResult, b: RunResult) -> list[str]:
+    """What makes two runs unfit to compare, in words: a different horizon, warm-up or parameter set
+    (name or content sha256). Empty when they agree."""
+    out = []
+    for key, what in (("horizon_h", "horizon"), ("warmup_h", "warm-up")):
+        va, vb = a.summary.get(key), b.summary.get(key)
+        if isinstance(va, (int, float)) and isinstance(vb, (int, float)) and va != vb:
+            out.append(f"{what} differs: {va:g} h vs {vb:g} h")
+    na, nb = a.summary.get("parameter_set"), b.summary.get("parameter_set")
+    sa, sb = a.summary.get("parameter_set_sha256"), b.summary.get("parameter_set_sha256")
+    if na and nb and na != nb:
+        out.append(f"parameter set differs: {na} vs {nb}")
+    elif isinstance(sa, str) and isinstance(sb, str) and sa and sb and sa != sb:
+        out.append(f"parameter set content differs (sha256 {sa[:12]}… vs {sb[:12]}…)")
+    return out
+
+
+def export_xlsx(result: RunResult, path: str | os.PathLike[str]) -> Path:
+    """Write a run to an Excel workbook, all or nothing: ``info`` (what was run), ``summary`` (every
+    numeric KPI with label, unit, value and 95 % half-width; then the text KPIs), for a sweep
+    ``sweep`` (one row per point: its settings, each KPI's mean and half-width), ``lots`` (point 0 of a
+    sweep), and the cost and emission ledgers when the run has them (a run folder; the store keeps none)."""
+    from twin.export import write_xlsx
+
+    s = result.summary
+    info_keys = ["run_id", "scenario", "scenario_sha256", "parameter_set", "parameter_set_sha256", "parameter_set_file",
+                 "seed", "replications", "horizon_h", "warmup_h", "code_version"]
+    info = pd.DataFrame({"item": ["origin", *(k for k in info_keys if k in s)],
+                         "value": [result.origin, *(str(s[k]) for k in info_keys if k in s)]})
+    summary = result.kpi_summary().reset_index().rename(columns={"key": "KPI"})
+    summary = summary[["KPI", "label", "unit", "value", "ci95_half"]]
+    labels = result.labels().drop([k for k in info_keys if k in result.labels().index], errors="ignore")
+    if len(labels):
+        text_rows = pd.DataFrame({"KPI": labels.index, "label": [getattr(REGISTRY.find(k), "label", k) for k in labels.index],
+                                  "unit": "", "value": labels.to_numpy(), "ci95_half": math.nan})
+        summary = pd.concat([summary.astype({"value": object}), text_rows], ignore_index=True)
+    sheets: dict[str, pd.DataFrame] = {"info": info, "summary": summary}
+    if not result.kpi_table.empty and len(result.design) > 1:
+        from twin.stats import grouped
+
+        num = result.kpi_table.select_dtypes("number").drop(columns=list(BOOKKEEPING), errors="ignore")
+        mean, half, count = grouped(num, num.index.get_level_values("point_id"))
+        wide = pd.concat([mean, half.add_suffix(" ci95_half")], axis=1)
+        wide = wide[[c for k in mean.columns for c in (k, f"{k} ci95_half")]]
+        wide.insert(0, "replications", count.max(axis=1))
+        sweep = pd.concat([result.design, wide], axis=1)
+        sweep.index.name = "point_id"
+        sheets["sweep"] = sweep.reset_index()
+    sheets["lots"] = result.lots
+    if not result.costs.empty:
+        sheets["cost ledger"] = result.costs
+    if not result.co2.empty:
+        sheets["co2 ledger"] = result.co2
+    return write_xlsx(path, sheets)
+
+
 def compare(a: RunResult, b: RunResult, keys: list[str] | None = None,
-            method: DiffMethod | str = DiffMethod.WELCH) -> pd.DataFrame:
-    """KPI deltas b - a with 95 % half-widths over the two runs' replications: ``welch`` (independent
-    samples) or ``paired`` (replication i of both runs drew the same random streams)."""
-    try:
-        method = DiffMethod(method)
-    except ValueError:
-        raise ValueError(f"method must be one of {[m.value for m in DiffMethod]}, not {method!r}") from None
+            method: DiffMethod | str = "auto") -> pd.DataFrame:
+    """KPI deltas b - a with 95 % half-widths over the two runs' replications.
+
+    ``method``: ``auto`` (default) pairs replication i of both runs when they share random streams
+    (same seed, same replication numbers: :func:`shares_streams`), else Welch; ``paired`` or
+    ``welch`` forces one. The ``method`` column and ``attrs["method"]`` say which was used. Runs of a
+    different horizon, warm-up or parameter set are compared with a ``UserWarning`` (listed in
+    ``attrs["warnings"]``)."""
+    import warnings
+
+    if str(method) not in ("auto", *(m.value for m in DiffMethod)):
+        raise ValueError(f"method must be one of {['auto', *(m.value for m in DiffMethod)]}, not {method!r}")
     for name, r in (("a", a), ("b", b)):
         if not r.replications:
             raise InputError.single(f"run {name}", "", "has no per-replication KPIs to compare (read back from a folder? "
                                     "compare runs computed in this session, or stored ones with twin runs compare)")
+    shared, why = shares_streams(a, b)
+    if str(method) == "paired" and not shared:
+        raise ValueError(f"a paired comparison needs runs that share random streams, but {why}")
+    used = (DiffMethod.PAIRED if shared else DiffMethod.WELCH) if str(method) == "auto" else DiffMethod(method)
+    problems = differences(a, b)
+    for p in problems:
+        warnings.warn(f"comparing runs that differ: {p}", UserWarning, stacklevel=2)
     ra, rb = pd.DataFrame(a.replications), pd.DataFrame(b.replications)
+    if used is DiffMethod.PAIRED and "replication" in ra.columns and "replication" in rb.columns:
+        ra, rb = ra.set_index("replication").sort_index(), rb.set_index("replication").sort_index()
     num = [k for k in ra.select_dtypes("number").columns if k in rb.columns and (keys is None or k in keys)
            and k not in BOOKKEEPING and not k.startswith("sim.")]
     rows = []
     for k in num:
-        if method is DiffMethod.PAIRED:
+        if used is DiffMethod.PAIRED:
             d = paired_difference(ra[k].to_numpy(), rb[k].to_numpy())
         else:
             d = welch_difference(ra[k].dropna().to_numpy(), rb[k].dropna().to_numpy())
         rows.append({"key": k, "a": float(ra[k].mean()), "b": float(rb[k].mean()), "delta": d.delta,
-                     "ci95_half": d.ci95_half, "method": d.method})
-    return pd.DataFrame(rows, columns=["key", "a", "b", "delta", "ci95_half", "method"]).set_index("key")
+                     "ci95_half": d.ci95_half, "method": str(d.method)})
+    out = pd.DataFrame(rows, columns=["key", "a", "b", "delta", "ci95_half", "method"]).set_index("key")
+    out.attrs.update(method=str(used), method_reason=why, warnings=problems)
+    return out

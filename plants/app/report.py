@@ -52,6 +52,12 @@ def _pm(mean: Any, half: Any, digits: int = 4) -> str:
     return plus_minus(mean, half, digits)
 
 
+def _placeholder_text(s: dict[str, Any], key: str) -> str:
+    """'64 %': the share of placeholder parameters behind a headline KPI (blank when it declares none)."""
+    v = s.get(f"provenance.placeholder_share.{key}")
+    return f"{v:.0%}" if isinstance(v, float) and v == v else ""
+
+
 def _kpi_value(summary: Mapping[str, Any], key: str) -> str:
     """A KPI with its 95 % half-width, in the registry's decimals."""
     k = REGISTRY.find(key)
@@ -339,9 +345,15 @@ def build_page(run: RunResult) -> Page:
             + (f"; {len(overrides)} parameter(s) overridden by the scenario (flagged 'scenario value' in the sources)"
                if len(overrides) else "") + ". Figures are means over replications ± the 95 % half-width.")
     page.paragraph(meta)
-    headline = pd.DataFrame([{"KPI": r["KPI"], "value": _kpi_value(s, r["key"]), "unit": r["unit"], "key": r["key"]}
+    headline = pd.DataFrame([{"KPI": r["KPI"], "value": _kpi_value(s, r["key"]), "unit": r["unit"],
+                              "placeholders": _placeholder_text(s, r["key"]), "key": r["key"]}
                              for r in REGISTRY.table(s)])
     page.table("Headline KPIs", headline)
+    share = s.get("provenance.placeholder_share")
+    if isinstance(share, float) and share == share:
+        page.paragraph(f"{share:.0%} of the parameter set's values are placeholders (flag U); the column "
+                       "'placeholders' gives the share among the parameters each figure depends on. A figure "
+                       "that rests on placeholders is a model estimate, not a measurement: see the sources below.")
     _bottleneck(page, run)
     _sweep(page, run, specs)
 

@@ -51,3 +51,8 @@ def test_numbers_read_as_yaml_1_2_does():
     got = load_yaml_text("a: 2.15e10\nb: 1e-9\nc: 2.5e8\nd: 1_000\ne: e10\nf: 0x10\n", "n.yaml")
     assert got == {"a": 2.15e10, "b": 1e-9, "c": 2.5e8, "d": 1000, "e": "e10", "f": 16}
     assert parse_set("x=1e3") == ("x", 1000.0) and parse_set("x=abc") == ("x", "abc")
+
+
+def test_an_unhashable_key_is_an_input_error_not_a_crash():
+    with pytest.raises(InputError, match=r"f\.yaml: line 1, column 2: is not valid YAML: found unhashable key"):
+        load_yaml_text("{[1]: 2}\n", "f.yaml")

@@ -63,7 +63,7 @@ def _text_mutations(text: str) -> list[tuple[str, bytes]]:
         ("not UTF-8", text.encode() + b"\nname2: caf\xe9\n"),
         ("alias bomb", (text + "\n" + bomb).encode()),
         ("deep nesting", (text + "\nzz: " + "[" * 500 + "]" * 500 + "\n").encode()),
-        ("cut in the middle", text[: len(text) // 2].encode() + b"\n  - {oops"),
+        ("cut in the middle", text[: len(text) // 2].encode() + b"\n{oops: ["),  # an unclosed flow at column 0
         ("not a mapping", b"- just\n- a list\n"),
         ("empty", b""),
     ]
@@ -89,6 +89,8 @@ def test_every_mutation_of_a_shipped_scenario_is_answered_with_exit_2(scenario, 
         node["no_such_key_zz"] = 1
         cases.append((f"unknown key under {'.'.join(map(str, where)) or 'top'}", _dump(t).encode()))
     cases += _text_mutations(text)
+    for shipped in SCENARIOS:  # the bases a scenario extends, unmutated, beside the mutants (m<i>.yaml)
+        (tmp_path / shipped.name).write_bytes(shipped.read_bytes())
     failures = []
     for i, (what, data) in enumerate(cases):
         p = tmp_path / f"m{i}.yaml"
