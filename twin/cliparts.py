@@ -76,7 +76,13 @@ def kpi_table(summary: Mapping[str, Any], registry: KpiRegistry, header: str) ->
             ci = summary.get(f"{k.key}.ci95_half")
             if isinstance(ci, float) and math.isfinite(ci):
                 text += f" +/- {format_value(ci, k.digits if k.digits is not None and k.digits >= 0 else 2)}"
-            lines.append(f"  {k.label:<46} {text:>18} {k.unit}")
+            share = summary.get(f"provenance.placeholder_share.{k.key}")
+            note = f"  [{share:.0%} placeholders]" if isinstance(share, float) and math.isfinite(share) else ""
+            lines.append(f"  {k.label:<46} {text:>18} {k.unit}{note}")
+    share = summary.get("provenance.placeholder_share")
+    if isinstance(share, float) and math.isfinite(share):
+        lines += ["", f"{share:.0%} of the parameter set's values are placeholders (flag U); [x % placeholders] "
+                      "beside a figure: the share among the parameters it depends on."]
     return "\n".join(lines)
 
 

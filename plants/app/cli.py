@@ -88,6 +88,19 @@ def _table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _print_sweep_notes(design: Any, kpis: Any, loaded: Any) -> None:
+    """Under the sweep table: why a point produced nothing (from its KPIs and the spec limits it ran with)."""
+    from plants.app.report import sweep_notes
+    from plants.lines import PRODUCTS
+
+    specs = {product: {a: (lim.min, lim.max) for a, lim in getattr(loaded.scenario.specs, product).items()}
+             for product in PRODUCTS}
+    notes = sweep_notes(design, kpis, None, specs)
+    for pid, why in notes.items():
+        if why:
+            print(f"point {pid} made nothing: {why}")
+
+
 def _f(value: Any, digits: int) -> str:
     from twin.kpis import format_value
 
@@ -452,6 +465,7 @@ def _sweep(args: argparse.Namespace, loaded: Any) -> int:
     from plants.kpi import REGISTRY
 
     print_points(design, table, REGISTRY, keys=keys)
+    _print_sweep_notes(design, exp.kpis, loaded)
     print(f"\n{'complete' if exp.complete else 'INTERRUPTED'}: run {exp.run_id} in {exp.store_path} "
           f"({exp.computed} tasks computed now)")
     if not exp.complete:
