@@ -98,6 +98,19 @@ def test_a_line_too_slow_to_finish_a_roll_runs_and_reports_no_electrode(tmp_path
         assert s[key] < 1e-9, key
 
 
+# ----------------------------------------------------------------------------- 2b. a batch needing more silane than the tank holds
+@pytest.mark.integration
+def test_a_batch_needing_more_silane_than_the_tank_holds_is_refused_not_stalled(tmp_path, capsys):
+    # 0.1 x 100000 Nm3/h x 100 h is ~1.4 million kg of silane per batch; the tank holds 40 t: the
+    # reactor would wait for the draw for ever and the plant would stall without a word
+    line = _refused(capsys, _run(tmp_path, "settings.fbcvd.total_gas_flow_nm3_h=100000",
+                                 "settings.fbcvd.deposition_time_h=100"))
+    assert "settings.fbcvd.total_gas_flow_nm3_h" in line and "fbcvd.silane.tank_capacity_kg = 40,000 kg" in line
+    assert not (tmp_path / "out").exists()
+    # a batch that fits the tank runs
+    assert _run(tmp_path, "settings.fbcvd.total_gas_flow_nm3_h=260", "horizon_h=48") == 0
+
+
 # ----------------------------------------------------------------------------- 3. dryer air at or below the wet bulb
 @pytest.mark.integration
 @pytest.mark.parametrize("temperature", ["30", "40"])  # below and at the 40 degC wet bulb of reference-2025
