@@ -98,7 +98,7 @@ def test_a_line_too_slow_to_finish_a_roll_runs_and_reports_no_electrode(tmp_path
         assert s[key] < 1e-9, key
 
 
-# ----------------------------------------------------------------------------- 2b. a batch needing more silane than the tank holds
+# ------------------------------------------------------------ 2b. a batch needing more silane than the tank holds
 @pytest.mark.integration
 def test_a_batch_needing_more_silane_than_the_tank_holds_is_refused_not_stalled(tmp_path, capsys):
     # 0.1 x 100000 Nm3/h x 100 h is ~1.4 million kg of silane per batch; the tank holds 40 t: the
