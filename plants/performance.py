@@ -118,6 +118,7 @@ class PerformanceParams(ParamModel):
     crush_void_sensitivity: Annotated[float, Field(ge=0, lt=1), Unit("1")]
     crush_width_g_cm3: Annotated[float, Pos, Unit("g/cm3")]
     crush_damage: Annotated[float, NonNeg, Unit("1")]
+    crush_reexposure: Annotated[float, NonNeg, Unit("1")]
     # plating
     plating_loss: Annotated[float, NonNeg, Unit("1")]
 
@@ -191,7 +192,9 @@ def degradation_rates(*, si_capacity_share: F, surface_area_m2_g: F, sic_share_o
     sei_sqrt = (p.sei_sqrt_per_m2_g * surface_area_m2_g * sic_share_of_active * cracks
                 + p.sei_sqrt_graphite * (1.0 - sic_share_of_active)
                 + p.sei_exposed_si * exposed_si * si_content_wt * sic_share_of_active * side)
-    sei_linear = p.reexposure_per_swelling * stress * si_capacity_share * side * cracks
+    # surface re-exposed every cycle: by swelling and cracking Si, and by particles calendering crushed
+    # (a crushed porous particle keeps opening fresh Si surface whatever its swelling)
+    sei_linear = p.reexposure_per_swelling * (stress * cracks + p.crush_reexposure * damage) * si_capacity_share * side
     lam = p.lam_per_swelling * stress * cracks * binder * network
     return DurabilityRates(sei_sqrt, sei_linear, lam)
 

@@ -92,3 +92,17 @@ def test_spec_limits_on_the_new_figures_reject_with_the_reason():
     done = pl[pl["status"].isin(["released", "scrapped"])]
     assert len(done) and (done["status"] == "scrapped").all()
     assert done["reason"].str.contains("cycle_life_cycles").all()
+
+
+def test_pore_volume_matched_to_the_si_beats_too_little_and_too_much():
+    # brief line 1: too little pore volume for the Si leaves it on the surface (swelling); too much
+    # weakens the particle (calendering crushes it); a match gives the lowest expansion and the best life
+    def run(pv):
+        sets = [f"overrides.fbcvd.scaffold.pore_volume_mean_cm3_g={pv}", "settings.coating.cvd_lots_per_batch=1",
+                "settings.casting.press_density_g_cm3=1.65"]
+        return api.run(api.load("scenarios/smoke.yaml", sets=sets), replications=1).summary
+
+    little, matched, much = run(0.45), run(0.75), run(1.1)
+    assert little["cell.electrode_swelling_pct"] > matched["cell.electrode_swelling_pct"]
+    assert matched["cell.cycle_life_cycles"] > little["cell.cycle_life_cycles"]
+    assert matched["cell.cycle_life_cycles"] > much["cell.cycle_life_cycles"]
