@@ -41,7 +41,6 @@ def _div(a: float, b: float) -> float:
 
 
 def yields(rep: Replication, scrap_usd: pd.Series | None = None) -> dict[str, float]:
-    lots = rep.lots
     by = {k: rep.of(k) for k in LOT_ORDER}
     cvd, powder, rolls, pl = by[LotKind.CVD], by[LotKind.POWDER], by[LotKind.ROLL], by[LotKind.PRELITH_ROLL]
     cvd_bad = cvd["status"] == LotStatus.SCRAPPED
@@ -85,67 +84,116 @@ def yields(rep: Replication, scrap_usd: pd.Series | None = None) -> dict[str, fl
     out["scrap.web_break.m2"] = web * width if len(made) else 0.0
     out["scrap.changeover.m2"] = change * width if len(made) else 0.0
     for cause, prefix in (("crack", "crack"), ("off_spec_electrode", "off-spec")):
-        hit = made[(made["status"] == LotStatus.SCRAPPED) & made["reason"].str.startswith(prefix)] if len(made) else made
+        hit = made[(made["status"] == LotStatus.SCRAPPED) & _startswith(made["reason"], prefix)] if len(made) else made
         out[f"scrap.{cause}.m2"] = float(hit["coated_area_m2"].sum()) if len(hit) else 0.0
     res = pl_done[pl_done["reason"] == "residual Li"] if len(pl_done) else pl_done
     out["scrap.residual_li.m2"] = float(res["area_m2"].sum()) if len(res) else 0.0
     if scrap_usd is not None:
-        for cause, usd in _scrap_cost_by_cause(lots, scrap_usd).items():
+        for cause, usd in _scrap_cost_by_cause(rep, scrap_usd).items():
             out[f"cost.scrap_by_cause.{cause}_usd"] = usd
     return out
 
 
-def _scrap_cost_by_cause(lots: pd.DataFrame, scrap_usd: pd.Series) -> dict[str, float]:
+#: scrap causes, in the order they are assigned (a later one overrides an earlier one for the same lot)
+_CAUSES = ("breakdown", "off_spec_powder", "crack", "off_spec_electrode", "web_changeover_trim", "residual_li",
+           "off_spec_prelith")
+
+
+def _scrap_cost_by_cause(rep: Replication, scrap_usd: pd.Series) -> dict[str, float]:
     """Scrap cost per cause; a partly good roll's scrapped share is 'web break / changeover / trim'."""
+    lots = rep.lots
     reason = lots["reason"].fillna("")
-    cause = pd.Series("", index=lots.index)
-    cause[(lots["line"] == LotKind.CVD) & (reason == "breakdown")] = "breakdown"
-    cause[(lots["line"] == LotKind.POWDER) & (lots["status"] == LotStatus.REJECTED)] = "off_spec_powder"
-    cause[(lots["line"] == LotKind.ROLL) & reason.str.startswith("crack")] = "crack"
-    cause[(lots["line"] == LotKind.ROLL) & reason.str.startswith("off-spec")] = "off_spec_electrode"
-    cause[(lots["line"] == LotKind.ROLL) & (lots["status"] != LotStatus.SCRAPPED)] = "web_changeover_trim"
-    cause[(lots["line"] == LotKind.PRELITH_ROLL) & (reason == "residual Li")] = "residual_li"
-    cause[(lots["line"] == LotKind.PRELITH_ROLL) & reason.str.startswith("off-spec")] = "off_spec_prelith"
-    got = scrap_usd.groupby(cause).sum()
+    status = lots["status"].to_numpy()
+    cvd, powder, roll, pl = (rep.kind_mask(k) for k in (LotKind.CVD, LotKind.POWDER, LotKind.ROLL, LotKind.PRELITH_ROLL))
+    is_reason = {r: (reason == r).to_numpy() for r in ("breakdown", "residual Li")}
+    masks = (cvd & is_reason["breakdown"], powder & (status == LotStatus.REJECTED), roll & _startswith(reason, "crack"),
+             roll & _startswith(reason, "off-spec"), roll & (status != LotStatus.SCRAPPED), pl & is_reason["residual Li"],
+             pl & _startswith(reason, "off-spec"))
+    # each lot's cause as a code (-1: none), grouped as integers; each cause's sum adds the same lots in
+    # the same order as grouping on the cause names did
+    cause = np.full(len(lots), -1)
+    for code, mask in enumerate(masks):
+        cause[mask] = code
+    got = scrap_usd.groupby(pd.Series(cause, index=lots.index)).sum()
     names = ("breakdown", "off_spec_powder", "web_changeover_trim", "crack", "off_spec_electrode", "residual_li",
              "off_spec_prelith")
-    return {n: float(got.get(n, 0.0)) for n in names}
+    return {n: float(got.get(_CAUSES.index(n), 0.0)) for n in names}
+
+
+def _startswith(values: pd.Series, prefix: str) -> np.ndarray:
+    """``values.str.startswith(prefix)`` with a missing value False, tested once per distinct value (a
+    reason column holds a handful of them over 10^4 lots)."""
+    codes, uniques = pd.factorize(values)  # a missing value: code -1, which picks the trailing False
+    hit = np.array([isinstance(u, str) and u.startswith(prefix) for u in uniques] + [False], dtype=bool)
+    return hit[codes]
 
 
 def _from_parents(rep: Replication, children: pd.DataFrame, parents: pd.DataFrame, column: str,
                   weighted_mean: bool = False) -> pd.Series:
     """For each child lot: the sum (or mass-weighted mean) of ``column`` over its parents, by drawn mass."""
-    g = rep.genealogy
-    e = g[rep.link_mask(children, parents)]
-    if e.empty:
+    keep = rep.link_mask(children, parents)
+    if not keep.any():
         return pd.Series(np.nan if weighted_mean else 0.0, index=children.index)
-    par = parents[["lot_id", column, "mass_kg"]].set_index("lot_id")  # only what is read: no wide copy
-    value = par[column].reindex(e["parent_id"]).to_numpy()
-    share = e["mass_kg"].to_numpy() / par["mass_kg"].reindex(e["parent_id"]).to_numpy()
+    # the genealogy as row positions (rep.links): look-ups and grouping on integers, not lot ids
+    child_rows, parent_rows = rep.links()
+    child, parent = child_rows[keep], parent_rows[keep]
+    kg = rep.genealogy["mass_kg"].to_numpy()[keep]
+    at = _positions(rep, parents)[parent]  # each link's parent as a row of ``parents``
+    value = parents[column].to_numpy()[at]
+    # sums per child over its links in genealogy order, as grouping on the lot ids added them
     if weighted_mean:
-        w = e["mass_kg"].to_numpy()
-        num = pd.Series(value * w).groupby(e["lot_id"].to_numpy()).sum()
-        den = pd.Series(np.where(np.isnan(value), 0.0, w)).groupby(e["lot_id"].to_numpy()).sum()
-        return children["lot_id"].map(num / den).set_axis(children.index)
-    return (children["lot_id"].map(pd.Series(value * share).groupby(e["lot_id"].to_numpy()).sum())
-            .fillna(0.0).set_axis(children.index))
+        num = pd.Series(value * kg).groupby(child).sum()
+        den = pd.Series(np.where(np.isnan(value), 0.0, kg)).groupby(child).sum()
+        per_child = num / den
+    else:
+        per_child = pd.Series(value * (kg / parents["mass_kg"].to_numpy()[at])).groupby(child).sum()
+    out = per_child.reindex(_positions(rep, children, inverse=True)).to_numpy()
+    return pd.Series(out if weighted_mean else np.where(np.isnan(out), 0.0, out), index=children.index)
+
+
+def _positions(rep: Replication, rows: pd.DataFrame, inverse: bool = False) -> np.ndarray:
+    """``rows`` (a subset of ``rep.lots``) as positions in ``rep.lots`` (``inverse``), or the other
+    way: for every row of ``rep.lots``, its position in ``rows`` (-1: not there)."""
+    in_lots = rep.lots.index.get_indexer(rows.index)
+    if inverse:
+        return in_lots
+    where = np.full(len(rep.lots), -1)
+    where[in_lots] = np.arange(len(rows))
+    return where
 
 
 def _attribute_tables(rep: Replication) -> dict[str, tuple[pd.DataFrame, list[str]]]:
     """Per product: its lots finished after the warm-up, with their own and inherited drivers, and the
-    driver columns (built once per replication: quality and its drivers both read them)."""
+    driver columns (built once per replication: quality and its drivers both read them).
+
+    A table holds the columns its kind of lot recorded (:meth:`Replication.of`); read it through
+    :func:`_has` and :func:`_column`, which answer for any column of the lot table (one the kind never
+    recorded is there and missing, as in a filter of the wide lot table)."""
     if "attribute_tables" not in rep.memo:
         rep.memo["attribute_tables"] = _build_attribute_tables(rep)
     tables: dict[str, tuple[pd.DataFrame, list[str]]] = rep.memo["attribute_tables"]
     return tables
 
 
+def _has(rep: Replication, frame: pd.DataFrame, name: str) -> bool:
+    return name in frame or name in rep.lots
+
+
+def _column(rep: Replication, frame: pd.DataFrame, name: str) -> pd.Series:
+    return frame[name] if name in frame else rep.lots.loc[frame.index, name]
+
+
+def _steady(rep: Replication, kind: str) -> tuple[pd.DataFrame, pd.Series]:
+    """The lots of a kind and which of them ended after the warm-up (all, without a warm-up)."""
+    lots = rep.of(kind)
+    return lots, (lots["end_h"] >= rep.warmup_h if rep.warmup_h > 0 else pd.Series(True, index=lots.index))
+
+
 def _build_attribute_tables(rep: Replication) -> dict[str, tuple[pd.DataFrame, list[str]]]:
-    lots = rep.lots
     sc = rep.of(LotKind.SCAFFOLD)
     cvd = rep.of(LotKind.CVD).copy()
-    steady = lots["end_h"] >= rep.warmup_h if rep.warmup_h > 0 else pd.Series(True, index=lots.index)
-    powder = lots[(lots["line"] == LotKind.POWDER) & lots["status"].isin(RELEASED_POWDER + (LotStatus.REJECTED,)) & steady].copy()
+    lots, steady = _steady(rep, LotKind.POWDER)
+    powder = lots[lots["status"].isin(RELEASED_POWDER + (LotStatus.REJECTED,)) & steady].copy()
     for col in ("pore_volume_cm3_g", "particle_size_um", "surface_area_m2_g"):
         if col in sc:
             cvd[f"scaffold_{col}"] = _from_parents(rep, cvd, sc, col, weighted_mean=True)
@@ -153,17 +201,18 @@ def _build_attribute_tables(rep: Replication) -> dict[str, tuple[pd.DataFrame, l
         if col in cvd:
             name = "cvd_temperature_c" if col == "temperature_c" else col
             powder[name] = _from_parents(rep, powder, cvd, col, weighted_mean=True)
-    if "temperature_c" in powder:
-        powder["coating_temperature_c"] = powder["temperature_c"]
+    if _has(rep, powder, "temperature_c"):
+        powder["coating_temperature_c"] = _column(rep, powder, "temperature_c")
     powder_drivers = [c for c in ("scaffold_pore_volume_cm3_g", "scaffold_particle_size_um", "scaffold_surface_area_m2_g",
-                                  "cvd_temperature_c", "coating_temperature_c") if c in powder]
-    rolls = lots[(lots["line"] == LotKind.ROLL) & lots["end_h"].notna() & steady].copy()
-    roll_drivers = [c for c in ("coat_weight_mg_cm2", "blend_capacity_mah_g") if c in rolls]
-    pl = lots[(lots["line"] == LotKind.PRELITH_ROLL) & lots["status"].isin([LotStatus.RELEASED, LotStatus.SCRAPPED])
-              & steady].copy()
-    if len(pl) and "blend_ice" in rolls:
+                                  "cvd_temperature_c", "coating_temperature_c") if _has(rep, powder, c)]
+    lots, steady = _steady(rep, LotKind.ROLL)
+    rolls = lots[lots["end_h"].notna() & steady].copy()
+    roll_drivers = [c for c in ("coat_weight_mg_cm2", "blend_capacity_mah_g") if _has(rep, rolls, c)]
+    lots, steady = _steady(rep, LotKind.PRELITH_ROLL)
+    pl = lots[lots["status"].isin([LotStatus.RELEASED, LotStatus.SCRAPPED]) & steady].copy()
+    if len(pl) and _has(rep, rolls, "blend_ice"):
         pl["blend_ice"] = _from_parents(rep, pl, rep.of(LotKind.ROLL), "blend_ice", weighted_mean=True)
-    pl_drivers = [c for c in ("blend_ice", "areal_capacity_mah_cm2", "dose_mah_cm2", "excursion_h") if c in pl]
+    pl_drivers = [c for c in ("blend_ice", "areal_capacity_mah_cm2", "dose_mah_cm2", "excursion_h") if _has(rep, pl, c)]
     return {"powder": (powder, powder_drivers), "electrode": (rolls, roll_drivers), "prelith": (pl, pl_drivers)}
 
 
@@ -176,7 +225,7 @@ def quality(rep: Replication, loaded: LoadedScenario) -> dict[str, float]:
         group = getattr(specs, product)
         frame, _ = tables[product]
         for attr, lim in group.items():
-            values = frame[attr] if attr in frame else pd.Series(dtype=float)
+            values = _column(rep, frame, attr) if _has(rep, frame, attr) else pd.Series(dtype=float)
             cap = capability(values.to_numpy(), lim.min, lim.max)
             for stat in ("mean", "std", "cv", "cpk", "in_spec"):
                 out[f"quality.{product}.{attr}.{stat}"] = cap[stat]
@@ -192,8 +241,9 @@ def quality_drivers(rep: Replication, loaded: LoadedScenario) -> pd.DataFrame:
         group = getattr(specs, product)
         frame, drivers = tables[product]
         for attr, _ in group.items():
-            if attr not in frame or not drivers:
+            if not _has(rep, frame, attr) or not drivers:
                 continue
-            shares = variance_contributions(frame[attr], frame[drivers])
+            inputs = pd.DataFrame({d: _column(rep, frame, d) for d in drivers}, index=frame.index)
+            shares = variance_contributions(_column(rep, frame, attr), inputs)
             rows += [(product, attr, d, float(v)) for d, v in shares.items()]
     return pd.DataFrame(rows, columns=["product", "attribute", "driver", "share"])

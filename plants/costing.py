@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from importlib import import_module
+from itertools import pairwise
 from types import ModuleType
 
 import numpy as np
@@ -39,8 +40,8 @@ from twin.costing import CATEGORIES, CapitalRow, CostRow, depreciation_usd, ledg
 from twin.units import HOURS_PER_YEAR
 
 __all__ = [
-    "COST_LINES", "CostResult", "attribution", "capital", "charged_kg", "context", "cost_modules", "cost_of", "direct_costs",
-    "follow", "ledger", "lot_costs", "per_lot",
+    "COST_LINES", "CostResult", "Quantity", "attribution", "capital", "charged_kg", "context", "cost_modules", "cost_of",
+    "direct_costs", "follow", "follow_all", "ledger", "lot_costs", "output_masks", "owned_sums", "per_lot",
 ]
 
 COST_LINES = stage_keys()
@@ -77,14 +78,21 @@ def per_lot(rep: Replication, ctx: CostContext, table: str, columns: list[str]) 
     """Per lot (index = rep.lots index): what the cost module of the line that owns its kind says in
     its ``table`` (``DIRECT``: USD, ``EMITS``: kg CO2e and kWh) of ``columns``; 0 where it says nothing."""
     lots = rep.lots
-    out = pd.DataFrame(0.0, index=lots.index, columns=columns)
+    where = {c: j for j, c in enumerate(columns)}
+    values = np.zeros((len(lots), len(columns)))
     for mod in cost_modules():
         for kind, fn in getattr(mod, table).items():
             mine = rep.of(kind)
             if len(mine):
-                part = fn(mine, ctx)
-                out.loc[mine.index, list(part.columns)] = part
-    return out
+                # written by row position into one array (a .loc assignment per kind aligns labels twice)
+                part = fn(mine, ctx).reindex(mine.index)  # aligned on the kind's lots, as .loc would
+                rows = lots.index.get_indexer(mine.index)
+                for c in part.columns:
+                    if c not in where:  # a column the caller did not ask for: kept, missing elsewhere
+                        where[c] = len(where)
+                        values = np.column_stack([values, np.full(len(lots), np.nan)])
+                    values[rows, where[c]] = part[c].to_numpy(dtype=float)
+    return pd.DataFrame(values, index=lots.index, columns=list(where))
 
 
 def _direct(rep: Replication, ctx: CostContext) -> pd.DataFrame:
@@ -108,24 +116,31 @@ def capital(loaded: LoadedScenario) -> list[CapitalRow]:
     return [row for mod in cost_modules() for row in mod.capital_rows(ctx)]
 
 
+def owned_sums(rep: Replication, per_lot: pd.DataFrame, columns: list[str]) -> dict[str, dict[str, float]]:
+    """Per cost line: the sums of ``columns`` of ``per_lot`` (rows as ``rep.lots``) over the lots it owns.
+    Each is a numpy sum of the same values in the same order as the pandas sum of a filtered frame
+    (missing values count 0), without comparing the lot kinds' strings again for every line."""
+    owner = _flow(rep).owner
+    values = {c: per_lot[c].to_numpy() for c in columns}
+    return {line: {c: float(np.nansum(v[owner[line]])) for c, v in values.items()} for line in COST_LINES}
+
+
 def ledger(rep: Replication, loaded: LoadedScenario, direct: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every period cost of the replication as rows (line, step, category, item, usd, formula)."""
     p, e = loaded.params, loaded.params.economics
     ov, pr, h = e.overheads, e.prices, rep.horizon_h
     ctx = context(loaded, h, rep.genealogy)
     direct = _direct(rep, ctx) if direct is None else direct
-    owner = rep.lots["line"].map(OWNER)
     rows: list[CostRow] = []
-    for line in COST_LINES:
-        d = direct[owner == line]
-        if d["materials_usd"].sum():
-            rows.append(CostRow(line, "process", "materials", "materials", float(d["materials_usd"].sum()),
+    for line, d in owned_sums(rep, direct, ["materials_usd", "utilities_usd", "labour_usd"]).items():
+        if d["materials_usd"]:
+            rows.append(CostRow(line, "process", "materials", "materials", d["materials_usd"],
                                 "sum over lots of consumption x price"))
-        if d["utilities_usd"].sum():
-            rows.append(CostRow(line, "process", "utilities", "electricity", float(d["utilities_usd"].sum()),
+        if d["utilities_usd"]:
+            rows.append(CostRow(line, "process", "utilities", "electricity", d["utilities_usd"],
                                 "sum over lots of kWh x electricity price"))
-        if d["labour_usd"].sum():
-            rows.append(CostRow(line, "QC lab", "labour", "analysts", float(d["labour_usd"].sum()),
+        if d["labour_usd"]:
+            rows.append(CostRow(line, "QC lab", "labour", "analysts", d["labour_usd"],
                                 f"lots tested x {p.lab.hands_on_h:g} h x {pr.labour_usd_per_h:g} USD/h"))
     staffed_h = ctx.staffed_h
     mods = cost_modules()
@@ -161,6 +176,17 @@ def lot_costs(rep: Replication, ledger_df: pd.DataFrame, direct: pd.DataFrame) -
     return follow(rep, ledger_df, direct, SPENT, "usd", "cost_usd")
 
 
+@dataclass(frozen=True)
+class Quantity:
+    """An additive quantity to follow through the lots (:func:`follow_all`)."""
+
+    ledger: pd.DataFrame  # its period totals: columns line, category, ``unit``
+    direct: pd.DataFrame  # each lot's own part: columns ``<category>_<unit>``
+    spent: tuple[str, ...]  # the categories it is spent in
+    unit: str
+    total: str  # the name of a lot's whole in the returned frame
+
+
 def follow(rep: Replication, ledger_df: pd.DataFrame, direct: pd.DataFrame, spent: tuple[str, ...], unit: str,
            total: str) -> tuple[pd.DataFrame, np.ndarray]:
     """What every lot carries of an additive quantity (cost in USD, emissions in kg CO2e, energy in
@@ -180,80 +206,193 @@ def follow(rep: Replication, ledger_df: pd.DataFrame, direct: pd.DataFrame, spen
     and travels with them into mix batches, rolls and prelithiated rolls, so electrode and cell
     unit costs carry it. It is kept apart from ``acc`` so the attribution moves it to scrap once.
     """
+    return follow_all(rep, [Quantity(ledger_df, direct, spent, unit, total)])[0]
+
+
+def follow_all(rep: Replication, quantities: list[Quantity]) -> list[tuple[pd.DataFrame, np.ndarray]]:
+    """:func:`follow` for several quantities in one pass through the genealogy (emissions and energy
+    take the same paths as cost). Each quantity has its own categories along the last axis of one
+    array, so every element sees the same arithmetic, in the same order, as when followed alone."""
+    flow = _flow(rep)
+    n, nl = len(rep.lots), len(COST_LINES)
+    starts = np.cumsum([0] + [len(q.spent) for q in quantities])
+    parts = [slice(int(a), int(b)) for a, b in pairwise(starts)]
+    own = np.zeros((n, nl, int(starts[-1])))
+    for q, part in zip(quantities, parts, strict=True):
+        _own_parts(own[:, :, part], q, flow)  # writes through the view into ``own``
+    acc, scrap, absorbed, scrap_absorbed = _pass_down(own, parts, flow)
+    out = []
+    for k, (q, part) in enumerate(zip(quantities, parts, strict=True)):
+        # each quantity's slices copied contiguous: sums over them then add in the order they would alone
+        q_acc, q_scrap = np.ascontiguousarray(acc[:, :, part]), np.ascontiguousarray(scrap[:, :, part])
+        out.append((_lot_frame(rep, q, q_acc, q_scrap, absorbed[:, k], scrap_absorbed[:, k]), q_scrap))
+    return out
+
+
+@dataclass(frozen=True)
+class _Flow:
+    """What following any quantity reads of a replication's lots and genealogy, as arrays, built once."""
+
+    owner: dict[str, np.ndarray]  # per cost line: its lots (rows)
+    on_line: dict[str, np.ndarray]  # per cost line: its lots that take a share of its period total (rows)
+    hours: np.ndarray  # per lot: hours on its line inside the period
+    at: dict[str, np.ndarray]  # per lot kind: its rows
+    dead: dict[str, np.ndarray]  # per lot kind: its scrapped or rejected rows
+    #: per child kind: child rows, parent rows, the share of the parent passed on, and the links in rounds
+    links: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]]
+    partly_good: np.ndarray  # finished electrode rolls not scrapped (their bad share is scrap)
+    bad_share: np.ndarray  # per lot: 1 - good share
+    powder_lines: np.ndarray  # mask: lots of the powder lines (scaffold, CVD, powder)
+    good_powder: np.ndarray  # rows of released or consumed powder lots
+    mass: np.ndarray
+
+
+def _flow(rep: Replication) -> _Flow:
+    if "flow" not in rep.memo:
+        rep.memo["flow"] = _build_flow(rep)
+    flow: _Flow = rep.memo["flow"]
+    return flow
+
+
+def _build_flow(rep: Replication) -> _Flow:
     lots, h = rep.lots, rep.horizon_h
-    n, nl, nc = len(lots), len(COST_LINES), len(spent)
-    li = {ln: i for i, ln in enumerate(COST_LINES)}
-    ci = {c: i for i, c in enumerate(spent)}
-    own = np.zeros((n, nl, nc))
+    n = len(lots)
     owner = lots["line"].map(OWNER).to_numpy()
-    # direct parts: per lot
-    for cat in spent:
-        name = f"{cat}_{unit}"
-        if name not in direct:
-            continue
-        for line in COST_LINES:
-            m = owner == line
-            own[m, li[line], ci[cat]] += direct[name].to_numpy()[m]
-    # period costs: what the ledger holds beyond the lots' direct costs, spread by hours on the line
     end = lots["end_h"].fillna(h).clip(upper=h)
     hours = (end - lots["start_h"]).clip(lower=0.0).to_numpy()
-    for line in COST_LINES:
-        mine = owner == line
-        m = mine & (lots["line"].to_numpy() != LotKind.SCAFFOLD)  # scaffold lots carry their purchase price only
-        f = ledger_df[ledger_df["line"] == line]
-        w = hours[m]
-        if not m.any() or w.sum() <= 0:
-            continue  # nothing ran: the period cost stays unabsorbed on the line (still in the total)
-        for cat in spent:
-            period = float(f.loc[f["category"] == cat, unit].sum()) - own[mine, li[line], ci[cat]].sum()
-            if period:
-                own[m, li[line], ci[cat]] += period * w / w.sum()
-    acc = own.copy()
-    scrap = np.zeros_like(acc)
-    absorbed = np.zeros(n)  # powder-line scrap carried by good powder and its descendants (USD)
-    scrap_absorbed = np.zeros(n)  # the part of ``absorbed`` that then ended in electrode scrap
     mass = lots["mass_kg"].to_numpy()
-    g = rep.genealogy
-    child_rows, parent_rows = rep.links()
-    kinds = lots["line"].to_numpy()
-    kind_of_child = np.where(child_rows >= 0, kinds[np.maximum(child_rows, 0)], None)
-    g_kg = g["mass_kg"].to_numpy()
     status = lots["status"].to_numpy()
     good_share = lots["good_share"].fillna(1.0).to_numpy() if "good_share" in lots else np.ones(n)
-    is_roll = lots["line"].to_numpy() == LotKind.ROLL
-    for kind in LOT_ORDER:
-        at = np.flatnonzero(lots["line"].to_numpy() == kind)
-        if kind != LotKind.SCAFFOLD and len(g):
-            sel = kind_of_child == kind
+    is_roll = rep.kind_mask(LotKind.ROLL)
+    at: dict[str, np.ndarray] = {kind: np.flatnonzero(rep.kind_mask(kind)) for kind in LOT_ORDER}
+    scrapped = _one_of(status, SCRAPPED)
+    dead = {kind: rows[scrapped[rows]] for kind, rows in at.items()}
+    child_rows, parent_rows = rep.links()
+    links: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]] = {}
+    if len(rep.genealogy):
+        kind_code = np.full(n + 1, -1)  # each lot's kind as its place in LOT_ORDER; the extra -1: no lot
+        for code, rows in enumerate(at.values()):
+            kind_code[rows] = code
+        kind_of_child = kind_code[child_rows]
+        g_kg = rep.genealogy["mass_kg"].to_numpy()
+        for code, kind in enumerate(LOT_ORDER):
+            if kind == LotKind.SCAFFOLD:  # scaffold lots have no parents
+                continue
+            sel = kind_of_child == code
             if sel.any():
                 c_i, p_i = child_rows[sel], parent_rows[sel]
                 frac = g_kg[sel] / mass[p_i]
                 # an electrode roll passes on only its good share; the rest was scrapped at casting
-                frac = np.where(is_roll[p_i], frac * good_share[p_i], frac)
-                np.add.at(acc, c_i, frac[:, None, None] * acc[p_i])
-                np.add.at(absorbed, c_i, frac * absorbed[p_i])
-        # what this level scrapped
-        dead = np.isin(status[at], SCRAPPED)
-        scrap[at[dead]] = acc[at[dead]]
-        scrap_absorbed[at[dead]] = absorbed[at[dead]]
-        if kind == LotKind.ROLL:
-            part = at[~dead & ~np.isnan(lots["end_h"].to_numpy()[at])]
-            scrap[part] = acc[part] * (1.0 - good_share[part])[:, None, None]
-            scrap_absorbed[part] = absorbed[part] * (1.0 - good_share[part])
-        if kind == LotKind.POWDER:  # the powder lines are done: their scrap becomes a cost of good powder
-            powder_scrap = scrap[np.isin(lots["line"].to_numpy(), (LotKind.SCAFFOLD, LotKind.CVD, LotKind.POWDER))].sum()
-            good = at[np.isin(status[at], (LotStatus.RELEASED, LotStatus.CONSUMED))]
-            if len(good) and powder_scrap:
-                absorbed[good] = powder_scrap * mass[good] / mass[good].sum()
-    out = lots[["lot_id", "line", "status"]].copy()
-    out[total] = acc.sum(axis=(1, 2)) + absorbed
-    out[f"scrap_{unit}"] = scrap.sum(axis=(1, 2))
-    out[f"absorbed_scrap_{unit}"] = absorbed
-    out[f"absorbed_scrap_lost_{unit}"] = scrap_absorbed
+                links[kind] = (c_i, p_i, np.where(is_roll[p_i], frac * good_share[p_i], frac), _rounds(c_i))
+    rolls = at[LotKind.ROLL]
+    done = rolls[~scrapped[rolls] & ~np.isnan(lots["end_h"].to_numpy()[rolls])]
+    powder = at[LotKind.POWDER]
+    return _Flow(
+        # rows, not masks: numpy turns a mask into rows on every use
+        owner={line: np.flatnonzero(owner == line) for line in COST_LINES},
+        # scaffold lots carry their purchase price only
+        on_line={line: np.flatnonzero((owner == line) & ~rep.kind_mask(LotKind.SCAFFOLD)) for line in COST_LINES},
+        hours=hours,
+        at=at, dead=dead, links=links, partly_good=done, bad_share=1.0 - good_share,
+        powder_lines=rep.kind_mask(LotKind.SCAFFOLD, LotKind.CVD, LotKind.POWDER),
+        good_powder=powder[_one_of(status[powder], (LotStatus.RELEASED, LotStatus.CONSUMED))], mass=mass)
+
+
+def _one_of(values: np.ndarray, allowed: tuple[str, ...]) -> np.ndarray:
+    """``np.isin`` for an object array of a few distinct strings, by equality (np.isin sorts objects)."""
+    return np.logical_or.reduce([values == a for a in allowed]) if allowed else np.zeros(len(values), dtype=bool)
+
+
+def _rounds(child: np.ndarray) -> list[np.ndarray]:
+    """The links (positions in ``child``) in rounds: a child's first link in the first round, its second
+    in the second, and so on. Within a round no child repeats, so adding a round is one vectorised
+    ``+=``; round after round, each child adds its links in their order, as ``np.add.at`` would (a lot
+    has one or two parents: two rounds instead of a slow ``np.add.at`` over 10^4 links)."""
+    if not len(child):
+        return []
+    order = np.argsort(child, kind="stable")
+    first = np.r_[True, child[order][1:] != child[order][:-1]]
+    starts = np.flatnonzero(first)
+    rank = np.arange(len(child)) - np.repeat(starts, np.diff(np.r_[starts, len(child)]))
+    return [order[rank == r] for r in range(int(rank.max()) + 1)]
+
+
+def _own_parts(own: np.ndarray, q: Quantity, flow: _Flow) -> None:
+    """Each lot's own part of ``q`` (lots x lines x q's categories): its direct part, plus its share,
+    by hours on the line, of what the line's period total holds beyond its lots' direct parts."""
+    li = {ln: i for i, ln in enumerate(COST_LINES)}
+    ci = {c: i for i, c in enumerate(q.spent)}
+    for cat in q.spent:
+        name = f"{cat}_{q.unit}"
+        if name not in q.direct:
+            continue
+        values = q.direct[name].to_numpy()
+        for line in COST_LINES:
+            m = flow.owner[line]
+            own[m, li[line], ci[cat]] += values[m]
+    # the ledger as arrays: a (line, category) total is then a numpy sum of the same rows in the same
+    # order as the pandas sum it replaces (NaN counted as 0, like pandas)
+    led_line, led_cat = q.ledger["line"].to_numpy(), q.ledger["category"].to_numpy()
+    led_value = q.ledger[q.unit].to_numpy()
     for line in COST_LINES:
-        for cat in spent:
-            out[f"{line}.{cat}_{unit}"] = acc[:, li[line], ci[cat]]
-    return out, scrap
+        mine, m = flow.owner[line], flow.on_line[line]
+        in_ledger = led_line == line
+        w = flow.hours[m]
+        if not len(m) or w.sum() <= 0:
+            continue  # nothing ran: the period cost stays unabsorbed on the line (still in the total)
+        for cat in q.spent:
+            period = float(np.nansum(led_value[in_ledger & (led_cat == cat)])) - own[mine, li[line], ci[cat]].sum()
+            if period:
+                own[m, li[line], ci[cat]] += period * w / w.sum()
+
+
+def _pass_down(own: np.ndarray, parts: list[slice], flow: _Flow) -> tuple[np.ndarray, ...]:
+    """Level by level (parents before children): what each lot inherits by the mass it drew, what it
+    scrapped, and the powder lines' scrap carried by good powder (one column of ``absorbed`` per
+    quantity). Returns acc (``own``, accumulated in place), scrap, absorbed and the part of absorbed
+    that then ended in scrap."""
+    n = own.shape[0]
+    acc = own  # accumulated in place: the caller has no further use for the lots' own parts
+    scrap = np.zeros_like(acc)
+    absorbed = np.zeros((n, len(parts)))  # powder-line scrap carried by good powder and its descendants
+    scrap_absorbed = np.zeros((n, len(parts)))  # the part of ``absorbed`` that then ended in electrode scrap
+    for kind in LOT_ORDER:
+        if kind in flow.links:
+            c_i, p_i, frac, rounds = flow.links[kind]
+            passed, passed_absorbed = frac[:, None, None] * acc[p_i], frac[:, None] * absorbed[p_i]
+            for r in rounds:
+                acc[c_i[r]] += passed[r]
+                absorbed[c_i[r]] += passed_absorbed[r]
+        # what this level scrapped
+        dead = flow.dead[kind]
+        scrap[dead] = acc[dead]
+        scrap_absorbed[dead] = absorbed[dead]
+        if kind == LotKind.ROLL:
+            part = flow.partly_good
+            scrap[part] = acc[part] * flow.bad_share[part][:, None, None]
+            scrap_absorbed[part] = absorbed[part] * flow.bad_share[part][:, None]
+        if kind == LotKind.POWDER:  # the powder lines are done: their scrap becomes a cost of good powder
+            good, mass = flow.good_powder, flow.mass
+            powder_scrap = scrap[flow.powder_lines]
+            for k, cats in enumerate(parts):
+                lost = np.ascontiguousarray(powder_scrap[:, :, cats]).sum()
+                if len(good) and lost:
+                    absorbed[good, k] = lost * mass[good] / mass[good].sum()
+    return acc, scrap, absorbed, scrap_absorbed
+
+
+def _lot_frame(rep: Replication, q: Quantity, acc: np.ndarray, scrap: np.ndarray, absorbed: np.ndarray,
+               scrap_absorbed: np.ndarray) -> pd.DataFrame:
+    """The per-lot table of one followed quantity (its columns built at once, not inserted one by one)."""
+    u = q.unit
+    columns = {q.total: acc.sum(axis=(1, 2)) + absorbed, f"scrap_{u}": scrap.sum(axis=(1, 2)),
+               f"absorbed_scrap_{u}": absorbed, f"absorbed_scrap_lost_{u}": scrap_absorbed}
+    for i, line in enumerate(COST_LINES):
+        for j, cat in enumerate(q.spent):
+            columns[f"{line}.{cat}_{u}"] = acc[:, i, j]
+    lots = rep.lots
+    ids = {c: lots[c] for c in ("lot_id", "line", "status")}  # Series: their dtype kept, no type inference
+    return pd.DataFrame({**ids, **columns}, index=lots.index)
 
 
 # ----------------------------------------------------------------------------- 3. attribution
@@ -264,16 +403,31 @@ def attribution(ledger_df: pd.DataFrame, lots: pd.DataFrame, scrap: np.ndarray,
     spent = [c for c in categories if c != "scrap"]
     table = ledger_df.pivot_table(index="line", columns="category", values=unit, aggfunc="sum", fill_value=0.0)
     table = table.reindex(index=list(COST_LINES), columns=list(categories), fill_value=0.0)
-    moved = scrap.sum(axis=0)  # (line spent in, category)
-    table.loc[list(COST_LINES), spent] -= moved
+    # the moves on the table's values (the same subtractions and additions as through .loc, which
+    # costs a pandas call per cell)
+    values = table.to_numpy(copy=True)
+    spent_at = [table.columns.get_loc(c) for c in spent]
+    scrap_at = table.columns.get_loc("scrap")
+    values[:, spent_at] -= scrap.sum(axis=0)  # (line spent in, category)
     where = lots["line"].map(OWNER).to_numpy()
     per_lot = scrap.sum(axis=(1, 2))
-    for line in COST_LINES:
-        table.loc[line, "scrap"] += float(per_lot[where == line].sum())
-    return table
+    for i, line in enumerate(COST_LINES):
+        values[i, scrap_at] += float(per_lot[where == line].sum())
+    return pd.DataFrame(values, index=table.index, columns=table.columns)
 
 
 # ----------------------------------------------------------------------------- 4. unit costs
+def output_masks(rep: Replication) -> tuple[np.ndarray, np.ndarray]:
+    """Masks over ``rep.lots``: good powder (released or consumed powder lots) and released
+    prelithiated rolls, the outputs unit costs and footprints are per; built once per replication."""
+    if "output_masks" not in rep.memo:
+        status = rep.lots["status"].to_numpy()
+        good_powder = rep.kind_mask(LotKind.POWDER) & _one_of(status, (LotStatus.RELEASED, LotStatus.CONSUMED))
+        rep.memo["output_masks"] = (good_powder, rep.kind_mask(LotKind.PRELITH_ROLL) & (status == LotStatus.RELEASED))
+    masks: tuple[np.ndarray, np.ndarray] = rep.memo["output_masks"]
+    return masks
+
+
 def cost_of(rep: Replication, loaded: LoadedScenario) -> CostResult:
     direct = direct_costs(rep, loaded)
     led = ledger(rep, loaded, direct)
@@ -281,12 +435,10 @@ def cost_of(rep: Replication, loaded: LoadedScenario) -> CostResult:
     table = attribution(led, lots_cost, scrap)
     lots = rep.lots
     total = float(led["usd"].sum())
-    powder = lots["line"] == LotKind.POWDER
-    good_powder = powder & lots["status"].isin([LotStatus.RELEASED, LotStatus.CONSUMED])
+    good_powder, released = output_masks(rep)
     powder_kg = float(lots.loc[good_powder, "mass_kg"].sum())
     # good powder carries the powder lines' scrap (absorbed); when nothing was released it is lost
     powder_usd = float(lots_cost.loc[good_powder, "cost_usd"].sum())
-    released = (lots["line"] == LotKind.PRELITH_ROLL) & (lots["status"] == LotStatus.RELEASED)
     m2 = float(lots.loc[released, "area_m2"].sum()) if "area_m2" in lots else 0.0
     # electrode scrap, with the powder-scrap share its powder carried
     electrode_scrap = (float(table.loc[[OWNER[k] for k in (LotKind.MIX, LotKind.ROLL, LotKind.PRELITH_ROLL)], "scrap"].sum())
@@ -294,8 +446,9 @@ def cost_of(rep: Replication, loaded: LoadedScenario) -> CostResult:
     electrode_usd = float(lots_cost.loc[released, "cost_usd"].sum()) + electrode_scrap
     per_kg = powder_usd / powder_kg if powder_kg else math.nan
     cvd = rep.of(LotKind.CVD)
-    scaffold_kg = float(lots.loc[lots["line"] == LotKind.SCAFFOLD, "mass_kg"].sum())
-    li_kg = float(lots.loc[lots["line"] == LotKind.PRELITH_ROLL, "li_applied_kg"].sum()) if "li_applied_kg" in lots else 0.0
+    scaffold_kg = float(lots.loc[rep.kind_mask(LotKind.SCAFFOLD), "mass_kg"].sum())
+    li_kg = (float(lots.loc[rep.kind_mask(LotKind.PRELITH_ROLL), "li_applied_kg"].sum()) if "li_applied_kg" in lots
+             else 0.0)
     per_m2 = electrode_usd / m2 if m2 else math.nan
     cell = _cell(rep, loaded)
     ov = loaded.params.economics.overheads
@@ -365,7 +518,15 @@ MEAN_RETENTION_OVER_LIFE = 0.9
 
 
 def _released_cells(rep: Replication) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Released prelithiated rolls and, row for row, the electrode rolls they were made from."""
+    """Released prelithiated rolls and, row for row, the electrode rolls they were made from (built
+    once per replication: the cell and the performance figures both read them; read-only)."""
+    if "released_cells" not in rep.memo:
+        rep.memo["released_cells"] = _build_released_cells(rep)
+    cells: tuple[pd.DataFrame, pd.DataFrame] = rep.memo["released_cells"]
+    return cells
+
+
+def _build_released_cells(rep: Replication) -> tuple[pd.DataFrame, pd.DataFrame]:
     pl = rep.of(LotKind.PRELITH_ROLL)
     done = pl[pl["status"] == LotStatus.RELEASED]
     rolls = rep.of(LotKind.ROLL)

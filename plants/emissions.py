@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from plants.common import CostContext
-from plants.costing import COST_LINES, attribution, context, cost_modules, follow, per_lot
-from plants.lines import OWNER, LotKind, LotStatus
+from plants.costing import COST_LINES, Quantity, attribution, context, cost_modules, follow_all, output_masks, owned_sums, per_lot
+from plants.lines import OWNER, LotKind
 from plants.plant import Replication
 from plants.scenario import LoadedScenario
 
@@ -43,18 +43,16 @@ def _direct(rep: Replication, ctx: CostContext) -> pd.DataFrame:
 
 
 def _ledger(rep: Replication, ctx: CostContext, direct: pd.DataFrame) -> pd.DataFrame:
-    owner = rep.lots["line"].map(OWNER)
     f = ctx.params.emissions
     what = {"direct": ("flare", f"unreacted C2H4 x {f.flare_ethylene_kg_per_kg:g}, C2H2 x {f.flare_acetylene_kg_per_kg:g} "
                                 "kg CO2/kg (stoichiometry)"),
             "electricity": ("electricity", f"sum over lots of kWh x {f.grid_kg_per_kwh:g} kg CO2e/kWh ({f.grid})"),
             "materials": ("purchased materials", "sum over lots of consumption x cradle-to-gate factor")}
     rows: list[tuple[str, str, str, str, float, float, str]] = []
-    for line in COST_LINES:
-        d = direct[owner == line]
+    for line, d in owned_sums(rep, direct, [*(f"{s}_kg" for s in SPENT_SCOPES), "electricity_kwh"]).items():
         for scope in SPENT_SCOPES:
-            kg = float(d[f"{scope}_kg"].sum())
-            kwh = float(d["electricity_kwh"].sum()) if scope == "electricity" else 0.0
+            kg = d[f"{scope}_kg"]
+            kwh = d["electricity_kwh"] if scope == "electricity" else 0.0
             if kg or kwh:  # a zero-carbon grid still uses the electricity
                 rows.append((line, "process", scope, what[scope][0], kg, kwh, what[scope][1]))
     for mod in cost_modules():
@@ -68,21 +66,21 @@ def emissions_of(rep: Replication, loaded: LoadedScenario, kwh_per_m2: float) ->
     ctx = context(loaded, rep.horizon_h, rep.genealogy)
     direct = _direct(rep, ctx)
     led = _ledger(rep, ctx, direct)
-    co2, scrap = follow(rep, led, direct, SPENT_SCOPES, "kg", "co2_kg")
-    table = attribution(led, co2, scrap, SCOPES, "kg")
     kwh_led = led[led["kwh"] > 0].assign(category="electricity")  # the electricity behind the emissions
-    energy, _ = follow(rep, kwh_led, direct, ("electricity",), "kwh", "energy_kwh")
+    # emissions and energy take the same paths through the lots: one pass follows both
+    (co2, scrap), (energy, _) = follow_all(rep, [Quantity(led, direct, SPENT_SCOPES, "kg", "co2_kg"),
+                                                 Quantity(kwh_led, direct, ("electricity",), "kwh", "energy_kwh")])
+    table = attribution(led, co2, scrap, SCOPES, "kg")
     lots = rep.lots
     co2["energy_kwh"] = energy["energy_kwh"].to_numpy()
     total = float(led["kg"].sum())
-    good_powder = (lots["line"] == LotKind.POWDER) & lots["status"].isin([LotStatus.RELEASED, LotStatus.CONSUMED])
+    good_powder, released = output_masks(rep)
     powder_kg = float(lots.loc[good_powder, "mass_kg"].sum())
-    released = (lots["line"] == LotKind.PRELITH_ROLL) & (lots["status"] == LotStatus.RELEASED)
     m2 = float(lots.loc[released, "area_m2"].sum()) if "area_m2" in lots else 0.0
     electrode_lines = [OWNER[k] for k in ELECTRODE_KINDS]
     electrode_scrap = float(table.loc[electrode_lines, "scrap"].sum()) + float(co2["absorbed_scrap_lost_kg"].sum())
     energy_scrap_lost = float(energy["absorbed_scrap_lost_kwh"].sum()) + float(
-        energy.loc[lots["line"].isin(ELECTRODE_KINDS).to_numpy(), "scrap_kwh"].sum())
+        energy.loc[rep.kind_mask(*ELECTRODE_KINDS), "scrap_kwh"].sum())
 
     def per(x: float, unit: float) -> float:
         return x / unit if unit and math.isfinite(unit) else math.nan
@@ -103,7 +101,7 @@ def emissions_of(rep: Replication, loaded: LoadedScenario, kwh_per_m2: float) ->
     for line in COST_LINES:
         out[f"energy.{line}_kwh"] = float(led.loc[led["line"] == line, "kwh"].sum())
     out["energy.total_kwh"] = float(led["kwh"].sum())
-    out["energy.powder_kwh_per_kg"] = per(float(energy.loc[good_powder.to_numpy(), "energy_kwh"].sum()), powder_kg)
-    out["energy.electrode_kwh_per_m2"] = per(float(energy.loc[released.to_numpy(), "energy_kwh"].sum()) + energy_scrap_lost, m2)
+    out["energy.powder_kwh_per_kg"] = per(float(energy.loc[good_powder, "energy_kwh"].sum()), powder_kg)
+    out["energy.electrode_kwh_per_m2"] = per(float(energy.loc[released, "energy_kwh"].sum()) + energy_scrap_lost, m2)
     out["energy.anode_kwh_per_kwh"] = per(out["energy.electrode_kwh_per_m2"], kwh_per_m2)
     return EmissionResult(led, co2, table, out)

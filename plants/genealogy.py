@@ -10,12 +10,14 @@ graph, not a tree.
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from plants.lines import PREFIX
 
-__all__ = ["ancestry", "descendants", "left_share"]
+__all__ = ["ancestry", "descendants", "left_share", "left_share_in"]
 
 KIND = {prefix: str(kind) for kind, prefix in PREFIX.items()}  # lot id prefix -> lot kind
 
@@ -64,3 +66,17 @@ def left_share(genealogy: pd.DataFrame, lots: pd.DataFrame) -> pd.Series:
     g = genealogy
     drawn = g[g["parent_id"].isin(lots["lot_id"])].groupby("parent_id")["mass_kg"].sum() if len(g) else pd.Series(dtype=float)
     return (lots["mass_kg"] - lots["lot_id"].map(drawn).fillna(0.0)) / lots["mass_kg"]
+
+
+def left_share_in(rep: Any, lots: pd.DataFrame) -> pd.Series:
+    """:func:`left_share` of lots of a replication (``rep``: a :class:`plants.plant.Replication`, whose
+    ``lots`` hold ``lots``' rows). The kg drawn from each lot are summed once per replication over the
+    genealogy's row links (rep.links), not per call over its lot ids; each lot's sum adds the same links
+    in the same order."""
+    if "drawn_kg" not in rep.memo:
+        _, parent = rep.links()
+        known = parent >= 0  # links to lots of this run
+        kg = rep.genealogy["mass_kg"].to_numpy()[known]
+        rep.memo["drawn_kg"] = pd.Series(kg).groupby(parent[known]).sum() if len(kg) else pd.Series(dtype=float)
+    drawn = rep.memo["drawn_kg"].reindex(rep.lots.index.get_indexer(lots.index)).to_numpy()
+    return (lots["mass_kg"] - np.where(np.isnan(drawn), 0.0, drawn)) / lots["mass_kg"]

@@ -12,11 +12,12 @@ from dataclasses import replace
 from importlib import import_module
 from types import ModuleType
 
+import numpy as np
 import pandas as pd
 
 from plants.carbon_coating.kpi import RELEASED_POWDER
 from plants.common import M_C2H2_G_MOL, M_C2H4_G_MOL, M_C_G_MOL, M_H2_G_MOL, M_SI_G_MOL, M_SIH4_G_MOL
-from plants.genealogy import left_share
+from plants.genealogy import left_share_in
 from plants.lines import LINES, LotKind, LotStatus, stage_keys
 from plants.plant import Replication
 from plants.prelithiation.kpi import li_balance
@@ -77,13 +78,13 @@ def _si_balance(rep: Replication) -> dict[str, float]:
                                     "si_kg"].sum())
                    if len(powder) else 0.0)
     # Released powder not yet drawn by the mixers (the warehouse stock).
-    stock = float((released["si_kg"] * left_share(rep.genealogy, released)).sum()) if len(released) else 0.0
+    stock = float((released["si_kg"] * left_share_in(rep, released)).sum()) if len(released) else 0.0
     # CVD lots being coated are inside their powder lot (created at coating start): count them there.
     in_cvd_or_buffer = float(dep[cvd["status"] == LotStatus.BUFFERED].sum()) if len(cvd) else 0.0
     depositing_fed = float(cvd.loc[depositing, "si_fed_kg"].sum()) if len(cvd) else 0.0
     # Mix batches: Si not yet coated (in the mixer or the slurry tank).
     mixes = rep.of(LotKind.MIX)
-    in_slurry = float((mixes["si_kg"] * left_share(rep.genealogy, mixes)).sum()) if len(mixes) else 0.0
+    in_slurry = float((mixes["si_kg"] * left_share_in(rep, mixes)).sum()) if len(mixes) else 0.0
     rolls = rep.of(LotKind.ROLL)
     if len(rolls):
         good = rolls["status"].isin(GOOD_ROLL)
@@ -130,7 +131,13 @@ def powder_plant_balance(rep: Replication) -> dict[str, float]:
     powder = rep.of(LotKind.POWDER)
     if cvd.empty:
         return {"c_in_kg": 0.0, "c_rel_error": 0.0, "mass_in_kg": 0.0, "total_rel_error": 0.0, "powder_lot_rel_error": 0.0}
-    scaffold_kg = float(gen.loc[gen["lot_id"].isin(cvd["lot_id"]), "mass_kg"].sum())
+    drawn_kg = gen["mass_kg"].to_numpy()
+
+    def drawn_by(children: pd.DataFrame) -> float:
+        """kg the lots ``children`` drew from their parents (genealogy rows picked by row links, not lot ids)."""
+        return np.nansum(drawn_kg[rep.link_mask(children=children)])
+
+    scaffold_kg = float(drawn_by(cvd))
     has_row = cvd["row"] >= 0
     depositing = cvd["status"] == LotStatus.IN_PROCESS
     done = has_row & ~depositing
@@ -141,12 +148,13 @@ def powder_plant_balance(rep: Replication) -> dict[str, float]:
     c2h2_left = c2h2_fed - shell_c / c_per_c2h2
     silane = (rep.silane["drawn_kg"] - rep.silane["returned_kg"])
     # CVD lots outside any powder lot (a powder lot takes its CVD lots whole)
-    in_powder = gen.loc[gen["lot_id"].isin(powder["lot_id"]), "parent_id"]
-    loose = cvd[~cvd["lot_id"].isin(in_powder)]
+    in_powder = np.zeros(len(rep.lots) + 1, dtype=bool)  # by row of rep.lots; the extra slot: no lot
+    in_powder[rep.links()[1][rep.link_mask(children=powder)]] = True
+    loose = cvd[~in_powder[rep.lots.index.get_indexer(cvd.index)]]
     loose_depositing = loose["status"] == LotStatus.IN_PROCESS
     # a batch still depositing holds its scaffold and all the gas fed for it (not yet split into product and exhaust)
     loose_mass = float(loose.loc[~loose_depositing, "mass_kg"].sum())
-    held_mass = float(gen.loc[gen["lot_id"].isin(loose.loc[loose_depositing, "lot_id"]), "mass_kg"].sum()
+    held_mass = float(drawn_by(loose[loose_depositing])
                       + _col(loose, "silane_fed_kg")[loose_depositing].sum() + _col(loose, "c2h4_fed_kg")[loose_depositing].sum())
     si_fines = float(_col(cvd, "si_fines_kg")[done].sum())
     silane_left = float(_col(cvd, "si_exhaust_kg")[done].sum()) * M_SIH4_G_MOL / M_SI_G_MOL
@@ -156,7 +164,7 @@ def powder_plant_balance(rep: Replication) -> dict[str, float]:
                 + c2h2_left)
     c_in = scaffold_kg + c2h4_fed * c_per_c2h4 + c2h2_fed * c_per_c2h2
     loose_c = float((_col(loose, "mass_kg") - _col(loose, "si_deposited_kg"))[~loose_depositing].sum())
-    held_c = float(gen.loc[gen["lot_id"].isin(loose.loc[loose_depositing, "lot_id"]), "mass_kg"].sum()
+    held_c = float(drawn_by(loose[loose_depositing])
                    + _col(loose, "c2h4_fed_kg")[loose_depositing].sum() * c_per_c2h4)
     c_out = float(_col(powder, "carbon_kg").sum()) + loose_c + held_c + c2h4_left * c_per_c2h4 + c2h2_left * c_per_c2h2
     per_lot = ((powder["mass_kg"] - _col(powder, "si_kg") - _col(powder, "carbon_kg")).abs() / powder["mass_kg"]
@@ -176,8 +184,10 @@ def buffer_stats(rep: Replication, start_h: float = 0.0) -> pd.DataFrame:
     from twin.monitor import time_weighted_mean
 
     rows = []
+    # the stays split by buffer in one grouping (a comparison of the whole string column per buffer costs more)
+    stays = dict(iter(rep.stays.groupby("buffer", sort=False)))
     for name, lv in rep.levels.groupby("buffer", sort=False):
-        st = rep.stays[rep.stays["buffer"] == name]
+        st = stays.get(name, rep.stays.iloc[0:0])
         st = st[st["time_out_h"] >= start_h]
         span = rep.horizon_h - start_h
         rows.append({
@@ -195,8 +205,20 @@ def buffer_stats(rep: Replication, start_h: float = 0.0) -> pd.DataFrame:
 def _line_shares(rep: Replication) -> pd.DataFrame:
     """Mean state shares of the units of each stage (rows: stage)."""
     shares = state_shares(rep.states, rep.horizon_h, rep.warmup_h)
-    line_of = rep.states.groupby("unit")["line"].first()
-    return shares.groupby(line_of.reindex(shares.index)).mean()
+    return shares.groupby(_line_of(rep.states).reindex(shares.index)).mean()
+
+
+def _line_of(states: pd.DataFrame) -> pd.Series:
+    """Each unit's line: ``states.groupby("unit")["line"].first()``, from the unit's first row without
+    grouping 10^5 rows of strings (a unit whose first row names no line takes the grouped path)."""
+    codes, units = pd.factorize(states["unit"])  # codes in order of first appearance; a missing unit: -1
+    # a unit's first row is where its code exceeds every code before it
+    first = np.flatnonzero(np.r_[True, codes[1:] > np.maximum.accumulate(codes)[:-1]]) if len(codes) else codes
+    first = first[codes[first] >= 0]
+    line = states["line"].to_numpy()[first]
+    if pd.isna(line).any():
+        return states.groupby("unit")["line"].first()
+    return pd.Series(line, index=pd.Index(units, name="unit"), name="line")
 
 
 def summarize(rep: Replication) -> dict[str, float | str]:
@@ -420,10 +442,29 @@ DEPENDS: dict[str, tuple[str, ...]] = {
 }
 
 
+# A run started from a plant state (twin run --from-state; computed by plants.state.forecast_kpis).
+_FORECAST = [
+    Kpi("forecast.{silane,lithium}.dry_h", "Hours until the supply runs dry", "h",
+        "first draw that had to wait, over the replications in which it did", 1),
+    Kpi("forecast.{silane,lithium}.dry_share", "Share of replications in which the supply runs dry", "",
+        "within the horizon", 2),
+    Kpi("forecast.{silane,lithium}.level_start_kg", "Supply level at the start", "kg", "from the plant state", 0),
+    Kpi(f"forecast.{{{_STAGES}}}.output_lots", "Lots finished over the horizon", "",
+        "not scrapped or rejected; lots finished before the state excluded", 1),
+    Kpi(f"forecast.{{{_STAGES}}}.output_kg", "Mass finished over the horizon", "kg", "the same lots", 0),
+    Kpi(f"forecast.{{{_STAGES}}}.first_output_h", "Hours until the first lot is finished", "h", "", 1),
+    Kpi("forecast.quarantine.{lots,released}", "Lots of the state in quarantine; of them released", "", "", 1),
+    Kpi("forecast.quarantine.decided_h", "Hours until the last of them had its lab decision", "h", "", 1),
+    Kpi("forecast.buffer.lots", "Lots of the state waiting in buffers", "", "", 0),
+    Kpi("forecast.buffer.taken_h", "Hours until the last of them was used up", "h",
+        "the start of the last lot made from it", 1),
+]
+
+
 def _registry() -> KpiRegistry:
     lines = [k for mod in kpi_modules() for k in mod.KPIS]
     run, sim, plant = _PLANT[:10], _PLANT[10:12], _PLANT[12:]
-    kpis = [*run, *lines, *_COST, *_CO2, *_INVEST, *_YIELD, *plant, *sim]
+    kpis = [*run, *lines, *_COST, *_CO2, *_INVEST, *_YIELD, *plant, *_FORECAST, *sim]
     return KpiRegistry([replace(k, depends=DEPENDS[k.key]) if k.key in DEPENDS else k for k in kpis])
 
 

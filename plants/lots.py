@@ -65,6 +65,21 @@ class Lots:
         self.all.append(lot)
         return lot
 
+    def adopt(self, lot: Lot) -> Lot:
+        """Take in a lot made before the run began (restored from a plant state) under its own id; lots
+        made later are numbered after the highest restored number of their prefix."""
+        self.all.append(lot)
+        self.reserve(lot.line, lot.id)
+        return lot
+
+    def reserve(self, kind: str, lot_id: str) -> None:
+        """Number the lots of ``kind`` made from now on after ``lot_id`` (a lot of a plant state, kept
+        or not), so that no new lot takes an id the state uses."""
+        prefix = PREFIX.get(kind, "")
+        digits = lot_id[len(prefix):] if prefix and lot_id.startswith(prefix) else ""
+        if digits.isdigit():
+            self._count[kind] = max(self._count[kind], int(digits))
+
     def finish(self, lot: Lot, status: str, t: float, reason: str = "") -> None:
         lot.status = status
         lot.reason = reason

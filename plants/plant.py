@@ -53,8 +53,10 @@ class Replication:
     stays: pd.DataFrame
     supplies: dict[str, dict[str, float]]  # per bulk supply (silane, lithium): drawn, returned, deliveries
     deliveries: pd.DataFrame = field(default_factory=pd.DataFrame)  # supply, ordered_h, time_h (received), mass_kg
+    tanks: pd.DataFrame = field(default_factory=pd.DataFrame)  # supply, time_h, level_kg after every change
     _by_kind: dict[str, pd.DataFrame] = field(default_factory=dict, init=False, repr=False, compare=False)
     _links: list[np.ndarray] = field(default_factory=list, init=False, repr=False, compare=False)
+    _masks: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
     #: derived tables the evaluation builds once and reads several times (read-only by convention)
     memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -85,18 +87,48 @@ class Replication:
         once and cached: the evaluation asks for them dozens of times, and each boolean filter of the
         wide lot table copies every column. A column no lot of the kind recorded is absent, not NaN."""
         if not self._by_kind:
-            lots = self.lots
-            kinds = lots["line"].to_numpy()
-            base = list(lots.columns[:_BASE_COLUMNS])
-            for k in LOT_ORDER:
-                rows = lots.iloc[np.flatnonzero(kinds == k)]
-                # only the columns this kind of lot has (the wide table holds every kind's): a filter
-                # of the subset then copies a dozen columns, not a hundred
-                own = [c for c in lots.columns[_BASE_COLUMNS:] if rows[c].notna().any()]
-                self._by_kind[k] = rows[base + own]
+            self._split_by_kind()
         if kind not in self._by_kind:
             raise KeyError(f"no lot kind {kind!r}; kinds: {list(self._by_kind)}")
         return self._by_kind[kind]
+
+    def _split_by_kind(self) -> None:
+        lots = self.lots
+        kinds = lots["line"].to_numpy()
+        physics = lots.columns[_BASE_COLUMNS:]
+        # which lots recorded each physics column (one NaN scan per column over all lots; a scan per
+        # column and kind costs six times as many pandas calls)
+        recorded = np.empty((len(physics), len(lots)), dtype=bool)
+        for j, col in enumerate(physics):
+            values = lots[col].to_numpy()
+            recorded[j] = ~np.isnan(values) if values.dtype.kind == "f" else lots[col].notna().to_numpy()
+        for k in LOT_ORDER:
+            rows = np.flatnonzero(kinds == k)
+            if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
+                # _frames writes each kind as one block of rows: a slice, no copy yet
+                mine, has = lots.iloc[rows[0]:rows[-1] + 1], recorded[:, rows[0]:rows[-1] + 1]
+            else:
+                mine, has = lots.iloc[rows], recorded[:, rows]
+            # only the columns this kind of lot has (the wide table holds every kind's): a filter of the
+            # subset then copies a dozen columns, not a hundred. Built column by column from Series (the
+            # wide table is in ~100 blocks, and a column take visits every one; Series keep their dtypes)
+            own = [*lots.columns[:_BASE_COLUMNS], *physics[has.any(axis=1)]]
+            frame = pd.DataFrame({c: mine[c] for c in own})
+            frame.index = lots.index[rows]  # the index a filter by rows gives (not a range from the slice)
+            self._by_kind[k] = frame
+
+    def kind_mask(self, *kinds: str) -> np.ndarray:
+        """Boolean mask over the rows of ``lots``: the lots of any of ``kinds``. Each kind's mask is one
+        comparison of the object column ``line``, made once and cached (the evaluation asks dozens of
+        times); a cached mask is read-only."""
+        for k in kinds:
+            if k not in self._masks:
+                mask = self.lots["line"].to_numpy() == k
+                mask.flags.writeable = False
+                self._masks[k] = mask
+        if len(kinds) == 1:
+            return self._masks[kinds[0]]
+        return np.logical_or.reduce([self._masks[k] for k in kinds])
 
     @property
     def silane(self) -> dict[str, float]:
@@ -107,11 +139,19 @@ class Replication:
         return self.supplies["lithium"]
 
 
-def simulate(loaded: LoadedScenario, replication: int = 0, horizon_h: float | None = None) -> Replication:
+def simulate(loaded: LoadedScenario, replication: int = 0, horizon_h: float | None = None,
+             state: Any = None) -> Replication:
+    """One replication; ``state`` (a :class:`plants.state.PlantState`): start from that plant state at
+    hour 0 instead of an empty, idle plant (each line restores its part when it is built)."""
     sc = loaded.scenario
     horizon = sc.horizon_h if horizon_h is None else horizon_h
     env = simpy.Environment()
-    w = Wiring(env, loaded, StateLog(), LevelLog(), Lots(), Streams(sc.seed, replication), horizon)
+    w = Wiring(env, loaded, StateLog(), LevelLog(), Lots(), Streams(sc.seed, replication), horizon, state=state)
+    if state is not None:  # new lots are numbered after every lot the state names
+        for lot in state.lots:
+            w.lots.reserve(lot.kind, lot.lot_id)
+            for parent in lot.parents:
+                w.lots.reserve(parent.kind, parent.lot_id)
     built = [import_module(f"plants.{line.package}.line").build(w) for line in LINES]
 
     # One relaxed-GC block over the run and the frames, which are built from the run's ~10^6 live
@@ -134,6 +174,8 @@ def simulate(loaded: LoadedScenario, replication: int = 0, horizon_h: float | No
             supplies={name: supply.balance() for name, supply in w.supplies.items()},
             deliveries=pd.DataFrame([(name, o, t, kg) for name, supply in w.supplies.items() for o, t, kg in supply.orders],
                                     columns=["supply", "ordered_h", "time_h", "mass_kg"]),
+            tanks=pd.DataFrame([(name, t, kg) for name, supply in w.supplies.items() for t, kg in supply.levels],
+                               columns=["supply", "time_h", "level_kg"]),
         )
 
 

@@ -11,6 +11,10 @@ bulk supply registers it in ``supplies`` so its balance reaches the records. Por
   ``powder_props``: a released lot's (capacity mAh/g, ICE, particle size um, Si mass fraction, kg);
   ``powder_quality``: its properties named in :data:`plants.performance.POWDER_QUALITY`, in that order.
 * ``electrode_buffer`` (casting -> prelithiation): a store of good electrode rolls.
+
+With ``state`` set (``twin run --from-state``), each line's ``build`` also restores its part of the
+plant state (:mod:`plants.state`): tank and stock levels, lots in its buffers, machines down or in a
+batch; without it the line is built exactly as before.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ class Wiring:
     horizon_h: float
     ports: dict[str, Any] = field(default_factory=dict)
     supplies: dict[str, Any] = field(default_factory=dict)  # name -> object with balance() -> dict
+    #: the plant state to start from (:class:`plants.state.PlantState`), or None: an empty, idle plant
+    state: Any = None
 
 
 @dataclass(frozen=True)

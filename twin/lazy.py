@@ -48,6 +48,29 @@ class LazyTable:
         self._rows.append(values)
         return len(self._rows) - 1
 
+    def preset(self, inputs: Sequence[float], outputs: Mapping[str, float]) -> int:
+        """Add a row whose outputs are already known (a lot made before the run began, restored from
+        a plant state): it is stored as evaluated and never passed to the evaluator. ``outputs`` may
+        name only columns the evaluator produces (any it leaves out are NaN in this row). Only while
+        no row is pending, i.e. before the simulation appends any; returns the row's index."""
+        if len(inputs) != len(self._names):
+            raise ValueError(f"expected {len(self._names)} inputs ({', '.join(self._names)}), got {len(inputs)}")
+        n = len(self._rows)
+        if self._done != n:
+            raise RuntimeError("preset rows go before any pending row")
+        self._rows.append(tuple(float(v) for v in inputs))
+        self._grow(n + 1)
+        self._in[n] = self._rows[n]
+        for name in outputs:
+            if name not in self._out:
+                self._out[name] = np.full(len(self._in), np.nan)
+                self._values[name] = [float("nan")] * n
+        for name, col in self._out.items():
+            col[n] = float(outputs.get(name, float("nan")))
+            self._values[name].append(float(col[n]))
+        self._done = n + 1
+        return n
+
     def _grow(self, need: int) -> None:
         cap = len(self._in)
         if need <= cap:

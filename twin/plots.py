@@ -11,6 +11,7 @@ except :func:`buffer_levels`, which draws one panel per buffer.
 * :func:`state_shares` -- share of time working / blocked / starved / down / idle per line;
 * :func:`buffer_levels` -- each buffer's content over time;
 * :func:`distribution` -- a lot attribute's histogram against its spec limits, with Cpk;
+* :func:`distributions` -- several of them as small multiples in one figure;
 * :func:`cost_waterfall` -- unit cost by category, total and target;
 * :func:`cost_attribution` -- cost by line and category;
 * :func:`genealogy` -- the ancestry of a lot, one column per lot kind;
@@ -33,8 +34,8 @@ from twin.costing import CATEGORIES
 from twin.stats import grouped
 
 __all__ = [
-    "buffer_levels", "cash_flow", "cost_attribution", "cost_waterfall", "distribution", "gantt", "genealogy", "new_figure",
-    "response", "state_shares", "tornado", "tradeoff", "waterfall",
+    "ancestry_links", "buffer_levels", "cash_flow", "cost_attribution", "cost_waterfall", "distribution", "distributions",
+    "gantt", "genealogy", "new_figure", "response", "state_shares", "tornado", "tradeoff", "waterfall",
 ]
 
 STATE_COLORS = {"working": "#2ca02c", "blocked": "#ff7f0e", "starved": "#9467bd", "down": "#d62728", "idle": "#c7c7c7"}
@@ -63,6 +64,16 @@ def _new_figure(w: float, h: float) -> Any:
 new_figure = _new_figure  # for an application's own plots: a pyplot-free figure with the same margins
 
 
+def _subplots(fig: Any, *args: Any, **kw: Any) -> Any:
+    """``fig.subplots`` with the titles at a fixed height above the axes (where matplotlib puts them
+    anyway when nothing is drawn above an axes), so a draw does not measure every tick label to
+    place them: about a tenth of a report figure's drawing time."""
+    from matplotlib import rc_context
+
+    with rc_context({"axes.titley": 1.0}):
+        return fig.subplots(*args, **kw)
+
+
 def _margins(fig: Any, **inches: float) -> None:
     """Room (in inches) for what sticks out of the axes: rotated tick labels below, long labels left."""
     w, h = fig.get_size_inches()
@@ -78,7 +89,7 @@ def _figure(w: float = 7.0, h: float = 3.6, ax: Any = None) -> tuple[Any, Any]:
     if ax is not None:
         return ax.figure, ax
     fig = _new_figure(w, h)
-    ax = fig.subplots()
+    ax = _subplots(fig)
     _few_ticks(ax, x=False)
     return fig, ax
 
@@ -122,18 +133,38 @@ def gantt(res: Any, start_h: float = 0.0, end_h: float | None = None, line: str 
             ["_r", "unit", "time_h"], kind="stable").drop(columns="_r")
     fig, ax = _figure(8.0, 0.25 * max(st["unit"].nunique(), 4) + 1.2, ax)
     units = list(dict.fromkeys(st["unit"]))
-    # each state lasts until the unit's next one: keep only the spells that overlap the window
-    t_next = st.groupby("unit", sort=False)["time_h"].shift(-1).fillna(end_h).to_numpy()
-    lo_all, hi_all = np.maximum(st["time_h"].to_numpy(), start_h), np.minimum(t_next, end_h)
-    window = st.assign(_lo=lo_all, _hi=hi_all)[hi_all > lo_all]
-    from matplotlib.collections import PolyCollection
+    # each state lasts until the unit's next one: keep only the spells that overlap the window, and
+    # join a unit's consecutive spells in the same state (no seams between them, fewer shapes)
+    unit = st["unit"].to_numpy()
+    state = st["state"].astype(str).to_numpy()
+    t = st["time_h"].to_numpy(dtype=float)
+    same_unit = np.r_[False, unit[1:] == unit[:-1]]
+    t_next = np.r_[np.where(same_unit[1:], t[1:], end_h), end_h] if len(t) else t
+    lo_all, hi_all = np.maximum(t, start_h), np.minimum(t_next, end_h)
+    keep = hi_all > lo_all
+    unit, state, lo_all, hi_all = unit[keep], state[keep], lo_all[keep], hi_all[keep]
+    if len(unit):
+        new_run = np.r_[True, (unit[1:] != unit[:-1]) | (state[1:] != state[:-1]) | (lo_all[1:] != hi_all[:-1])]
+        first = np.flatnonzero(new_run)
+        last = np.r_[first[1:] - 1, len(unit) - 1]
+        unit, state, lo_all, hi_all = unit[first], state[first], lo_all[first], hi_all[last]
+    from matplotlib.collections import PathCollection
+    from matplotlib.path import Path
 
-    row = window["unit"].map({u: i for i, u in enumerate(units)}).to_numpy(dtype=float)
-    for state, m in window.groupby("state", sort=False).indices.items():  # one collection per state
-        lo, hi, y = window["_lo"].to_numpy()[m], window["_hi"].to_numpy()[m], row[m]
-        verts = np.stack([np.c_[lo, y - 0.4], np.c_[lo, y + 0.4], np.c_[hi, y + 0.4], np.c_[hi, y - 0.4]], axis=1)
-        ax.add_collection(PolyCollection(list(verts), facecolors=STATE_COLORS.get(str(state), "k"), edgecolors="none",
-                                         label=str(state)))
+    row_of = {u: i for i, u in enumerate(units)}
+    row = np.array([row_of[u] for u in unit], dtype=float)
+    codes1 = np.array([Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY], dtype=Path.code_type)
+    for s in dict.fromkeys(state):  # one collection per state, one compound path per unit
+        m = state == s
+        lo, hi, y = lo_all[m], hi_all[m], row[m]
+        paths = []
+        for r in np.unique(y):
+            k = y == r
+            a, b, n = lo[k], hi[k], int(k.sum())
+            verts = np.stack([np.c_[a, np.full(n, r - 0.4)], np.c_[a, np.full(n, r + 0.4)], np.c_[b, np.full(n, r + 0.4)],
+                              np.c_[b, np.full(n, r - 0.4)], np.c_[a, np.full(n, r - 0.4)]], axis=1).reshape(-1, 2)
+            paths.append(Path(verts, np.tile(codes1, n)))
+        ax.add_collection(PathCollection(paths, facecolors=STATE_COLORS.get(s, "k"), edgecolors="none", label=s))
     ax.set_ylim(-0.6, len(units) - 0.4)
     ax.set_yticks(range(len(units)), units, fontsize=7)
     ax.invert_yaxis()  # the first line on top
@@ -143,10 +174,11 @@ def gantt(res: Any, start_h: float = 0.0, end_h: float | None = None, line: str 
     ax.set_title("Equipment states" + (f" ({line})" if line else ""))
     from matplotlib.patches import Patch
 
-    ax.legend(handles=[Patch(color=c, label=s) for s, c in STATE_COLORS.items()], fontsize=7, ncol=5, loc="upper center",
-              bbox_to_anchor=(0.5, -0.45 / float(fig.get_size_inches()[1]) * 2.2), frameon=False)
     if len(fig.axes) == 1:
-        _margins(fig, bottom=1.0, left=1.0)
+        _margins(fig, bottom=0.8, left=0.8)
+    below = 0.42 / max(ax.get_position().height * float(fig.get_size_inches()[1]), 0.5)  # under the x label (inches)
+    ax.legend(handles=[Patch(color=c, label=s) for s, c in STATE_COLORS.items()], fontsize=7, ncol=5, loc="upper center",
+              bbox_to_anchor=(0.5, -below), frameon=False)
     return fig
 
 
@@ -174,25 +206,62 @@ def state_shares(res: Any, order: Sequence[str] | None = None, labels: dict[str,
     return fig
 
 
-def buffer_levels(res: Any, replication: int = 0, max_points: int = 4000) -> Any:
-    """Each buffer's content over time (one panel per buffer; long series thinned to ``max_points``
-    steps per panel, keeping every step's level at the kept times)."""
-    lv = res.levels[res.levels["replication"] == replication]
+def buffer_levels(res: Any, replication: int = 0, max_points: int = 1200) -> Any:
+    """Each buffer's content over time (one panel per buffer). A series with more than
+    ``max_points`` steps is drawn as its range per time bin (``max_points / 2`` bins: the lowest and
+    highest level the buffer held in each, a band), so no peak or trough is lost to thinning."""
+    lv = res.levels
+    if "replication" in lv:
+        lv = lv[lv["replication"].to_numpy() == replication]
     names = list(dict.fromkeys(lv["buffer"]))
-    fig = _new_figure(8.0, 1.6 * max(len(names), 1))
-    axes = fig.subplots(max(len(names), 1), 1, sharex=True, squeeze=False)
+    fig = _new_figure(8.0, 1.3 * max(len(names), 1) + 0.4)
+    axes = _subplots(fig, max(len(names), 1), 1, sharex=True, squeeze=False)
+    which = lv["buffer"].to_numpy()
+    t_all, v_all = lv["time_h"].to_numpy(dtype=float), lv["level"].to_numpy(dtype=float)
+    units = lv["unit"].to_numpy() if "unit" in lv else None
+    h = getattr(res, "summary", {}).get("horizon_h")
+    horizon = float(h) if isinstance(h, (int, float)) and math.isfinite(h) else None  # the last level lasts to here
+    banded = False
     for ax, name in zip(axes[:, 0], names, strict=False):
-        g = lv[lv["buffer"] == name]
-        if len(g) > max_points:
-            g = g.iloc[np.linspace(0, len(g) - 1, max_points).astype(int)]
-        ax.step(g["time_h"], g["level"], where="post", lw=0.8)
-        ax.set_ylabel(f"{name}\n({g['unit'].iloc[0]})", fontsize=7)
+        m = which == name
+        t, v = t_all[m], v_all[m]
+        if len(t) > max_points:
+            banded = True
+            t, lo, hi = _step_range(t, v, max_points // 2, horizon)
+            ax.fill_between(t, lo, hi, step="post", lw=0.0, color="C0")
+        else:
+            ax.step(t, v, where="post", lw=0.8)
+        unit = f"\n({units[m][0]})" if units is not None and m.any() else ""
+        ax.set_ylabel(f"{name}{unit}", fontsize=7)
+        ax.tick_params(labelsize=7)
         _few_ticks(ax, x=False, n=3)
     _few_ticks(axes[-1, 0], y=False, n=8)
     _margins(fig, left=1.1, bottom=0.5)
+    fig.subplots_adjust(hspace=0.15)
     axes[-1, 0].set_xlabel("time (h)")
-    fig.suptitle("Buffer levels")
+    fig.suptitle("Buffer levels" + (" (band: lowest to highest level in each time bin)" if banded else ""),
+                 fontsize=10)
     return fig
+
+
+def _step_range(t: np.ndarray, v: np.ndarray, bins: int, end: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A step series (level ``v[i]`` from ``t[i]`` to ``t[i + 1]``) as its lowest and highest level
+    in each of ``bins`` equal time bins: (bin edges, lows, highs), the last value repeated at the end."""
+    t0 = float(t[0])
+    t1 = max(float(end) if end is not None else float(t[-1]), float(t[-1]))
+    edges = np.linspace(t0, t1, bins + 1) if t1 > t0 else np.array([t0, t0 + 1.0])
+    k = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, len(edges) - 2)  # each step's starting bin
+    lo = np.full(len(edges) - 1, np.inf)
+    hi = np.full(len(edges) - 1, -np.inf)
+    np.minimum.at(lo, k, v)
+    np.maximum.at(hi, k, v)
+    # a bin with no change of its own holds the level carried in from before; every bin after the
+    # first also holds the level carried in at its start
+    carried = v[np.clip(np.searchsorted(t, edges[:-1], side="right") - 1, 0, len(v) - 1)]
+    started = edges[:-1] >= t0
+    lo = np.where(started, np.minimum(lo, carried), lo)
+    hi = np.where(started, np.maximum(hi, carried), hi)
+    return edges, np.r_[lo, lo[-1]], np.r_[hi, hi[-1]]
 
 
 def distribution(res: Any, line: str, attribute: str, lsl: float | None = None, usl: float | None = None,
@@ -200,20 +269,63 @@ def distribution(res: Any, line: str, attribute: str, lsl: float | None = None, 
     """``line`` is the lot kind (the lot table's ``line`` column); ``label``: the x axis (name and unit)."""
     from twin.quality import capability
 
-    x = res.lots.loc[res.lots["line"] == line, attribute].dropna()
+    x = res.lots.loc[res.lots["line"] == line, attribute].dropna().to_numpy(dtype=float)
     fig, ax = _figure(7.0, 3.6, ax)
-    counts, edges = np.histogram(x.to_numpy(dtype=float), bins=40)
-    ax.stairs(counts, edges, fill=True, color="#1f77b4", alpha=0.8)  # one patch, not 40 bars
+    _histogram(ax, x, lsl, usl)
     _few_ticks(ax, y=False)
-    for v, lab in ((lsl, "LSL"), (usl, "USL")):
-        if v is not None:
-            ax.axvline(v, color="#d62728", ls="--")
-            ax.text(v, ax.get_ylim()[1] * 0.95, lab, color="#d62728", ha="center", fontsize=8)
-    c = capability(x.to_numpy(), lsl, usl)
+    c = capability(x, lsl, usl)
     ax.set_title(f"{attribute} ({line} lots): mean {c['mean']:.4g}, CV {c['cv']:.2%}, Cpk {c['cpk']:.2f}, "
                  f"in spec {c['in_spec']:.1%}", fontsize=9)
     ax.set_xlabel(label or attribute)
     ax.set_ylabel("lots")
+    return fig
+
+
+def _histogram(ax: Any, x: np.ndarray, lsl: float | None, usl: float | None, fontsize: float = 8) -> None:
+    """A histogram (one step patch, not 40 bars) with the spec limits as dashed lines."""
+    counts, edges = np.histogram(x, bins=40)
+    ax.stairs(counts, edges, fill=True, color="#1f77b4", alpha=0.8)
+    top = max(float(counts.max()) if len(counts) else 1.0, 1.0) * 1.12  # room for the limits' names
+    ax.set_ylim(0.0, top)
+    for v, lab in ((lsl, "LSL"), (usl, "USL")):
+        if v is not None:
+            ax.axvline(v, color="#d62728", ls="--")
+            ax.text(v, top * 0.97, lab, color="#d62728", ha="center", va="top", fontsize=fontsize)
+
+
+def distributions(res: Any, panels: Sequence[tuple[str, str, float | None, float | None, str, str]],
+                  columns: int = 2, title: str = "Lot attributes against their spec limits") -> Any:
+    """Several lot attributes' histograms against their spec limits as small multiples in one
+    figure (one panel each, ``columns`` side by side): ``panels`` holds (lot kind, attribute, LSL,
+    USL, x-axis label with unit, panel title). Each panel's title adds Cpk and the share in spec of
+    the lots drawn; the y axes count lots."""
+    from twin.quality import capability
+
+    n = max(len(panels), 1)
+    cols = min(columns, n)
+    rows = -(-n // cols)
+    pitch, top, bottom = 1.85, 0.45, 0.1  # inches: one row of panels, the suptitle, below the last row
+    w, h = 8.0, rows * pitch + top + bottom
+    fig = _figure_class()(figsize=(w, h))
+    # per row: the axes and, below them, the tick labels and the x label (0.6 in) and the next title (0.3 in)
+    fig.subplots_adjust(left=0.6 / w + 0.02, right=0.98, top=1.0 - (top + 0.25) / h, bottom=(bottom + 0.55) / h,
+                        hspace=0.85 / (pitch - 0.85), wspace=0.25)
+    axes = _subplots(fig, rows, cols, squeeze=False)
+    lots = res.lots
+    kinds = lots["line"].to_numpy()
+    for ax, (kind, attribute, lsl, usl, xlabel, panel_title) in zip(axes.flat, panels, strict=False):
+        x = lots[attribute].to_numpy(dtype=float)[kinds == kind]
+        x = x[~np.isnan(x)]
+        _histogram(ax, x, lsl, usl, fontsize=7)
+        _few_ticks(ax, n=4)
+        ax.tick_params(labelsize=7)
+        c = capability(x, lsl, usl)
+        ax.set_title(f"{panel_title}: Cpk {c['cpk']:.2f}, in spec {c['in_spec']:.1%}", fontsize=8)
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.set_ylabel("lots", fontsize=8)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    fig.suptitle(title, fontsize=10)
     return fig
 
 
@@ -269,11 +381,38 @@ def cost_attribution(res: Any, order: Sequence[str] | None = None, labels: dict[
     return fig
 
 
-def genealogy(res: Any, lot_id: str, order: Sequence[str], replication: int = 0, ax: Any = None) -> Any:
-    """The ancestry of ``lot_id``, one column per lot kind in ``order`` (parents before children)."""
+def ancestry_links(genealogy: pd.DataFrame, lot_id: str, kind_of: Any = None) -> pd.DataFrame:
+    """Every lot that went into ``lot_id``, from a genealogy frame (rows ``lot_id``, ``parent_id``):
+    rows (``lot_id``: the ancestor, ``via``: the lot one step closer to ``lot_id``, ``line``: its kind
+    from ``kind_of(ids)`` when given). The same links as a breadth-first walk, one generation at a
+    time over arrays (``isin``), not one lot at a time."""
+    child = genealogy["lot_id"].to_numpy()
+    parent = genealogy["parent_id"].to_numpy()
+    seen, frontier = {lot_id}, np.array([lot_id], dtype=object)
+    parts: list[tuple[np.ndarray, np.ndarray]] = []
+    while len(frontier):
+        m = np.isin(child, frontier)
+        if not m.any():
+            break
+        parts.append((parent[m], child[m]))
+        frontier = np.array([p for p in dict.fromkeys(parent[m]) if p not in seen], dtype=object)
+        seen.update(frontier)
+    ids = np.concatenate([a for a, _ in parts]) if parts else np.array([], dtype=object)
+    via = np.concatenate([b for _, b in parts]) if parts else np.array([], dtype=object)
+    out = pd.DataFrame({"lot_id": ids, "via": via})
+    if kind_of is not None:
+        out["line"] = kind_of(out["lot_id"])
+    return out
+
+
+def genealogy(res: Any, lot_id: str, order: Sequence[str], replication: int = 0, ax: Any = None,
+              ancestry: pd.DataFrame | None = None) -> Any:
+    """The ancestry of ``lot_id``, one column per lot kind in ``order`` (parents before children);
+    ``ancestry``: its links (columns ``lot_id``, ``via``, ``line``) when the caller has them, else
+    ``res.ancestry(lot_id, replication)``."""
     from matplotlib.collections import LineCollection
 
-    anc = res.ancestry(lot_id, replication)
+    anc = res.ancestry(lot_id, replication) if ancestry is None else ancestry
     order = [str(k) for k in order]
     kinds = {lot_id: res.lots.loc[res.lots["lot_id"] == lot_id, "line"].iloc[0]}
     kinds.update(dict(zip(anc["lot_id"], anc["line"], strict=True)))

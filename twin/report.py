@@ -2,20 +2,33 @@
 its Markdown twin, from paragraphs, tables and matplotlib figures, written all or nothing.
 
 The HTML embeds its images as data URIs; the Markdown references the same images as PNG files
-written beside it (``report-NN-<caption>.png``), since Markdown viewers do not show data URIs. A
-table of contents links every section. It knows no plant: an application composes its sections
-and hands them here.
+written beside it (``report-NN-<caption>.png``), since Markdown viewers do not show data URIs: each
+figure is rendered once and its PNG bytes serve both. A table of contents links every section. It
+knows no plant: an application composes its sections and hands them here.
+
+A figure may be handed over as a callable that makes it (``page.figure(caption, lambda: plot(run))``):
+it is then made and rendered when the page is first written or read, with the garbage collector
+paused, and on Linux with an idle core such figures are split between this process and one forked
+child (matplotlib's drawing holds the GIL, so threads do not help; a fork shares the run's frames
+without copying them). A child that fails, or does not answer in time, only costs the time: this
+process then renders its figures itself. ``TWIN_REPORT_WORKERS=1`` renders everything in this
+process, ``=2`` always uses the child.
 """
 
 from __future__ import annotations
 
 import base64
+import gc
 import html
 import io
 import math
 import os
 import re
-from collections.abc import Callable, Mapping
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +37,8 @@ import pandas as pd
 
 from twin.atomic import atomic_folder
 
-__all__ = ["Page", "close_figure", "fmt", "md_table", "plus_minus", "png_base64", "png_bytes", "slug"]
+__all__ = ["Page", "close_figure", "collector_paused", "fmt", "md_table", "plus_minus", "png_base64", "png_bytes",
+           "render_figures", "report_workers", "slug"]
 
 _STYLE = ("body{font-family:sans-serif;max-width:1100px;margin:auto;padding:0 1em}"
           "table{border-collapse:collapse;font-size:12px;display:block;overflow-x:auto;max-width:100%}"
@@ -110,6 +124,134 @@ def png_bytes(fig: Any, dpi: int = DPI, tight: bool = False) -> bytes:
     return buf.getvalue()
 
 
+def _render(make: Callable[[], Any], tight: bool) -> bytes:
+    return png_bytes(make(), tight=tight)
+
+
+def report_workers() -> int:
+    """Processes that render a page's deferred figures: ``TWIN_REPORT_WORKERS`` if set, else 2 on
+    Linux with two or more usable cores of which one looks idle (the 1-minute load average, this
+    process included, below the cores less one half; fork shares the run's frames), else 1. On a
+    machine without an idle core a second process would only share this one's."""
+    env = os.environ.get("TWIN_REPORT_WORKERS", "").strip()
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            return 1
+    if not sys.platform.startswith("linux"):
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = 0.0
+    return 2 if cores >= 2 and load < cores - 0.5 else 1
+
+
+def _take(counter: Any) -> int:
+    """The next job's index from a counter the parent and its child share."""
+    with counter.get_lock():
+        i = int(counter.value)
+        counter.value = i + 1
+    return i
+
+
+def _child(jobs: list[tuple[str, Callable[[], Any], bool]], counter: Any, conn: Any) -> None:
+    """A forked child's work: take jobs off the shared counter until none are left, render them and
+    send (name, PNG) pairs back; a failure sends what was done (the parent renders the rest)."""
+    out: list[tuple[str, bytes]] = []
+    try:
+        while (i := _take(counter)) < len(jobs):
+            name, make, tight = jobs[i]
+            out.append((name, _render(make, tight)))
+    except BaseException:  # the parent redoes what is missing: nothing is lost
+        pass
+    try:
+        conn.send(out)
+        conn.close()
+    except BaseException:  # the parent is gone or stopped listening
+        pass
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off inside the block (back as it was after it). Drawing makes
+    tens of thousands of short-lived matplotlib objects; after a plant-year run the collector's
+    passes over them (and the run's records) took a quarter of the report's time. The figures'
+    cycles are freed by the next pass after the block."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def render_figures(jobs: list[tuple[str, Callable[[], Any], bool]], workers: int | None = None) -> dict[str, bytes]:
+    """PNG bytes of each (name, make, tight) job, made and rendered in this process or, with
+    ``workers`` >= 2 (default :func:`report_workers`) and three or more jobs, shared with one forked
+    child: this process renders the first (paying matplotlib's import and first-use costs once, for
+    both), then each takes the next job off a shared counter until none are left. A child that fails,
+    dies or takes more than twice this process's time (at least 10 s) is stopped and what it did not
+    send is rendered here: the result is the same either way. The garbage collector is paused
+    meanwhile (see :func:`collector_paused`)."""
+    with collector_paused():
+        return _render_figures(jobs, report_workers() if workers is None else workers)
+
+
+def _render_figures(jobs: list[tuple[str, Callable[[], Any], bool]], workers: int) -> dict[str, bytes]:
+    if workers < 2 or len(jobs) < 3:
+        return {name: _render(make, tight) for name, make, tight in jobs}
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:  # a pool's worker may not have children of its own
+        return {name: _render(make, tight) for name, make, tight in jobs}
+    # the first figure here, before the fork: matplotlib's import, fonts and caches are then paid
+    # once and shared, and a loaded machine (no idle core) loses little against rendering serially
+    first = {jobs[0][0]: _render(jobs[0][1], jobs[0][2])}
+    try:
+        ctx = multiprocessing.get_context("fork")
+    except ValueError:  # no fork on this platform
+        return first | {name: _render(make, tight) for name, make, tight in jobs[1:]}
+    counter = ctx.Value("i", 1)
+    recv, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child, args=(jobs, counter, send), daemon=True)
+    try:
+        with warnings.catch_warnings():  # Python >= 3.12 warns on fork with threads; the child only draws
+            warnings.simplefilter("ignore", DeprecationWarning)
+            child.start()
+    except (OSError, ValueError, AssertionError):  # the fork failed: render them all in this process
+        recv.close()
+        return first | {name: _render(make, tight) for name, make, tight in jobs[1:]}
+    finally:
+        send.close()
+    t0 = time.perf_counter()
+    out: dict[str, bytes] = first
+    try:
+        while (i := _take(counter)) < len(jobs):
+            name, make, tight = jobs[i]
+            out[name] = _render(make, tight)
+        try:
+            if recv.poll(max(10.0, 2.0 * (time.perf_counter() - t0))):
+                out.update(recv.recv())
+        except (EOFError, OSError):
+            pass
+    finally:
+        recv.close()
+        if child.is_alive():
+            child.terminate()
+        child.join(5.0)
+    for name, make, tight in jobs:
+        if name not in out:
+            out[name] = _render(make, tight)
+    return {name: out[name] for name, _, _ in jobs}
+
+
 def png_base64(fig: Any, dpi: int = DPI, tight: bool = False) -> str:
     """A matplotlib figure as base64 PNG (the figure is released)."""
     return base64.b64encode(png_bytes(fig, dpi, tight)).decode("ascii")
@@ -134,6 +276,8 @@ class Page:
     _sections: list[tuple[str, str, int]] = field(default_factory=list)  # text, anchor, level
     _first_section: int | None = None
     _images: dict[str, bytes] = field(default_factory=dict)  # file name -> PNG
+    _pending: list[tuple[str, Callable[[], Any], bool]] = field(default_factory=list)  # figures still to make
+    _slots: list[tuple[int, str, str]] = field(default_factory=list)  # (index in _html, file name, caption)
 
     def __post_init__(self) -> None:
         self._html.append(f"<h1>{html.escape(self.title)}</h1>")
@@ -177,15 +321,25 @@ class Page:
         return self
 
     def figure(self, caption: str, fig: Any, tight: bool = False) -> Page:
-        """A figure (PNG), its caption below. ``tight``: crop to what is drawn (for figures without
-        margins of their own; costs a second layout pass)."""
-        png = png_bytes(fig, tight=tight)
-        name = f"{FIGURE_PREFIX}{len(self._images) + 1:02d}-{slug(caption)[:40].strip('-') or 'figure'}.png"
-        self._images[name] = png
-        b64 = base64.b64encode(png).decode("ascii")
-        self._html.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{b64}">'
-                          f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+        """A figure (PNG), its caption below. ``fig``: a matplotlib figure (rendered now), or a callable
+        of no arguments that makes one (made and rendered when the page is written, possibly in a
+        forked process beside other figures: see the module). ``tight``: crop to what is drawn (for
+        figures without margins of their own; costs a second layout pass)."""
+        name = f"{FIGURE_PREFIX}{len(self._slots) + 1:02d}-{slug(caption)[:40].strip('-') or 'figure'}.png"
+        if callable(fig) and not hasattr(fig, "savefig"):
+            self._pending.append((name, fig, tight))
+        else:
+            self._images[name] = png_bytes(fig, tight=tight)
+        self._slots.append((len(self._html), name, caption))
+        self._html.append("")  # filled in by html(), once the PNG is there
         self._md.append(f"\n**{caption}**\n\n![{caption}]({name})\n")
+        return self
+
+    def render(self, workers: int | None = None) -> Page:
+        """Make and render the figures handed over as callables (see :func:`render_figures`)."""
+        if self._pending:
+            jobs, self._pending = self._pending, []
+            self._images.update(render_figures(jobs, workers))
         return self
 
     def _toc(self, markdown: bool) -> str:
@@ -204,8 +358,14 @@ class Page:
         return [*parts[: self._first_section], toc, *parts[self._first_section:]]
 
     def html(self) -> str:
+        self.render()
+        parts = list(self._html)
+        for i, name, caption in self._slots:
+            b64 = base64.b64encode(self._images[name]).decode("ascii")
+            parts[i] = (f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{b64}">'
+                        f"<figcaption>{html.escape(caption)}</figcaption></figure>")
         return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(self.title)}</title>"
-                f"<style>{_STYLE}</style>{_SELF_CHECK}</head><body>\n" + "\n".join(self._with_toc(self._html, False))
+                f"<style>{_STYLE}</style>{_SELF_CHECK}</head><body>\n" + "\n".join(self._with_toc(parts, False))
                 + "\n</body></html>\n")
 
     def markdown(self) -> str:
@@ -214,10 +374,12 @@ class Page:
     @property
     def images(self) -> dict[str, bytes]:
         """The figures as PNG files the Markdown references (file name -> bytes)."""
-        return dict(self._images)
+        self.render()
+        return {name: self._images[name] for _, name, _ in self._slots}
 
     def write_into(self, folder: Path, extra: dict[str, str] | None = None) -> None:
         """Write report.html, report.md and its images (and ``extra`` files: name -> text) into ``folder`` as they are."""
+        self.render()
         for name, text in (extra or {}).items():
             (folder / name).write_text(text, encoding="utf-8")
         for name, png in self._images.items():
@@ -228,6 +390,7 @@ class Page:
     def write(self, folder: str | os.PathLike[str], extra: dict[str, str] | None = None) -> Path:
         """Write report.html, report.md and its images (and ``extra`` files) into ``folder``, all or
         nothing; images of an earlier report there that this one does not have are removed."""
+        self.render()  # before the folder is touched
         with atomic_folder(folder) as tmp:
             self.write_into(tmp, extra)
         for old in Path(folder).glob(f"{FIGURE_PREFIX}*.png"):

@@ -62,14 +62,28 @@ def state_shares(log: pd.DataFrame, horizon_h: float, start_h: float = 0.0) -> p
     """Time share of each state per unit over [start_h, horizon_h] (rows: unit, columns: states)."""
     if log.empty:
         return pd.DataFrame(columns=[s.value for s in State])
-    df = log.sort_values(["unit", "time_h"], kind="stable")
-    nxt = df.groupby("unit")["time_h"].shift(-1).fillna(horizon_h).to_numpy()
-    t0 = np.clip(df["time_h"].to_numpy(), start_h, horizon_h)
-    t1 = np.clip(nxt, start_h, horizon_h)
-    dur = pd.Series(t1 - t0, index=df.index)
-    table = dur.groupby([df["unit"], df["state"]]).sum().unstack(fill_value=0.0)
+    # Units and states as integer codes in sorted order (the order a sort or groupby on the strings
+    # gives): ordering and grouping ~10^5 rows then compares integers, not strings.
+    unit, units = pd.factorize(log["unit"], sort=True)
+    state, states = pd.factorize(log["state"], sort=True)
+    # rows by unit, then time, then position: two stable sorts (what a stable sort on both columns does)
+    order = np.argsort(log["time_h"].to_numpy(), kind="stable")
+    # (codes in the smallest integer type: numpy sorts those stably by radix, in linear time)
+    order = order[np.argsort(unit[order].astype(np.min_scalar_type(len(units))), kind="stable")]
+    t, unit, state = log["time_h"].to_numpy()[order], unit[order], state[order]
+    # a row lasts until the unit's next row, its last row until the horizon
+    nxt = np.full(len(t), np.nan)
+    nxt[:-1] = np.where(unit[1:] == unit[:-1], t[1:], np.nan)
+    nxt = np.where(np.isnan(nxt), horizon_h, nxt)
+    dur = pd.Series(np.clip(nxt, start_h, horizon_h) - np.clip(t, start_h, horizon_h))
+    # sums per (unit, state), each over its rows in the same order as before (pandas' compensated sum)
+    cell = unit.astype(np.int64) * len(states) + state
+    sums = dur.groupby(cell).sum()
+    table = np.zeros((len(units), len(states)))
+    table[sums.index.to_numpy() // len(states), sums.index.to_numpy() % len(states)] = sums.to_numpy()
+    frame = pd.DataFrame(table, index=pd.Index(units, name="unit"), columns=pd.Index(states, name="state"))
     for s in State:
-        if s.value not in table.columns:
-            table[s.value] = 0.0
-    table = table[[s.value for s in State]]
-    return table.div(horizon_h - start_h)
+        if s.value not in frame.columns:
+            frame[s.value] = 0.0
+    frame = frame[[s.value for s in State]]
+    return frame.div(horizon_h - start_h)

@@ -64,6 +64,13 @@ class RunResult:
     design: pd.DataFrame = field(default_factory=pd.DataFrame)  # a stored sweep's points (empty for one run)
     kpi_table: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (point, replication), for a stored run
     origin: str = "memory"  # "memory", the folder it was read from, or "store:<run id>"
+    #: bulk deliveries received (supply, ordered_h, time_h, mass_kg, replication) and the supply tanks'
+    #: levels after every change (supply, time_h, level_kg, replication); a run computed in this session
+    deliveries: pd.DataFrame = field(default_factory=pd.DataFrame)
+    tanks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: a run started from a plant state: per lot in quarantine, its lab decision over replications
+    forecast_lots: pd.DataFrame = field(default_factory=pd.DataFrame)
+    state_notes: list[str] = field(default_factory=list)  # what the plant state named that was not restored
 
     # ------------------------------------------------------------------ reading back
     @classmethod
@@ -229,29 +236,68 @@ def _replicate(chunk: list[tuple[LoadedScenario, int]]) -> list[Replicate]:
     return [PLANT.replicate(loaded, r) for loaded, r in chunk]
 
 
+def _replicate_from(chunk: list[tuple[LoadedScenario, int, Any]]) -> list[tuple[Replicate, list[str]]]:
+    """Replications started from a plant state, with their forecast figures (``forecast.*``) and what
+    of the state was not restored."""
+    from plants.evaluate import evaluate
+    from plants.plant import simulate
+    from plants.state import forecast_kpis
+
+    out = []
+    for loaded, r, state in chunk:
+        state.skipped = []
+        rep = simulate(loaded, r, state=state)
+        ev = evaluate(rep, loaded)
+        ev.summary.update(forecast_kpis(rep, state))
+        out.append((Replicate(rep, ev), list(state.skipped)))
+    return out
+
+
+def _state_scenario(loaded: LoadedScenario) -> LoadedScenario:
+    """A run from a plant state needs no warm-up: 0 unless a ``--set warmup_h=...`` line asks for one."""
+    if any(s.replace(" ", "").startswith("warmup_h=") for s in loaded.sets) or loaded.scenario.warmup_h == 0:
+        return loaded
+    return loaded.with_set("warmup_h=0")
+
+
 def run(loaded: LoadedScenario, replications: int | None = None, backend: Backend | None = None,
-        progress: bool = True) -> RunResult:
+        progress: bool = True, from_state: Any = None) -> RunResult:
     """Run the scenario's replications (serially for one, on ``backend``, default a local pool, for more).
 
     ``progress``: a bar of simulated hours (one replication) or of replications, on a terminal's stderr
-    or as a Jupyter widget (see :mod:`twin.progress`; never on a pipe, nor with ``TWIN_NO_PROGRESS=1``)."""
+    or as a Jupyter widget (see :mod:`twin.progress`; never on a pipe, nor with ``TWIN_NO_PROGRESS=1``).
+    ``from_state``: a plant state file (``twin snapshot``) or a :class:`plants.state.PlantState`: every
+    replication starts from it instead of an empty plant (warm-up 0 unless set with ``--set``), and the
+    summary gets the ``forecast.*`` figures (README "Forecast from a plant state")."""
+    state = None
+    if from_state is not None:
+        from plants.state import PlantState, load_state
+
+        state = from_state if isinstance(from_state, PlantState) else load_state(from_state)
+        loaded = _state_scenario(loaded)
     n = loaded.scenario.replications if replications is None else replications
     t0 = time.perf_counter()
     if backend is None or (n == 1 and backend.kind is BackendKind.POOL):  # one replication: no pool to start
         backend = Backend(BackendKind.SERIAL) if n == 1 else Backend(BackendKind.POOL, min(n, os.cpu_count() or 1))
     got: dict[int, Replicate] = {}
-    tasks = [(loaded, r) for r in range(n)]
+    notes: list[str] = []
+    tasks: list[Any] = [(loaded, r) for r in range(n)] if state is None else [(loaded, r, state) for r in range(n)]
     label = f"run {loaded.scenario.name}"
+    work: Any = _replicate if state is None else _replicate_from
 
-    def keep(outs: list[Replicate]) -> None:
+    def keep(outs: list[Any]) -> None:
+        if state is not None:
+            for _, skipped in outs:
+                notes.extend(x for x in skipped if x not in notes)
+            outs = [o for o, _ in outs]
         got.update((o.replication, o) for o in outs)
 
     if n == 1 and backend.kind is BackendKind.SERIAL:  # one replication here: a bar of simulated hours
         with simulated_hours(loaded.scenario.horizon_h, f"{label} (simulated h)", requested=progress):
-            finished = execute(_replicate, [tasks], backend, keep)
+            finished = execute(work, [tasks], backend, keep)
     else:
         bar = Progress(n, label=f"{label} (replications)", enabled=progress, unit="rep")
-        finished = execute(_replicate, chunked(tasks, backend.n_workers, per_worker=1, max_size=8), backend, keep, bar)
+        finished = execute(work, chunked(tasks, backend.n_workers, per_worker=1, max_size=8), backend, keep, bar)
     if not finished:
         raise KeyboardInterrupt
     done = [got[r] for r in range(n)]
@@ -283,8 +329,16 @@ def run(loaded: LoadedScenario, replications: int | None = None, backend: Backen
     events = pd.concat([states, lot_events.rename(columns={"status": "state"})], ignore_index=True, sort=False)
     genealogy = pd.concat([d.rep.genealogy.assign(replication=d.replication) for d in done], ignore_index=True)
     levels = pd.concat([d.rep.levels.assign(replication=d.replication) for d in done], ignore_index=True)
+    deliveries = pd.concat([d.rep.deliveries.assign(replication=d.replication) for d in done], ignore_index=True)
+    tanks = pd.concat([d.rep.tanks.assign(replication=d.replication) for d in done], ignore_index=True)
+    forecast_lots = pd.DataFrame()
+    if state is not None:
+        from plants.state import lot_forecast
+
+        forecast_lots = lot_forecast([d.rep for d in done], state)
     return RunResult(loaded, summary, lots, events, genealogy, levels, per_rep, costs, attribution, drivers,
-                     sources_frame(loaded.sources), co2, loaded.text)
+                     sources_frame(loaded.sources), co2, loaded.text, deliveries=deliveries, tanks=tanks,
+                     forecast_lots=forecast_lots, state_notes=notes)
 
 
 def _json_value(v: Any) -> Any:

@@ -120,6 +120,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="skip report.html/report.md (summary.json and the parquet files are still written)")
     run.add_argument("--export-records", type=Path, metavar="DIR",
                      help="also write replication 0 as plant records (CSV tables + manifest.json, see README 'Plant records')")
+    run.add_argument("--from-state", type=Path, metavar="STATE.json",
+                     help="start from a plant state (twin snapshot) instead of an empty plant, no warm-up unless set; "
+                          "the summary gets forecast.* figures (see README 'Forecast from a plant state')")
     add_backend_args(run)
     sw = sub.add_parser("sweep", help="run a scenario at many settings (grid or Latin hypercube) with common random numbers")
     _common(sw)
@@ -348,19 +351,70 @@ def _command(args: argparse.Namespace) -> int:
         return _optimize(args, loaded)
     out = args.out or Path("output") / safe_name(loaded.scenario.name)
     store = None if args.no_store else _open_store(args.store)  # a bad or busy store fails now, not after the work
-    result = api.run(loaded, backend=backend_from_args(args), progress=not args.quiet)
+    state = None
+    if args.from_state is not None:  # read and checked before any simulation: a bad file fails now
+        from plants.state import load_state
+
+        state = load_state(args.from_state)
+    result = api.run(loaded, backend=backend_from_args(args), progress=not args.quiet, from_state=state)
     api.write_outputs(result, out, report=not args.no_report)
     if args.export_records is not None:  # plant records (issue 16): the run as a plant's MES would log it
         from plants.records import export_records
 
         print(f"Plant records written to {export_records(result, args.export_records)}/")
     print(_table(result.summary))
+    if state is not None:
+        print("\n" + _forecast_text(result, state))
     print(f"\nResults written to {out}/ (summary.json, {'' if args.no_report else 'report.html, report.md, '}lots, "
           "events, genealogy, levels, costs, quality_drivers, co2 and sources .parquet)")
     if store is not None:
         run_id = api.store_run(result, store)
         print(f"Stored as run {run_id} (twin runs show {run_id})")
     return 0
+
+
+def _forecast_text(result: Any, state: Any) -> str:
+    """The forecast of a run started from a plant state, in words and a small table."""
+    import math
+
+    s = result.summary
+    n = s["replications"]
+
+    def pm(key: str, digits: int = 1) -> str:
+        v, h = s.get(key), s.get(f"{key}.ci95_half")
+        if v is None or not math.isfinite(v):
+            return "n/a"
+        return f"{v:,.{digits}f}" + (f" +/- {h:,.{digits}f}" if h is not None and math.isfinite(h) else "")
+
+    lines = [f"Forecast from the plant state at {state.at} ({state.file}), next {s['horizon_h']:g} h, "
+             f"{n} replication(s), 95 % half-widths"]
+    for supply, label in (("silane", "Silane tank"), ("lithium", "Li supply")):
+        share = s.get(f"forecast.{supply}.dry_share", 0.0)
+        start = f"starts at {s.get(f'forecast.{supply}.level_start_kg', math.nan):,.0f} kg"
+        if share and share > 0:
+            lines.append(f"  {label} {start}, runs dry in {pm(f'forecast.{supply}.dry_h')} h "
+                         f"(in {share:.0%} of the replications)")
+        else:
+            lines.append(f"  {label} {start}, does not run dry within the horizon")
+    from plants.lines import STAGES
+
+    lines.append(f"  {'output over the horizon':<34} {'lots':>16} {'kg':>22} {'first after (h)':>18}")
+    for st in STAGES:
+        lines.append(f"  {st.label:<34} {pm(f'forecast.{st.key}.output_lots'):>16} "
+                     f"{pm(f'forecast.{st.key}.output_kg', 0):>22} {pm(f'forecast.{st.key}.first_output_h'):>18}")
+    if s.get("forecast.quarantine.lots"):
+        lines.append(f"  {s['forecast.quarantine.lots']:.0f} lot(s) in quarantine: {pm('forecast.quarantine.released')} "
+                     f"released; the last decision after {pm('forecast.quarantine.decided_h')} h")
+        fl = result.forecast_lots
+        for r in fl.itertuples(index=False):
+            when = "n/a" if not math.isfinite(r.decision_h) else f"{r.decision_h:,.1f} h"
+            lines.append(f"    {r.lot_id}: decided after {when}, released in {r.released_share:.0%} of the replications")
+    if s.get("forecast.buffer.lots"):
+        lines.append(f"  {s['forecast.buffer.lots']:.0f} lot(s) waiting in buffers: all used up after "
+                     f"{pm('forecast.buffer.taken_h')} h")
+    for note in result.state_notes:
+        lines.append(f"  not restored: {note}")
+    return "\n".join(lines)
 
 
 def _open_store(path: Path | None) -> Path:

@@ -21,6 +21,7 @@ __all__ = [
     "cost_attribution",
     "cost_waterfall",
     "distribution",
+    "distributions",
     "gantt",
     "genealogy",
     "response",
@@ -60,9 +61,25 @@ def distribution(res: Any, line: str, attribute: str, lsl: float | None = None, 
     return _p.distribution(res, line, attribute, lsl, usl, label=attribute_label(attribute), ax=ax)
 
 
+def distributions(res: Any, items: Any, columns: int = 2) -> Any:
+    """Lot attributes' histograms against their spec limits as small multiples in one figure:
+    ``items`` holds (product, lot kind, attribute, LSL, USL), one panel each in the given order,
+    each x axis named with the attribute's unit."""
+    return _p.distributions(res, [(kind, attr, lo, hi, attribute_label(attr), product)
+                                  for product, kind, attr, lo, hi in items], columns=columns)
+
+
 def genealogy(res: Any, lot_id: str, replication: int = 0, ax: Any = None) -> Any:
     """The ancestry of a lot, one column per lot kind (scaffold to prelithiated roll)."""
-    return _p.genealogy(res, lot_id, LOT_ORDER, replication, ax=ax)
+    from plants.genealogy import KIND
+
+    g = res.genealogy
+    if "replication" in g:
+        g = g[g["replication"].to_numpy() == replication]
+    if not ((g["lot_id"] == lot_id).any() or (g["parent_id"] == lot_id).any()):
+        raise KeyError(f"lot {lot_id!r} is not in the genealogy")
+    anc = _p.ancestry_links(g, lot_id, lambda ids: ids.str[:1].map(KIND).fillna("?"))
+    return _p.genealogy(res, lot_id, LOT_ORDER, replication, ax=ax, ancestry=anc)
 
 
 def response(design: pd.DataFrame, kpis: pd.DataFrame, setting: str, kpi: str, ax: Any = None) -> Any:

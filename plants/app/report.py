@@ -34,7 +34,7 @@ from plants.kpi import REGISTRY
 from plants.lines import PRODUCTS, LotKind, LotStatus, label, stage_keys
 from twin.params import Flag
 from twin.provenance import code_version
-from twin.report import Page, fmt, plus_minus
+from twin.report import Page, collector_paused, fmt, plus_minus
 from twin.stats import ci_half
 
 __all__ = ["bottleneck_ranking", "build_page", "explain_nothing", "sweep_notes", "write_report"]
@@ -231,7 +231,8 @@ def _sweep(page: Page, run: RunResult, specs: Specs) -> None:
     for setting in design.columns:
         if design[setting].nunique() > 1 and pd.api.types.is_numeric_dtype(design[setting]):
             for key in keys:
-                page.figure(f"{REGISTRY.label(key)} against {setting}", plots.response(design, kt, setting, key))
+                page.figure(f"{REGISTRY.label(key)} against {setting}",
+                            lambda setting=setting, key=key: plots.response(design, kt, setting, key))
 
 
 # ----------------------------------------------------------------------------- sections
@@ -301,9 +302,9 @@ def _investment(page: Page, run: RunResult) -> None:
                    f"replications). The cash flow and the tornado below are those of the mean inputs (NPV "
                    f"{num(t.attrs.get('base_npv_usd', math.nan) / 1e6, ',.1f', ' M USD')}); the parameters are in the "
                    "sources table (economics.investment.*).")
-    page.figure("Cash flow over the plant's life (M USD)", plots.cash_flow(flows))
+    page.figure("Cash flow over the plant's life (M USD)", lambda: plots.cash_flow(flows))
     if not t.empty:
-        page.figure("What moves the NPV: each driver -/+ 20 %", plots.tornado(t, t.attrs["base_npv_usd"]))
+        page.figure("What moves the NPV: each driver -/+ 20 %", lambda: plots.tornado(t, t.attrs["base_npv_usd"]))
     usd = {c: (lambda v: fmt(v, 6) if not isinstance(v, float) or abs(v) < 1e4 else f"{v:,.0f}") for c in flows.columns}
     page.table("Cash flow, year by year (USD)", flows, formats=usd, level=3)
 
@@ -331,6 +332,13 @@ def _ledger(frame: pd.DataFrame, value_cols: Sequence[str]) -> pd.DataFrame:
 
 
 def build_page(run: RunResult) -> Page:
+    """The run report of ``run``; its figures are made and rendered when the page is written (see
+    :mod:`twin.report`)."""
+    with collector_paused():  # many short-lived objects, none cyclic for long: no passes over the run's records
+        return _build_page(run)
+
+
+def _build_page(run: RunResult) -> Page:
     s = run.summary
     specs = _specs(run)
     page = Page(f"Si/C twin run report: {s.get('scenario')}")
@@ -358,13 +366,14 @@ def build_page(run: RunResult) -> Page:
     _sweep(page, run, specs)
 
     # time and flow
-    flow: list[tuple[str, Any]] = []
+    flow: list[tuple[str, Any]] = []  # (caption, a callable making the figure: drawn when the page is written)
     if any(".state_share." in k for k in s):
-        flow.append(("Time per state, by line", plots.state_shares(run)))
+        flow.append(("Time per state, by line", lambda: plots.state_shares(run)))
     if not run.levels.empty:
-        flow.append(("Buffer levels", plots.buffer_levels(run)))
+        flow.append(("Buffer levels", lambda: plots.buffer_levels(run)))
     if not run.events.empty:
-        flow.append(("Equipment states, first two weeks", plots.gantt(run, 0.0, min(336.0, float(s["horizon_h"])))))
+        flow.append(("Equipment states, first two weeks",
+                     lambda: plots.gantt(run, 0.0, min(336.0, float(s["horizon_h"])))))
     if flow:
         page.heading("Time and flow")
         for caption, fig in flow:
@@ -373,39 +382,46 @@ def build_page(run: RunResult) -> Page:
     # quality
     quality = _quality_table(s, specs)
     dists = []
+    kinds = run.lots["line"].to_numpy() if "line" in run.lots else None
     for product, attrs in specs.items():
         for attr, (lo, hi) in attrs.items():
             kind = PRODUCTS[product]
-            if attr in run.lots and run.lots.loc[run.lots["line"] == kind, attr].notna().any():
-                dists.append((f"{product} {attr} against its spec", plots.distribution(run, kind, attr, lo, hi)))
+            if kinds is not None and attr in run.lots and run.lots.loc[kinds == kind, attr].notna().any():
+                dists.append((product, kind, attr, lo, hi))
     drivers = _drivers_table(run.quality_drivers)
     if not quality.empty or dists or not drivers.empty:
         page.heading("Quality")
         page.table("Quality consistency of the lots (mean ± 95 % over replications)", quality, level=3)
-        for caption, fig in dists:
-            page.figure(caption, fig)
+        if dists:
+            names = ", ".join(f"{product} {attr}" for product, _, attr, _, _ in dists)
+            page.figure(f"Lot attributes against their spec limits (dashed; all replications' lots): {names}",
+                        lambda: plots.distributions(run, dists))
         page.table("Which inputs drive the spread (share of each attribute's variance)", drivers, level=3,
                    note="Averaged over replications (± 95 %). " + SHARED)
 
     # cost
     cost_figs = []
     if math.isfinite(float(s.get("cost.powder_usd_per_kg", math.nan))):
-        cost_figs.append(("Cost of a good kg of powder", plots.cost_waterfall(run, "kg")))
-    if not run.cost_attribution.empty:
-        cost_figs.append(("Cost by line and category", plots.cost_attribution(run)))
+        cost_figs.append(("Cost of a good kg of powder", lambda: plots.cost_waterfall(run, "kg")))
+    # cost by line and category: a table with each line's total and share (five lines: a table says it
+    # as well as the stacked bars did, and costs no drawing)
     attribution = run.cost_attribution
     if not attribution.empty:
         order = [k for k in stage_keys() if k in attribution.index] + [k for k in attribution.index if k not in stage_keys()]
-        attribution = attribution.reindex(order).rename(index=label).reset_index(names="line")
+        attribution = attribution.reindex(order)
+        total = attribution.sum(axis=1, numeric_only=True)
+        attribution = attribution.assign(total=total, share=total / total.sum() if total.sum() else math.nan)
+        attribution = attribution.rename(index=label).reset_index(names="line")
     ledger = _ledger(run.costs, ["usd"])
     if cost_figs or not attribution.empty or not ledger.empty:
         page.heading("Cost")
         for caption, fig in cost_figs:
             page.figure(caption, fig)
         usd = {c: (lambda v: f"{v:,.0f}" if isinstance(v, float) and math.isfinite(v) else fmt(v))
-               for c in attribution.columns if c != "line"}
+               for c in attribution.columns if c not in ("line", "share")}
+        usd["share"] = lambda v: f"{v:.1%}" if isinstance(v, float) and math.isfinite(v) else fmt(v)
         page.table("Cost by line and category (USD over the horizon, mean over replications)", attribution, formats=usd,
-                   level=3)
+                   level=3, note="Scrap is moved to the line that scrapped it; 'share': the line's part of the total.")
         page.table("Cost ledger: every item and its formula (replication 0, USD)", ledger, level=3,
                    formats={"usd": lambda v: f"{v:,.2f}" if isinstance(v, float) and math.isfinite(v) else fmt(v)})
 
@@ -414,8 +430,13 @@ def build_page(run: RunResult) -> Page:
     has_co2 = math.isfinite(float(s.get("co2.powder_kg_per_kg", math.nan)))
     if has_co2 or not co2.empty:
         page.heading("Emissions")
-        if has_co2:
-            page.figure("Emissions of a good kg of powder (kg CO2e)", plots.co2_waterfall(run))
+        if has_co2:  # four scopes and their total: a table (the notebook helper plots.co2_waterfall draws it)
+            w = run.co2_waterfall().drop(index=["target", "gap"], errors="ignore").iloc[:, 0]
+            total = float(w.get("total", math.nan))
+            scopes = pd.DataFrame({"scope": w.index, "kg CO2e per kg": w.to_numpy(dtype=float),
+                                   "share": w.to_numpy(dtype=float) / total if total else math.nan})
+            page.table("Emissions of a good kg of powder, by scope (kg CO2e per kg)", scopes, level=3,
+                       formats={"share": lambda v: f"{v:.1%}" if isinstance(v, float) and math.isfinite(v) else fmt(v)})
         page.table("Emission ledger: every item and its formula (replication 0, kg CO2e; kwh: the electricity behind it)",
                    co2, level=3)
 
@@ -427,7 +448,8 @@ def build_page(run: RunResult) -> Page:
                         & (lots["replication"] == 0)]
         if len(released):
             page.heading("Genealogy")
-            page.figure(f"Genealogy of roll {released['lot_id'].iloc[0]}", plots.genealogy(run, released["lot_id"].iloc[0]))
+            roll = str(released["lot_id"].iloc[0])
+            page.figure(f"Genealogy of roll {roll}", lambda: plots.genealogy(run, roll))
     if _empty(s):
         page.heading("Why nothing was released")
         page.paragraph(explain_nothing(lots[lots["replication"] == 0] if "replication" in lots else lots, specs)

@@ -4,7 +4,7 @@ line, yields and scrap by cause, state shares, buffer levels, property means and
 twin's 95 % prediction interval for one more period and a verdict (inside / outside).
 
 The twin starts empty and idle; a record that starts with a running plant differs in its first
-days (the snapshot-based start, ``twin run --from-state``, is not there yet).
+days (a forecast can start from a snapshot, ``twin run --from-state``; the back-test does not).
 """
 
 from __future__ import annotations
@@ -28,10 +28,11 @@ from plants.records.export import _state_intervals, property_column
 from plants.scenario import LoadedScenario, load_scenario
 from twin.errors import InputError
 from twin.params import Flag, collect_sources
+from twin.quality import capability
 from twin.report import Page
 from twin.yamlio import read_yaml
 
-__all__ = ["PERIOD_H", "PROPERTIES", "Backtest", "backtest", "metrics", "scenario_for_records"]
+__all__ = ["PERIOD_H", "PROPERTIES", "Backtest", "backtest", "metrics", "scenario_for_records", "spec_limits"]
 
 PROPERTIES: dict[str, tuple[str, ...]] = {  # lot properties compared (mean and CV), per lot kind
     "fbcvd": ("temperature_c", "si_loading_wt", "pore_fill_1", "crystallite_nm", "sic_fraction_1"),
@@ -65,8 +66,17 @@ def _kind_tables(states: pd.DataFrame, lots: pd.DataFrame, levels: pd.DataFrame)
     return {"equipment_states": iv, "lots": lt, "tank_levels": tl}
 
 
-def metrics(tables: dict[str, pd.DataFrame], end_h: float) -> dict[tuple[str, str, str], float]:
-    """The compared figures of one history (recorded or simulated), keyed (group, line, metric)."""
+def spec_limits(sc: LoadedScenario) -> dict[str, dict[str, tuple[float | None, float | None]]]:
+    """The scenario's spec limits by lot kind and record column (``ice`` of powder -> coating, ``ice_1``)."""
+    kinds = {"powder": "coating", "electrode": "casting", "prelith": "prelith"}
+    return {kind: {property_column(a): (lim.min, lim.max) for a, lim in getattr(sc.scenario.specs, product).items()}
+            for product, kind in kinds.items()}
+
+
+def metrics(tables: dict[str, pd.DataFrame], end_h: float,
+            specs: dict[str, dict[str, tuple[float | None, float | None]]] | None = None) -> dict[tuple[str, str, str], float]:
+    """The compared figures of one history (recorded or simulated), keyed (group, line, metric); with
+    ``specs`` (lot kind -> record column -> (min, max)) also each limited property's Cpk."""
     out: dict[tuple[str, str, str], float] = {}
     st = tables["equipment_states"]
     if len(st):
@@ -99,6 +109,11 @@ def metrics(tables: dict[str, pd.DataFrame], end_h: float) -> dict[tuple[str, st
                     m = float(v.mean())
                     out[("property mean", kind, prop)] = m
                     out[("property CV", kind, prop)] = float(v.std(ddof=1)) / abs(m) if m else math.nan
+        for prop, (lo, hi) in (specs or {}).get(kind, {}).items():
+            if prop in lk.columns and lk[prop].notna().sum() >= 3:
+                cpk = capability(lk[prop].to_numpy(dtype=float), lo, hi)["cpk"]
+                if math.isfinite(cpk):
+                    out[("property Cpk", kind, prop)] = float(cpk)
     tl = tables.get("tank_levels")
     if tl is not None and len(tl):
         for tank, g in tl.sort_values("time_h", kind="stable").groupby("tank"):
@@ -198,11 +213,13 @@ def backtest(loaded: LoadedScenario, data: str | os.PathLike[str], params: str |
     if rec.end_h <= 0:
         raise InputError.single(str(data), "", "the records span no time")
     sc, notes = scenario_for_records(loaded, rec, params)
-    observed = metrics({n: rec[n] for n in ("equipment_states", "lots", "tank_levels")}, rec.end_h)
+    limits = spec_limits(sc)
+    observed = metrics({n: rec[n] for n in ("equipment_states", "lots", "tank_levels")}, rec.end_h, limits)
     sims: list[dict[tuple[str, str, str], float]] = []
     for r in range(replications):
         rep = simulate(sc, r)
-        sims.append(metrics(_kind_tables(_state_intervals(rep.states, rep.horizon_h), rep.lots, rep.levels), rep.horizon_h))
+        sims.append(metrics(_kind_tables(_state_intervals(rep.states, rep.horizon_h), rep.lots, rep.levels), rep.horizon_h,
+                            limits))
     keys = list(observed) + [k for s in sims for k in s if k not in observed]
     keys = list(dict.fromkeys(keys))
     t = float(stats.t.ppf(0.975, replications - 1))
@@ -217,7 +234,8 @@ def backtest(loaded: LoadedScenario, data: str | os.PathLike[str], params: str |
             lo, hi = m - half, m + half
             if sd == 0.0:
                 lo = hi = m
-            lo = max(lo, 0.0)  # every figure compared is a count, a mass, a share, a level or a CV
+            if k[0] != "property Cpk":  # every other figure compared is a count, a mass, a share, a level or a CV
+                lo = max(lo, 0.0)
             if k[0] in ("state share", "yield"):
                 hi = min(hi, 1.0)
         else:

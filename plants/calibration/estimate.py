@@ -216,6 +216,7 @@ def _web_breaks(st: pd.DataFrame, rec: Records, add: Callable[[str, str, str, Es
         return ["casting.equipment.web_breaks_per_km: no roll lengths in the records (settings casting.roll_length_m "
                 "or lots length_m)"]
     add("casting.equipment.web_breaks_per_km", "web breaks per km of roll", "quality", poisson_rate(int(new.sum()), km))
+    _changeovers(cast, km, add)
     breaks = cast[new]
     if len(breaks) >= 2:
         durations = breaks["end_h"] - breaks["start_h"]
@@ -225,6 +226,25 @@ def _web_breaks(st: pd.DataFrame, rec: Records, add: Callable[[str, str, str, Es
             e = Estimate(v, v, v, len(breaks), f"all {len(breaks)} web breaks took the same time")
         add("casting.equipment.web_break_repair_h", "time to re-thread after a web break", "quality", e)
     return []
+
+
+def _changeovers(cast: pd.DataFrame, km: float, add: Callable[[str, str, str, Estimate], None]) -> None:
+    """Changeovers of the casting lines: km of roll per changeover (1 / the Poisson rate per km, its
+    exact interval inverted: conservative for the model's fixed cadence) and their duration."""
+    done = cast[(cast["state"] == "working") & (cast["reason"] == "changeover")]
+    if done.empty or km <= 0:
+        return
+    rate = poisson_rate(len(done), km)
+    add("casting.equipment.changeover_every_km", "km of roll between changeovers", "quality",
+        Estimate(1.0 / rate.value, 1.0 / rate.high, (1.0 / rate.low) if rate.low > 0 else math.inf, rate.n,
+                 f"1 / ({rate.method}) per km of roll"))
+    durations = done["end_h"] - done["start_h"]
+    if len(done) >= 2:
+        e = mean_interval(durations)
+        if durations.nunique() == 1:
+            v = float(durations.iloc[0])
+            e = Estimate(v, v, v, len(done), f"all {len(done)} changeovers took the same time")
+        add("casting.equipment.changeover_h", "duration of a changeover", "quality", e)
 
 
 def _scatter(lots: pd.DataFrame, sets: pd.DataFrame, add: Callable[[str, str, str, Estimate], None]) -> pd.DataFrame:

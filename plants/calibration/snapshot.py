@@ -5,13 +5,14 @@ properties and how far along it is, tank and buffer levels, and open supply orde
 
 Format (JSON, ``format: sic-twin-plant-state``, version 1; :func:`state_schema` is its JSON Schema):
 ``at`` (ISO-8601 with zone) and ``at_h`` (hours since the records' start), ``records`` (folder,
-sha256), ``machines`` [{equipment, line, state, reason, since, for_h}], ``lots`` [{lot_id, kind,
-equipment, where, start, progress_h, mass_kg, remaining_kg, properties}], ``tanks`` [{tank, level,
-unit, time}], ``open_orders`` [{supply, ordered, mass_kg}]. ``where`` is one of ``in process``,
-``buffer``, ``quarantine`` (made, QC result not yet out), ``stock`` (released or purchased, not
-used up).
+sha256), ``machines`` [{equipment, line, state, reason, since, for_h, operating_h_since_maintenance,
+optional remaining_h}], ``lots`` [{lot_id, kind, equipment, where, start, progress_h, since_end_h
+(finished lots), mass_kg, remaining_kg, properties, parents (lots in process or in a buffer: [{lot_id,
+kind, mass_kg drawn, properties}])}], ``tanks`` [{tank, level, unit, time}], ``open_orders`` [{supply,
+ordered, mass_kg, optional due}]. ``where`` is one of ``in process``, ``buffer``, ``quarantine`` (made,
+QC result not yet out), ``stock`` (released or purchased, not used up).
 
-Starting a simulation from a snapshot (``twin run --from-state``) is not implemented yet.
+``twin run SCENARIO --from-state STATE.json`` starts a simulation from a snapshot (:mod:`plants.state`).
 """
 
 from __future__ import annotations
@@ -75,12 +76,22 @@ def snapshot(rec: Records, at_h: float | None = None) -> dict[str, Any]:
     for unit, g in st.sort_values(["equipment", "start_h"], kind="stable").groupby("equipment"):
         cur = g[(g["start_h"] <= at + eps) & (g["end_h"] > at + eps)]
         row = cur.iloc[-1] if len(cur) else g.iloc[-1]
+        before = g[g["start_h"] <= at + eps]
+        maint = before[(before["state"] == "down") & (before["reason"] == "planned maintenance")
+                       & (before["end_h"] <= at + eps)]
+        since = float(maint["end_h"].max()) if len(maint) else -math.inf
+        work = before[(before["state"] == "working") & (before["end_h"] > since)]
+        operating = float((np.minimum(work["end_h"], at) - np.maximum(work["start_h"], since)).clip(lower=0).sum())
         machines.append({"equipment": str(unit), "line": str(row["line"]), "state": str(row["state"]),
                          "reason": str(row["reason"]), "since": _iso(rec, row["start_h"]),
-                         "for_h": round(float(min(at, row["end_h"]) - row["start_h"]), 6)})
+                         "for_h": round(float(min(at, row["end_h"]) - row["start_h"]), 6),
+                         "operating_h_since_maintenance": round(operating, 6)})
     lots = rec["lots"]
     gen = rec["genealogy"]
     drawn: dict[str, float] = {}
+    parents_of: dict[str, list[tuple[str, float]]] = {}
+    for child, parent, kg in zip(gen["child_lot"], gen["parent_lot"], gen["mass_kg"], strict=True):
+        parents_of.setdefault(str(child), []).append((str(parent), float(kg)))
     if len(gen):
         started = lots.set_index("lot_id")["start_h"]
         g = gen.assign(child_start=started.reindex(gen["child_lot"]).to_numpy())
@@ -92,6 +103,10 @@ def snapshot(rec: Records, at_h: float | None = None) -> dict[str, Any]:
     props = [c for c in lots.columns if c not in ("lot_id", "kind", "equipment", "start", "end", "status", "reason",
                                                  "mass_kg", "start_h", "end_h")]
     out_lots = []
+    prop_of: dict[str, tuple[str, dict[str, float]]] = {}  # every lot's kind and properties, for the parents
+    for r in lots.itertuples(index=False):
+        d = r._asdict()
+        prop_of[str(d["lot_id"])] = (str(d["kind"]), {p: v for p in props if (v := _num(d[p])) is not None})
     for r in lots.itertuples(index=False):
         d = r._asdict()
         start, end = d["start_h"], d["end_h"]
@@ -117,11 +132,16 @@ def snapshot(rec: Records, at_h: float | None = None) -> dict[str, Any]:
                 where = "stock"  # purchased, released after its test, or a released product
             else:
                 where = "buffer"
-        out_lots.append({
+        entry: dict[str, Any] = {
             "lot_id": str(d["lot_id"]), "kind": str(d["kind"]), "equipment": str(d["equipment"]), "where": where,
             "start": _iso(rec, start), "progress_h": round(float(at - start), 6), "mass_kg": mass,
-            "remaining_kg": round(max(remaining, 0.0), 9),
-            "properties": {p: v for p in props if (v := _num(d[p])) is not None}})
+            "remaining_kg": round(max(remaining, 0.0), 9), "properties": prop_of[str(d["lot_id"])][1]}
+        if done:
+            entry["since_end_h"] = round(float(at - end), 6)
+        if where in ("in process", "buffer"):  # what it was made from (the physics of what comes next needs it)
+            entry["parents"] = [{"lot_id": p, "kind": prop_of.get(p, ("", {}))[0], "mass_kg": kg,
+                                 "properties": prop_of.get(p, ("", {}))[1]} for p, kg in parents_of.get(str(d["lot_id"]), [])]
+        out_lots.append(entry)
     tanks = []
     tl = rec["tank_levels"]
     if len(tl):
@@ -157,16 +177,26 @@ def state_schema() -> dict[str, Any]:
                          "required": ["equipment", "line", "state", "reason", "since", "for_h"],
                          "properties": {"equipment": {"type": "string"}, "line": {"type": "string"},
                                         "state": {"enum": list(STATES)}, "reason": {"type": "string"}, "since": time,
-                                        "for_h": {"type": "number", "minimum": 0}}}},
+                                        "for_h": {"type": "number", "minimum": 0},
+                                        "remaining_h": {"type": "number", "minimum": 0},
+                                        "operating_h_since_maintenance": {"type": "number", "minimum": 0}}}},
             "lots": {"type": "array", "items": {"type": "object", "additionalProperties": False,
                      "required": ["lot_id", "kind", "where", "start", "progress_h", "mass_kg", "remaining_kg", "properties"],
                      "properties": {"lot_id": {"type": "string"}, "kind": {"type": "string"},
                                     "equipment": {"type": "string"},
                                     "where": {"enum": ["in process", "buffer", "quarantine", "stock"]}, "start": time,
                                     "progress_h": {"type": "number", "minimum": 0}, "mass_kg": {"type": "number"},
+                                    "since_end_h": {"type": "number", "minimum": 0},
                                     "remaining_kg": {"type": "number", "minimum": 0},
-                                    "properties": {"type": "object", "additionalProperties": {"type": "number"}}}}},
+                                    "properties": {"type": "object", "additionalProperties": {"type": "number"}},
+                                    "parents": {"type": "array", "items": {
+                                        "type": "object", "required": ["lot_id", "mass_kg"],
+                                        "properties": {"lot_id": {"type": "string"}, "kind": {"type": "string"},
+                                                       "mass_kg": {"type": "number", "minimum": 0},
+                                                       "properties": {"type": "object",
+                                                                      "additionalProperties": {"type": "number"}}}}}}}},
             "tanks": {"type": "array", "items": {"type": "object", "required": ["tank", "level", "unit", "time"]}},
-            "open_orders": {"type": "array", "items": {"type": "object", "required": ["supply", "ordered", "mass_kg"]}},
+            "open_orders": {"type": "array", "items": {"type": "object", "required": ["supply", "ordered", "mass_kg"],
+                                                       "properties": {"due": time}}},
         },
     }

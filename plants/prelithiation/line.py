@@ -10,6 +10,7 @@ one the line stops, and the roll on it is exposed to the wet air. Physics per ro
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import simpy
@@ -77,6 +78,7 @@ class PrelithLine:
         lots: Lots,
         cell: CellParams,
         perf: PerformanceParams,
+        resume: Callable[[Proc], Proc] | None = None,
     ) -> None:
         self.cell, self.perf = cell, perf
         self.env, self.p, self.s, self.specs = env, params, settings, specs
@@ -90,7 +92,9 @@ class PrelithLine:
         self.fixed_dose = None if settings.li_dose_um is None else ph.um_to_mah_cm2(settings.li_dose_um, params.lithium)
         self.contact_h = settings.contact_time_min / 60.0
         self.spec_items = specs.items()
-        self.proc = env.process(self._line(machine))
+        self.machine = machine
+        self.resumed: set[str] = set()  # machines finishing a plant state's roll first
+        self.proc = env.process(self._line(machine) if resume is None else resume(self._line(machine)))
 
     def _dose_mah_cm2(self, e: Lot) -> float:
         if self.fixed_dose is not None:
@@ -188,6 +192,94 @@ class PrelithLine:
             self.lots.finish(roll, _RELEASED, now)
 
 
+def _restore(w: Wiring, li: BulkSupply, machines: list[Machine], pl: PrelithParams) -> dict[str, Callable[[Proc], Proc]]:
+    """The Li supply's level and open orders from the plant state, and the lines it shows down."""
+    from plants import state as st_
+
+    st = w.state
+    if "lithium" in st.tanks:
+        li.restore_level(st.tanks["lithium"])
+    orders = w.streams("state.lithium.orders")
+    for o in st.orders:
+        if o.supply == "lithium":
+            li.restore_order(-o.age_h, o.due_in_h if o.due_in_h is not None else li.residual_lead_time_h(o.age_h, orders),
+                             o.mass_kg)
+    return st_.down_first(st, machines, pl.equipment, w.streams("state.prelith.repairs"))
+
+
+def _restore_rolls(w: Wiring, line: PrelithLine, resume: dict[str, Callable[[Proc], Proc]]) -> None:
+    """Prelithiated rolls of the plant state in process on ``line``: one on the line finishes its run and
+    roll change, then rests; one resting rests for the rest of the contact time; then the outcome is
+    fixed as in a run (the excursions they met so far are not known: none)."""
+    from plants import state as st_
+
+    st = w.state
+    name = line.machine.name
+    for ls in sorted(st.lots_of(_PRELITH_ROLL.value, "in process"), key=lambda x: x.progress_h):
+        if ls.equipment != name:
+            continue
+        par = [p for p in ls.parents if p.kind in ("", LotKind.ROLL.value)]
+        need = {"area_m2", "sides", "length_m", "areal_capacity_mah_cm2", "blend_ice", "sei_sqrt", "sei_linear", "lam",
+                "si_capacity_share"}
+        if len(par) != 1 or not need <= set(par[0].properties) or "dose_mah_cm2" not in ls.properties:
+            st.skipped.append(f"{ls.lot_id}: prelithiated roll in process without its electrode roll's properties "
+                              "(not restored)")
+            continue
+        # its electrode roll joins the run (used up: not output), so the roll's cell figures find it
+        e = st_.restore_lot(w.lots, st_.as_lot_state(par[0]), status=_CONSUMED)
+        e.start_h = e.end_h = -ls.progress_h  # finished when the prelithiated roll started
+        pr = ls.properties
+        roll = st_.restore_lot(w.lots, ls, props={k: pr[k] for k in ("li_applied_kg", "dose_mah_cm2", "area_m2") if k in pr},
+                               status=LotStatus.CHARGED, parents=True)
+        run_h = e.props["length_m"] / line.speed / 60.0
+        on_line_h = run_h + line.p.equipment.roll_change_h
+        ms = st.machines.get(name)
+        if ls.progress_h < on_line_h and ms is not None and name not in line.resumed:
+            k, left = st_.phase_left([("lithiation", run_h), ("roll change", line.p.equipment.roll_change_h)], ms, ls)
+            line.resumed.add(name)
+            first = resume.get(name)
+            resume[name] = _finish_on_line(line, roll, e, k, left, run_h, first)
+        else:
+            rest = line.env.timeout(max(line.contact_h - max(ls.progress_h - on_line_h, 0.0), 0.0))
+            rest.callbacks.append(lambda _ev, roll=roll, e=e: line._rested(roll, e, 0.0))
+
+
+def _finish_on_line(line: PrelithLine, roll: Lot, e: Lot, k: int, left: float, run_h: float,
+                    first: Callable[[Proc], Proc] | None) -> Callable[[Proc], Proc]:
+    def wrap(proc: Proc) -> Proc:
+        m, eq = line.machine, line.p.equipment
+        if first is not None:  # down first (the roll waits on the line)
+            yield from first(_nothing())
+        phases = (("lithiation", run_h), ("roll change", eq.roll_change_h))
+        for j in range(k, len(phases)):
+            name, h = phases[j][0], (left if j == k else phases[j][1])
+            if name == "roll change" and j > k:
+                yield from m.with_crew(line.crew, h, name)
+            else:
+                yield from m.work(h, name)
+        m.set(State.IDLE, "roll done")
+        rest = line.env.timeout(line.contact_h)
+        rest.callbacks.append(lambda _ev: line._rested(roll, e, 0.0))
+        yield from proc
+
+    return wrap
+
+
+def _late(resume: dict[str, Callable[[Proc], Proc]], name: str) -> Callable[[Proc], Proc]:
+    """The wrapper of machine ``name`` as it stands when its process first runs (the state's rolls are
+    restored after the lines are built)."""
+    def wrap(proc: Proc) -> Proc:
+        chosen = resume.get(name)
+        yield from (proc if chosen is None else chosen(proc))
+
+    return wrap
+
+
+def _nothing() -> Proc:
+    return
+    yield
+
+
 def build(w: Wiring) -> Built:
     """The prelithiation lines in their dry room, drawing Li from its supply (registered as
     ``lithium``) and electrode rolls from ``electrode_buffer``."""
@@ -196,8 +288,15 @@ def build(w: Wiring) -> Built:
     li = BulkSupply.from_params(w.env, pl.li_supply, w.streams("lithium.deliveries"))
     dry_room = DryRoom(pl.dry_room, w.horizon_h, w.streams("dry_room.excursions"))
     crew = Crew(w.env, pl.equipment.operators_per_shift * pl.equipment.line_count, sc.calendar)
-    lines = [PrelithLine(w.env, pl, ps, sc.specs.prelith, m, crew, w.ports["electrode_buffer"], li, dry_room, w.lots,
-                         p.cell, p.performance)
-             for m in make_machines(w.env, "prelith", "PL", pl.equipment.line_count, pl.equipment, w.log, w.streams)]
+    machines = make_machines(w.env, "prelith", "PL", pl.equipment.line_count, pl.equipment, w.log, w.streams)
+    resume = None if w.state is None else _restore(w, li, machines, pl)
+    lines = []
+    for m in machines:
+        lines.append(PrelithLine(w.env, pl, ps, sc.specs.prelith, m, crew, w.ports["electrode_buffer"], li, dry_room,
+                                 w.lots, p.cell, p.performance,
+                                 resume=None if resume is None else _late(resume, m.name)))
+    if resume is not None:  # the state's rolls in process, each on its line
+        for line in lines:
+            _restore_rolls(w, line, resume)
     w.supplies["lithium"] = li
     return Built(handle=lines)

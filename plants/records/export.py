@@ -84,9 +84,10 @@ def _settings_rows(lots: pd.DataFrame, loaded: Any) -> pd.DataFrame:
 
 def record_frames(lots: pd.DataFrame, states: pd.DataFrame, lot_events: pd.DataFrame, genealogy: pd.DataFrame,
                   levels: pd.DataFrame, horizon_h: float, loaded: Any, start: str | pd.Timestamp = DEFAULT_START,
-                  deliveries: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+                  deliveries: pd.DataFrame | None = None, tanks: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """One replication's frames (as :class:`plants.plant.Replication` holds them) as record tables
-    (``deliveries``: supply, ordered_h, time_h, mass_kg of the bulk deliveries received)."""
+    (``deliveries``: supply, ordered_h, time_h, mass_kg of the bulk deliveries received; ``tanks``:
+    supply, time_h, level_kg of the bulk supplies' levels, written as tank readings named after the supply)."""
     t0 = pd.Timestamp(start)
     if t0.tzinfo is None:
         raise InputError.single("start", "", "needs a time zone (e.g. 2025-01-01T00:00:00+00:00)", value=str(start))
@@ -130,6 +131,10 @@ def record_frames(lots: pd.DataFrame, states: pd.DataFrame, lot_events: pd.DataF
                                        "tank": levels["buffer"].to_numpy(),
                                        "level": levels["level"].to_numpy(dtype=float),
                                        "unit": levels["unit"].to_numpy()})
+    if tanks is not None and not tanks.empty:
+        out["tank_levels"] = pd.concat([out["tank_levels"], pd.DataFrame({
+            "time": _times(tanks["time_h"], t0).to_numpy(), "tank": tanks["supply"].to_numpy(),
+            "level": tanks["level_kg"].to_numpy(dtype=float), "unit": "kg"})], ignore_index=True)
     return out
 
 
@@ -179,11 +184,15 @@ def export_records(result: Any, folder: str | os.PathLike[str], replication: int
     deliveries = getattr(result, "deliveries", None)  # kept by a run result that keeps it
     if isinstance(deliveries, pd.DataFrame) and "replication" in deliveries.columns:
         deliveries = deliveries[deliveries["replication"] == replication]
+    tanks = getattr(result, "tanks", None)
+    if isinstance(tanks, pd.DataFrame) and "replication" in tanks.columns:
+        tanks = tanks[tanks["replication"] == replication]
     frames = record_frames(lots, states, lot_events, gen, levels, horizon, loaded, start,
-                           deliveries if isinstance(deliveries, pd.DataFrame) else None)
+                           deliveries if isinstance(deliveries, pd.DataFrame) else None,
+                           tanks if isinstance(tanks, pd.DataFrame) else None)
     meta = {"plant": f"simulated: scenario {loaded.scenario.name}", "seed": loaded.scenario.seed,
             "replication": replication, "parameter_set": f"{loaded.params.name}@{loaded.params.version}"}
-    if deliveries is None:
+    if not isinstance(deliveries, pd.DataFrame):
         meta["note"] = "supply_deliveries is empty: the run result does not keep the bulk deliveries"
     return write_records(frames, folder, start, horizon, meta)
 
@@ -192,7 +201,7 @@ def export_replication(rep: Any, loaded: Any, folder: str | os.PathLike[str], st
                        ) -> Path:
     """Write a :class:`plants.plant.Replication` (from :func:`plants.plant.simulate`) as records."""
     frames = record_frames(rep.lots, rep.states, rep.lot_events, rep.genealogy, rep.levels, rep.horizon_h, loaded, start,
-                           getattr(rep, "deliveries", None))
+                           getattr(rep, "deliveries", None), getattr(rep, "tanks", None))
     meta = {"plant": f"simulated: scenario {loaded.scenario.name}", "seed": rep.seed, "replication": rep.replication,
             "parameter_set": f"{loaded.params.name}@{loaded.params.version}"}
     return write_records(frames, folder, start, rep.horizon_h, meta)

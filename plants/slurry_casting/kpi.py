@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from plants.common import mean_or_nan
-from plants.genealogy import left_share
+from plants.genealogy import left_share_in
 from plants.lines import LotKind, LotStatus, label
 from twin.kpis import Kpi
 from twin.units import HOURS_PER_YEAR
@@ -50,7 +51,7 @@ def water_balance(rep: Any) -> dict[str, float]:
     # (the column exists once a roll has been finished: rolls all still on the coater have none)
     evaporated = float(rolls["water_evaporated_kg"].sum()) if "water_evaporated_kg" in rolls else 0.0
     on_coater = float(rolls.loc[rolls["end_h"].isna(), "water_kg"].sum()) if len(rolls) else 0.0
-    in_slurry = float((mixes["water_kg"] * left_share(rep.genealogy, mixes)).sum()) if len(mixes) else 0.0
+    in_slurry = float((mixes["water_kg"] * left_share_in(rep, mixes)).sum()) if len(mixes) else 0.0
     err = abs(added - evaporated - in_slurry - on_coater) / added if added > 0 else 0.0
     return {"water_added_kg": added, "water_evaporated_kg": evaporated, "water_in_slurry_kg": in_slurry,
             "water_on_coater_kg": on_coater,
@@ -60,17 +61,25 @@ def water_balance(rep: Any) -> dict[str, float]:
 def first_pass(rep: Any) -> dict[str, float]:
     """Mixing: every batch started is coated (1, or NaN without batches); casting: coated area that
     ends as good electrode."""
-    lots = rep.lots
     rolls = rep.of(LotKind.ROLL)
     made = rolls[rolls["end_h"].notna()] if len(rolls) else rolls
     coated = float(made["coated_area_m2"].sum()) if len(made) else 0.0
     good_area = float(made.loc[made["status"].isin(GOOD_ROLL), "area_m2"].sum()) if len(made) else 0.0
-    return {"mixing": 1.0 if (lots["line"] == LotKind.MIX).any() else float("nan"),
+    return {"mixing": 1.0 if rep.kind_mask(LotKind.MIX).any() else float("nan"),
             "casting": good_area / coated if coated else float("nan")}
 
 
+def _startswith(values: pd.Series, prefix: str) -> pd.Series:
+    """``values.str.startswith(prefix)``, tested once per distinct value (a handful over 10^4 rolls);
+    with a missing or non-text value, pandas' own answer."""
+    codes, uniques = pd.factorize(values)
+    if (codes < 0).any() or not all(isinstance(u, str) for u in uniques):
+        return values.str.startswith(prefix)
+    return pd.Series(np.array([u.startswith(prefix) for u in uniques], dtype=bool)[codes], index=values.index)
+
+
 def summarize(rep: Any, shares: pd.DataFrame) -> dict[str, float]:
-    lots, h = rep.lots, rep.horizon_h
+    h = rep.horizon_h
     rolls = rep.of(LotKind.ROLL)
     made = rolls[rolls["end_h"].notna()] if len(rolls) else rolls
     good = made[made["status"].isin(GOOD_ROLL)] if len(made) else made
@@ -79,11 +88,11 @@ def summarize(rep: Any, shares: pd.DataFrame) -> dict[str, float]:
     def scrap_share(reason: str) -> float:
         if not coated:
             return float("nan")
-        hit = made[made["reason"].str.startswith(reason)]
+        hit = made[_startswith(made["reason"], reason)]
         return float(hit["coated_area_m2"].sum()) / coated
 
     return {
-        "mixing.batches": float((lots["line"] == LotKind.MIX).sum()),
+        "mixing.batches": float(rep.kind_mask(LotKind.MIX).sum()),
         "casting.rolls_made": float(len(made)),
         "casting.rolls_scrapped": float((made["status"] == LotStatus.SCRAPPED).sum()) if len(made) else 0.0,
         "casting.output_m2": float(good["area_m2"].sum()) if len(good) else 0.0,

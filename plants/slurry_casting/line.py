@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import simpy
@@ -86,6 +87,8 @@ class CastingLine:
         lots: Lots,
         rng: np.random.Generator,
         log: LevelLog,
+        resume: dict[str, Callable[[Proc], Proc]] | None = None,
+        mixing: dict[str, Callable[[CastingLine, Machine], Proc]] | None = None,
     ) -> None:
         self.env, self.p, self.s, self.specs = env, params, settings, specs
         self.powder, self.powder_props, self.out, self.lots = powder, powder_props, out, lots
@@ -117,8 +120,23 @@ class CastingLine:
         area_1000 = s.roll_length_m * s.coated_width_m / 1000.0
         self.blocks = _Blocks(rng, p.equipment.web_breaks_per_km * roll_km, p.equipment.defects_per_1000_m2 * area_1000)
         self.km_since_changeover = 0.0
-        self.mix_procs = [env.process(self._mixer(mx)) for mx in mixers]
-        self.proc = env.process(self._coater(coater))
+        self.mixer_names: set[str] = set()
+        self.coater_name = coater.name
+        self.resumed_mixers: dict[str, Lot | None] = {}
+        #: a plant state's roll on the coater: (roll, its slurry parts, phase index, hours of it left)
+        self.resumed_roll: tuple[Lot, list[tuple[Lot, float]], int, float] | None = None
+        if resume is None:
+            self.mix_procs = [env.process(self._mixer(mx)) for mx in mixers]
+            self.proc = env.process(self._coater(coater))
+        else:  # started from a plant state: a machine down stays down for the rest of its repair first
+            def first(m: Machine, proc: Proc) -> Proc:
+                return resume[m.name](proc) if m.name in resume else proc
+
+            mixing = mixing or {}
+            self.resumed_mixers = dict.fromkeys(mixing)  # the mix batch each finishes (set when restored)
+            self.mix_procs = [env.process(first(mx, mixing[mx.name](self, mx) if mx.name in mixing else self._mixer(mx)))
+                              for mx in mixers]
+            self.proc = env.process(first(coater, self._resume_coater(coater)))
 
     # ------------------------------------------------------------------ mixing
     def _mixer(self, m: Machine) -> Proc:
@@ -164,6 +182,41 @@ class CastingLine:
             mix.end_h = env.now
             mix.status = _IN_TANK
             m.set(State.IDLE, "batch done")
+
+    def _resume_coater(self, m: Machine) -> Proc:
+        """Started from a plant state: finish the roll the coater was making (its remaining coating
+        time and the roll change; its properties and disposition as :meth:`_coater` decides them), then
+        coat as usual."""
+        if self.resumed_roll is not None:
+            roll, parts, k, left = self.resumed_roll
+            s, eq = self.s, self.p.equipment
+            pr = roll.props
+            cw = pr.get("coat_weight_mg_cm2", s.coat_weight_mg_cm2)
+            break_m, change_m = pr.get("web_break_scrap_m", 0.0), pr.get("changeover_scrap_m", 0.0)
+            length = pr.get("length_m", s.roll_length_m + break_m + change_m)
+            water_kg_m2 = s.sides * cw * 0.01 * self.water_per_dry
+            speed = pr.get("line_speed_m_min", min(self.speed_limit, ph.max_dry_speed_m_min(
+                water_kg_m2, self.dry_capacity, self.p.dryer.length_m)))
+            roll.props = {"si_kg": pr.get("si_kg", 0.0), "water_kg": pr.get("water_kg", 0.0)}
+            phases = (("coating", length / speed / 60.0), ("roll change", eq.roll_change_h))
+            for j in range(k, len(phases)):
+                name, h = phases[j][0], (left if j == k else phases[j][1])
+                if name == "roll change" and j > k:
+                    yield from m.with_crew(self.crew, h, name)
+                else:
+                    yield from m.work(h, name)
+            self.km_since_changeover += length / 1000.0
+            _, z_rho, u_crack, _, defects = self.blocks.next()
+            self._finish(roll, parts, length, break_m, change_m, cw, speed, water_kg_m2, z_rho, u_crack, defects)
+            if roll.status == _SCRAPPED:
+                m.set(State.IDLE, "roll scrapped")
+            else:
+                put = self.out.put(roll)
+                if not put.triggered:
+                    m.set(State.BLOCKED, "electrode buffer full")
+                yield put
+                m.set(State.IDLE, "roll done")
+        yield from self._coater(m)
 
     # ------------------------------------------------------------------ coating, drying, calendering, slitting
     def _coater(self, m: Machine) -> Proc:
@@ -310,6 +363,73 @@ class CastingLine:
             roll.status = _BUFFERED
 
 
+def _restore_lots(w: Wiring, lines: list[CastingLine], buffer: MonitoredStore) -> None:
+    """Lots of the plant state: mix batches in a slurry tank (their remaining kg, in their mixer's
+    line's tank, oldest first) and good electrode rolls in the electrode buffer, with their recorded
+    properties. Batches in a mixer and rolls on the coater are not restored (noted)."""
+    from plants import state as ps
+
+    st = w.state
+    for ls in sorted(st.lots_of(_MIX.value, ("buffer", "stock")), key=lambda x: -x.progress_h):
+        line = next((x for x in lines if ls.equipment in x.mixer_names), lines[0])
+        mix = ps.restore_lot(w.lots, ls, status=_IN_TANK)
+        if ls.remaining_kg > 0:
+            line.slurry.put(mix, ls.remaining_kg)
+    for ls in sorted(st.lots_of(_ROLL.value, ("buffer", "stock")), key=lambda x: -x.progress_h):
+        buffer.put(ps.restore_lot(w.lots, ls, status=_BUFFERED))
+    restored = {lot.id: lot for lot in w.lots.all}
+    for ls in st.lots_of(_ROLL.value, "in process"):
+        line = next((x for x in lines if x.coater_name == ls.equipment), None)
+        ms = st.machines.get(ls.equipment)
+        if line is None or ms is None or line.resumed_roll is not None or ms.reason.startswith("planned maintenance"):
+            st.skipped.append(f"{ls.lot_id}: electrode roll in process on {ls.equipment or 'its line'} (not restored)")
+            continue
+        # its slurry: mix batches of the state (in the tank: the same lot) or only known as its parents
+        parts = [(restored.get(p.lot_id) or Lot(p.lot_id, _MIX, "", 0.0, p.mass_kg, (), dict(p.properties)), p.mass_kg)
+                 for p in ls.parents]
+        if not parts or any(not {"powder_capacity_mah_g", "powder_ice"} <= set(x.props) for x, _ in parts):
+            st.skipped.append(f"{ls.lot_id}: electrode roll in process without its mix batches' properties (not restored)")
+            continue
+        roll = ps.restore_lot(w.lots, ls, status=LotStatus.CHARGED, parents=all(p.lot_id in restored for p in ls.parents))
+        pr = ls.properties
+        length = pr.get("length_m", line.s.roll_length_m)
+        speed = pr.get("line_speed_m_min", line.speed_limit)
+        k, left = ps.phase_left([("coating", length / speed / 60.0), ("roll change", line.p.equipment.roll_change_h)],
+                                ms, ls)
+        line.resumed_roll = (roll, parts, k, left)
+    for ls in st.lots_of(_MIX.value, "in process"):
+        line = next((x for x in lines if ls.equipment in x.mixer_names), None)
+        if line is None or ls.equipment not in line.resumed_mixers:
+            st.skipped.append(f"{ls.lot_id}: mix batch in process on {ls.equipment or 'its line'} (not restored)")
+            continue
+        line.resumed_mixers[ls.equipment] = ps.restore_lot(w.lots, ls, status=LotStatus.CHARGED)
+
+
+def _mixer_resumer(ms: Any, k: int, left: float) -> Callable[[CastingLine, Machine], Proc]:
+    def run(line: CastingLine, m: Machine) -> Proc:
+        """Finish the mix batch a plant state shows in a mixer, then mix as usual."""
+        mx, env = line.p.mixer, line.env
+        mix = line.resumed_mixers.get(m.name)
+        if mix is not None:
+            phases = (("charge", mx.charge_h), ("mixing", mx.mix_h), ("discharge", mx.discharge_h))
+            for j in range(k, len(phases)):
+                name, h = phases[j][0], (left if j == k else phases[j][1])
+                if name == "charge" and (j > k or ms.state not in ("working", "down")):
+                    yield from m.with_crew(line.mix_crew, h, name)
+                else:
+                    yield from m.work(h, name)
+            put = line.slurry.put(mix, mix.mass_kg)
+            if not put.triggered:
+                m.set(State.BLOCKED, "slurry tank full")
+            yield put
+            mix.end_h = env.now
+            mix.status = _IN_TANK
+            m.set(State.IDLE, "batch done")
+        yield from line._mixer(m)
+
+    return run
+
+
 def build(w: Wiring) -> Built:
     """Per casting line its mixers, slurry tank and coater, and the electrode-roll buffer they fill
     (published as ``electrode_buffer``); takes ``powder_store`` and ``powder_props`` from coating."""
@@ -320,13 +440,32 @@ def build(w: Wiring) -> Built:
     cast_crew = Crew(w.env, ca.equipment.operators_per_shift * n_lines, sc.calendar)
     electrode_buffer = MonitoredStore(w.env, ca.equipment.electrode_buffer_rolls, "electrode rolls", w.levels)
     lines = []
+    resume = None
+    if w.state is not None:
+        from plants import state as ps
+
+        resume = {}
     for i in range(n_lines):
         mixers = make_machines(w.env, "mixing", "MX", ca.mixer.mixers_per_line, ca.mixer, w.log, w.streams,
                                first=i * ca.mixer.mixers_per_line)
         (coater,) = make_machines(w.env, "casting", "CL", 1, ca.equipment, w.log, w.streams, first=i)
+        mixing: dict[str, Callable[[CastingLine, Machine], Proc]] = {}
+        if resume is not None:
+            resume = {**ps.down_first(w.state, mixers, ca.mixer, w.streams(f"state.mixing.repairs{i + 1}")),
+                      **ps.down_first(w.state, [coater], ca.equipment, w.streams(f"state.casting.repairs{i + 1}"))}
+            phases = [("charge", ca.mixer.charge_h), ("mixing", ca.mixer.mix_h), ("discharge", ca.mixer.discharge_h)]
+            for mx in mixers:
+                ms = w.state.machines.get(mx.name)
+                running = [x for x in w.state.lots_of(_MIX.value, "in process") if x.equipment == mx.name]
+                if ms is not None and running and not ms.reason.startswith("planned maintenance"):
+                    k, left = ps.phase_left(phases, ms, min(running, key=lambda x: x.progress_h))
+                    mixing[mx.name] = _mixer_resumer(ms, k, left)
         lines.append(CastingLine(w.env, i, ca, cs, sc.specs.electrode, mixers, coater, mix_crew, cast_crew,
                                  w.ports["powder_store"], w.ports["powder_props"], w.ports["powder_quality"],
                                  p.performance, p.cell.np_ratio, electrode_buffer, w.lots,
-                                 w.streams(f"casting.line{i + 1}"), w.levels))
+                                 w.streams(f"casting.line{i + 1}"), w.levels, resume=resume, mixing=mixing))
+        lines[-1].mixer_names = {mx.name for mx in mixers}
     w.ports["electrode_buffer"] = electrode_buffer
+    if w.state is not None:
+        _restore_lots(w, lines, electrode_buffer)
     return Built(handle=lines)

@@ -114,3 +114,66 @@ def test_a_response_is_drawn_per_level_of_the_other_settings_never_pooled():
     lines = {tuple(np.round(c.lines[0].get_ydata(), 6)) for c in ax.containers}  # one errorbar line per level
     assert lines == {(0.0, 0.0), (500.0, 520.0)}
     assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == ["speed = 30", "speed = 40"]
+
+
+def _line_figure(y: float):
+    fig = plots.new_figure(3, 2)
+    fig.subplots().plot([0, 1], [0, y])
+    return fig
+
+
+@pytest.mark.unit
+def test_deferred_figures_render_the_same_in_a_forked_child_and_a_failing_child_costs_only_time(tmp_path):
+    from twin.report import render_figures
+
+    parent = os.getpid()
+    jobs = [(f"f{i}", lambda i=i: _line_figure(i), False) for i in range(5)]
+    serial = render_figures(jobs, workers=1)
+    assert list(serial) == [f"f{i}" for i in range(5)] and all(b[:4] == b"\x89PNG" for b in serial.values())
+    assert render_figures(jobs, workers=2) == serial  # the same bytes, in the jobs' order
+    # a figure that cannot be made in the child is made here instead
+    if os.name == "posix":
+        def picky(i: int):
+            if os.getpid() != parent:
+                raise RuntimeError("not in the child")
+            return _line_figure(i)
+
+        assert render_figures([(f"f{i}", lambda i=i: picky(i), False) for i in range(5)], workers=2) == serial
+    # a page takes a callable as a figure and writes what it would have written from the figure itself
+    eager, lazy = Page("T"), Page("T")
+    for i in range(3):
+        eager.figure(f"line {i}", _line_figure(i))
+        lazy.figure(f"line {i}", lambda i=i: _line_figure(i))
+    assert lazy.html() == eager.html() and lazy.markdown() == eager.markdown() and lazy.images == eager.images
+
+
+@pytest.mark.unit
+def test_a_long_buffer_series_is_drawn_as_its_range_per_time_bin_losing_no_peak():
+    from twin.plots import _step_range
+
+    rng = np.random.default_rng(1)
+    t = np.sort(rng.uniform(0.0, 1000.0, 5000))
+    t[0] = 0.0
+    v = rng.integers(0, 10, len(t)).astype(float)
+    v[2345] = 99.0  # one short peak
+    edges, lo, hi = _step_range(t, v, 50, 1000.0)
+    assert len(edges) == len(lo) == len(hi) == 51 and edges[0] == 0.0 and edges[-1] == 1000.0
+    assert hi.max() == 99.0 and lo.min() == v.min()
+    k = np.searchsorted(edges, t, side="right") - 1  # every level lies in its bin's band
+    k = np.clip(k, 0, 49)
+    assert np.all((lo[k] <= v) & (v <= hi[k]))
+    # a bin without a change holds the level carried into it
+    edges, lo, hi = _step_range(np.array([0.0, 15.0]), np.array([3.0, 5.0]), 4, 40.0)
+    assert list(lo[:4]) == [3.0, 3.0, 5.0, 5.0] and list(hi[:4]) == [3.0, 5.0, 5.0, 5.0]
+
+
+@pytest.mark.unit
+def test_ancestry_links_walk_a_genealogy_graph_one_generation_at_a_time():
+    from twin.plots import ancestry_links
+
+    # roll R from mixes M1, M2; M1 from powders P1, P2; M2 from P2 (a join), P2 from scaffold S1
+    g = pd.DataFrame({"lot_id": ["R", "R", "M1", "M1", "M2", "P2", "X"], "parent_id": ["M1", "M2", "P1", "P2", "P2", "S1", "R"]})
+    a = ancestry_links(g, "R", lambda ids: ids.str[:1])
+    assert sorted(zip(a["lot_id"], a["via"], a["line"], strict=True)) == sorted([
+        ("M1", "R", "M"), ("M2", "R", "M"), ("P1", "M1", "P"), ("P2", "M1", "P"), ("P2", "M2", "P"), ("S1", "P2", "S")])
+    assert ancestry_links(g, "S1").empty

@@ -68,8 +68,11 @@ def test_run_writes_a_self_contained_report_and_twin_report_rebuilds_it(tmp_path
                  "--no-store"]) == 0
     page = (tmp_path / "report.html").read_text()
     images = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,', page)
-    assert {"Time per state, by line", "Buffer levels", "Cost of a good kg of powder", "Cost by line and category"} <= set(images)
-    assert any(a.startswith("powder ice") for a in images) and any(a.startswith("Genealogy of roll") for a in images)
+    assert {"Time per state, by line", "Buffer levels", "Cost of a good kg of powder"} <= set(images)
+    assert "Cost by line and category" not in images and "Cost by line and category (USD" in page  # a table now
+    # the lot attributes against their spec limits: small multiples in one figure, every attribute named in its caption
+    assert any(a.startswith("Lot attributes against their spec limits") and "powder ice" in a for a in images)
+    assert any(a.startswith("Genealogy of roll") for a in images)
     assert not re.search(r'(src|href)="https?:', page)  # nothing to fetch: it renders offline
     for title in ("Headline KPIs", "Quality consistency", "Cost ledger", "Sources of the prices"):
         assert title in page

@@ -252,6 +252,11 @@ def test_backtest_puts_the_records_inside_the_calibrated_twin_and_outside_the_pr
     assert verdict(calibrated) == "inside"
     judged = calibrated.table[calibrated.table["verdict"] != "n/a"]
     assert len(judged) >= 40 and (judged["verdict"] == "inside").mean() >= 0.75
+    # the Cpk of every property with spec limits is compared too (the smoke specs: the powder's four)
+    cpk = calibrated.table[calibrated.table["group"] == "property Cpk"]
+    assert {("coating", "ice_1"), ("coating", "si_content_wt"), ("coating", "capacity_mah_g")} <= set(
+        zip(cpk["line"], cpk["metric"], strict=True))
+    assert cpk["observed"].notna().all() and cpk["verdict"].isin(["inside", "outside"]).all()
     assert (tmp_path / "bt" / "report.md").is_file()
     assert main(["backtest", str(ROOT / "scenarios" / "smoke.yaml"), "--data", str(rec), "--params", str(cal.parameter_file),
                  "--replications", "3", "--out", str(tmp_path / "bt2")]) == 0
@@ -286,3 +291,15 @@ def test_the_backtest_runs_the_recorded_recipes(prior, tmp_path):
     assert any("recorded recipes applied" in n for n in notes)
     cal = calibrate_records(rec, prior, ("physics",))
     assert any("gas program" in w for w in cal.warnings)  # a ramp the point model cannot fit: said, not fitted
+
+
+@pytest.mark.integration
+def test_changeover_cadence_and_duration_are_estimated_from_the_casting_log(prior, tmp_path):
+    tree = _smoke_tree(600.0)
+    tree["overrides"]["casting"]["equipment"].update({"changeover_every_km": 8.0, "changeover_h": 0.4})
+    rec = _records(tree, tmp_path / "rec")
+    cal = calibrate_records(rec, prior, ("reliability",))
+    got = {c.path: c for c in cal.values}
+    every, hours = got["casting.equipment.changeover_every_km"], got["casting.equipment.changeover_h"]
+    assert every.estimate.n >= 5 and every.estimate.contains(8.0) and not every.estimate.contains(60.0)  # prior: 60 km
+    assert hours.estimate.value == pytest.approx(0.4) and every.written and hours.written
