@@ -53,20 +53,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import numpy as np
 from pydantic import Field
 
 from plants import _num as nm
 from twin.params import ParamModel, Unit
 
 __all__ = [
+    "ELECTRODE_FIGURES",
     "POWDER_QUALITY",
+    "PRELITH_FIGURES",
     "DurabilityRates",
     "PerformanceParams",
+    "RollRecipe",
     "calendering_damage",
+    "complete",
     "crystalline_share",
     "cycle_life",
     "degradation_rates",
+    "electrode_figures",
     "electrode_swelling",
+    "first_cycle_arrays",
     "rate_retention",
 ]
 
@@ -78,6 +85,11 @@ POWDER_QUALITY = ("crystallite_nm", "sic_fraction", "exposed_si_fraction", "surf
                   "void_share", "gradient_index", "si_content_wt", "particle_density_g_cm3")
 Pos = Field(gt=0)
 NonNeg = Field(ge=0)
+
+#: what :func:`electrode_figures` adds to an electrode roll, and what a prelithiated roll gets
+ELECTRODE_FIGURES = ("electrode_swelling_pct", "rate_retention", "calendering_damage", "si_capacity_share", "sei_sqrt",
+                     "sei_linear", "lam")
+PRELITH_FIGURES = ("li_reservoir_share", "cycle_life_cycles")
 
 
 class PerformanceParams(ParamModel):
@@ -220,3 +232,96 @@ def cycle_life(rates: DurabilityRates, si_capacity_share: F, np_ratio: F, reserv
     lam = nm.maximum(si_capacity_share * rates.lam, 1e-300)
     n_anode = nm.maximum(1.0 - end / np_ratio, 0.0) / lam
     return nm.minimum(n_inventory, n_anode)
+
+
+@dataclass(frozen=True, slots=True)
+class RollRecipe:
+    """What the electrode figures need of the casting recipe and the cell (the same for every roll)."""
+
+    sic_share: float  # Si/C share of the active mass
+    active_wt: float
+    binder_wt: float
+    paa: bool
+    graphite_density_g_cm3: float
+    np_ratio: float
+    cathode_ice: float
+
+
+def electrode_figures(q: dict[str, F], rho: F, eps: F, thickness_um: F, dp: F, cap: F, blend_cap: F, utilization: F,
+                      r: RollRecipe, p: PerformanceParams) -> dict[str, F]:
+    """Swelling, rate and the fade rates of electrode rolls (floats for one roll, or arrays for many)
+    from their powder (``q``: the mass-weighted powder properties, keys ``powder_<name>``) and electrode."""
+    share = r.sic_share
+    v_sic = rho * r.active_wt * share / q["powder_particle_density_g_cm3"]
+    v_gr = rho * r.active_wt * (1.0 - share) / r.graphite_density_g_cm3
+    swelling = electrode_swelling(v_sic, q["powder_swelling"], v_gr, eps, r.np_ratio, p)
+    rate = rate_retention(dp, q["powder_sic_fraction"], q["powder_crystallite_nm"], q["powder_shell_nm"], thickness_um,
+                          eps, utilization, p)
+    damage = calendering_damage(rho, q["powder_void_share"], p)
+    si_share = share * cap / blend_cap
+    rates = degradation_rates(
+        si_capacity_share=si_share, surface_area_m2_g=q["powder_surface_area_m2_g"], sic_share_of_active=share,
+        exposed_si=q["powder_exposed_si_fraction"], si_content_wt=q["powder_si_content_wt"],
+        sic_fraction=q["powder_sic_fraction"], crystallite_nm=q["powder_crystallite_nm"],
+        particle_swelling=q["powder_swelling"], gradient_index=q["powder_gradient_index"], damage=damage,
+        binder_wt=r.binder_wt, paa=r.paa, utilization=utilization, p=p)
+    return {"electrode_swelling_pct": 100.0 * swelling, "rate_retention": rate, "calendering_damage": damage,
+            "si_capacity_share": si_share, "sei_sqrt": rates.sei_sqrt, "sei_linear": rates.sei_linear, "lam": rates.lam}
+
+
+def first_cycle_arrays(cathode: F, cathode_ice: float, loss: F, added: F) -> tuple[F, F]:
+    """:func:`plants.cell.first_cycle` for arrays: (first discharge capacity, reservoir share)."""
+    mobile = cathode / cathode_ice - loss + added
+    capacity = np.maximum(0.0, np.minimum(cathode, mobile))
+    reservoir = np.maximum(0.0, mobile - cathode)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return capacity, np.where(capacity > 0, reservoir / capacity, 0.0)
+
+
+def complete(lots: Any, roll_kind: str, prelith_kind: str, r: RollRecipe, p: PerformanceParams) -> Any:
+    """Fill the product figures of the rolls the run did not compute in its event loop (it does only
+    when a spec limit needs them to decide a roll), all at once with numpy: the same relations as
+    :func:`electrode_figures` and the prelithiation line's cell, on arrays. ``lots`` is the run's lot
+    table (pandas); returned with the columns filled."""
+    kinds = lots["line"].to_numpy()
+    rolls = np.flatnonzero((kinds == roll_kind) & lots["end_h"].notna().to_numpy()
+                           & ("powder_swelling" in lots))
+    todo = rolls if "rate_retention" not in lots else rolls[lots["rate_retention"].isna().to_numpy()[rolls]]
+    if len(todo):
+        col = {c: lots[c].to_numpy(dtype=float)[todo] for c in lots.columns if c.startswith("powder_")}
+        v = {c: lots[c].to_numpy(dtype=float)[todo] for c in ("press_density_g_cm3", "porosity", "thickness_um",
+                                                              "particle_size_um", "blend_capacity_mah_g",
+                                                              "conductive_utilization")}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = electrode_figures(col, v["press_density_g_cm3"], v["porosity"], v["thickness_um"],
+                                    v["particle_size_um"], col["powder_capacity_mah_g"], v["blend_capacity_mah_g"],
+                                    v["conductive_utilization"], r, p)
+        out["si_capacity_share"] = np.where(v["blend_capacity_mah_g"] > 0, out["si_capacity_share"], 0.0)
+        for name in ELECTRODE_FIGURES:
+            if name not in lots:
+                lots[name] = np.nan
+            lots.loc[lots.index[todo], name] = np.asarray(out[name], dtype=float)
+    pl = np.flatnonzero((kinds == prelith_kind) & ("li_added_mah_cm2" in lots)
+                        & (lots["li_added_mah_cm2"].notna().to_numpy() if "li_added_mah_cm2" in lots else False))
+    todo = pl if "cycle_life_cycles" not in lots else pl[lots["cycle_life_cycles"].isna().to_numpy()[pl]]
+    if len(todo):
+        ids = lots["lot_id"].to_numpy()
+        row_of = {i: k for k, i in enumerate(ids)}
+        parent = np.array([row_of.get(x, -1) for x in lots["parents"].to_numpy()[todo]])
+        def par(c: str) -> Any:
+            return lots[c].to_numpy(dtype=float)[parent]
+        areal = lots["areal_capacity_mah_cm2"].to_numpy(dtype=float)[todo]
+        blend_ice = par("blend_ice")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            loss = np.where(blend_ice > 0, areal * (1.0 / blend_ice - 1.0), np.where(areal > 0, np.inf, 0.0))
+            _, share = first_cycle_arrays(areal / r.np_ratio, r.cathode_ice, loss,
+                                          lots["li_added_mah_cm2"].to_numpy(dtype=float)[todo])
+            life = cycle_life(DurabilityRates(par("sei_sqrt"), par("sei_linear"), par("lam")), par("si_capacity_share"),
+                              r.np_ratio, share, p)
+        dead = ~np.isfinite(loss) | (areal <= 0)
+        for name, values in (("li_reservoir_share", np.where(dead, 0.0, share)),
+                             ("cycle_life_cycles", np.where(dead, 0.0, life))):
+            if name not in lots:
+                lots[name] = np.nan
+            lots.loc[lots.index[todo], name] = np.asarray(values, dtype=float)
+    return lots

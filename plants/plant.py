@@ -19,9 +19,11 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from plants.lines import LINES, LOT_ORDER, PREFIX
+from plants.lines import LINES, LOT_ORDER, PREFIX, LotKind
 from plants.lots import Lot, Lots
+from plants.performance import complete
 from plants.scenario import LoadedScenario
+from plants.slurry_casting.line import roll_recipe
 from plants.wiring import Built, Wiring
 from twin.engine import relaxed_gc, run_counted
 from twin.monitor import LevelLog
@@ -164,6 +166,7 @@ def simulate(loaded: LoadedScenario, replication: int = 0, horizon_h: float | No
         wall = time.perf_counter() - t0
 
         frames = _frames(w.lots, built)
+        frames = complete(frames, LotKind.ROLL, LotKind.PRELITH_ROLL, roll_recipe(w), loaded.params.performance)
         whole = tuple(k for b in built for k in b.whole_parents)
         return Replication(
             replication=replication, seed=sc.seed, horizon_h=horizon, warmup_h=min(sc.warmup_h, horizon),

@@ -81,6 +81,7 @@ class PrelithLine:
         resume: Callable[[Proc], Proc] | None = None,
     ) -> None:
         self.cell, self.perf = cell, perf
+        self.figures_in_loop = any(name == "cycle_life_cycles" for name, _ in specs.items())
         self.env, self.p, self.s, self.specs = env, params, settings, specs
         self.crew, self.source, self.supply, self.dry_room, self.lots = crew, source, supply, dry_room, lots
         self.route = getattr(params.routes, settings.route.value)
@@ -175,7 +176,9 @@ class PrelithLine:
             "li_residual_kg": r.residual * to_kg, "excursion_h": wet_h, "moisture_exposure_g_h_kg": exposure,
             "areal_capacity_mah_cm2": areal,
         })
-        props.update(self._durability(e.props, areal, r))
+        props["li_added_mah_cm2"] = r.compensating + r.residual
+        if self.figures_in_loop:  # a cycle-life limit decides the roll; else plants.performance.complete, after the run
+            props.update(self._durability(e.props, areal, r))
         roll.end_h = now
         if r.residual_of_capacity > self.p.lithium.residual_li_limit:
             self.lots.finish(roll, _SCRAPPED, now, "residual Li")

@@ -20,7 +20,7 @@ from plants import performance as perf
 from plants.buffers import PowderStore
 from plants.lines import LotKind, LotStatus
 from plants.lots import Lot, Lots
-from plants.performance import POWDER_QUALITY, PerformanceParams
+from plants.performance import POWDER_QUALITY, PerformanceParams, RollRecipe
 from plants.slurry_casting import physics as ph
 from plants.slurry_casting.params import CastingParams
 from plants.slurry_casting.settings import Binder, CastingSettings, Conductive, ElectrodeSpecs
@@ -82,7 +82,8 @@ class CastingLine:
         powder_props: Callable[[Lot], tuple[float, float, float, float, float]],
         powder_quality: Callable[[Lot], tuple[float, ...]],
         perf: PerformanceParams,
-        np_ratio: float,
+        recipe: RollRecipe,
+        figures_in_loop: bool,
         out: MonitoredStore,
         lots: Lots,
         rng: np.random.Generator,
@@ -92,7 +93,7 @@ class CastingLine:
     ) -> None:
         self.env, self.p, self.s, self.specs = env, params, settings, specs
         self.powder, self.powder_props, self.out, self.lots = powder, powder_props, out, lots
-        self.powder_quality, self.perf, self.np_ratio = powder_quality, perf, np_ratio
+        self.powder_quality, self.perf, self.recipe, self.figures_in_loop = powder_quality, perf, recipe, figures_in_loop
         self.mix_crew, self.crew = mix_crew, crew
         self.slurry = FifoInventory(env, params.mixer.slurry_tank_dry_kg, f"slurry tank {index + 1}", log,
                                     on_empty=_mix_used_up)
@@ -270,28 +271,6 @@ class CastingLine:
             yield put
             m.set(State.IDLE, "roll done")
 
-    def _performance(self, q: dict[str, float], rho: float, eps: float, thickness_um: float, dp: float, cap: float,
-                     blend_cap: float) -> dict[str, float]:
-        """Swelling, rate and the fade rates of a roll from its powder (``q``: mass-weighted powder
-        properties) and electrode (:mod:`plants.performance`)."""
-        s, m, pf = self.s, self.p.materials, self.perf
-        share = s.sic_share_of_active
-        v_sic = rho * s.active_wt * share / q["powder_particle_density_g_cm3"]
-        v_gr = rho * s.active_wt * (1.0 - share) / m.graphite_density_g_cm3
-        swelling = perf.electrode_swelling(v_sic, q["powder_swelling"], v_gr, eps, self.np_ratio, pf)
-        rate = perf.rate_retention(dp, q["powder_sic_fraction"], q["powder_crystallite_nm"], q["powder_shell_nm"],
-                                   thickness_um, eps, self.utilization, pf)
-        damage = perf.calendering_damage(rho, q["powder_void_share"], pf)
-        si_share = share * cap / blend_cap if blend_cap > 0 else 0.0
-        r = perf.degradation_rates(
-            si_capacity_share=si_share, surface_area_m2_g=q["powder_surface_area_m2_g"], sic_share_of_active=share,
-            exposed_si=q["powder_exposed_si_fraction"], si_content_wt=q["powder_si_content_wt"],
-            sic_fraction=q["powder_sic_fraction"], crystallite_nm=q["powder_crystallite_nm"],
-            particle_swelling=q["powder_swelling"], gradient_index=q["powder_gradient_index"], damage=damage,
-            binder_wt=s.binder_wt, paa=self.paa, utilization=self.utilization, p=pf)
-        return {"electrode_swelling_pct": 100.0 * swelling, "rate_retention": rate, "calendering_damage": damage,
-                "si_capacity_share": si_share, "sei_sqrt": r.sei_sqrt, "sei_linear": r.sei_linear, "lam": r.lam}
-
     def _finish(self, roll: Lot, parts: list[tuple[Lot, float]], length: float, break_m: float, change_m: float,
                 cw: float, speed: float, water_kg_m2: float, z_rho: float, u_crack: float, defects: int) -> None:
         """Properties, bookkeeping and the disposition of one mother roll (floats, no numpy)."""
@@ -329,7 +308,11 @@ class CastingLine:
         rho = min(s.press_density_g_cm3 + eq.press_density_sd_g_cm3 * z_rho, self.rho_max)
         thickness = ph.film_thickness_um(cw, rho)
         eps = ph.porosity(rho, rho_skel)
-        perf = self._performance(q, rho, eps, thickness, dp, cap, blend_cap)
+        # the product figures: here when a spec limit needs them to decide the roll, else after the run,
+        # all rolls at once (plants.performance.complete): the same relations, off the event loop
+        figures = (perf.electrode_figures(q, rho, eps, thickness, dp, cap, blend_cap if blend_cap > 0 else math.inf,
+                                          self.utilization, self.recipe, self.perf)
+                   if self.figures_in_loop else {})
         good_m = length - scrap_m
         web_area = length * self.web_width_m
         good_area = good_m * self.good_width_m
@@ -338,7 +321,8 @@ class CastingLine:
             "conductive_utilization": self.utilization, "coat_weight_mg_cm2": cw, "coat_weight_cv": self.coat_weight_cv,
             "line_speed_m_min": speed, "drying_rate_kg_m2_h": rate, "dried_thickness_um": dried_um,
             "critical_thickness_um": h_crit, "crack_probability": p_crack, "press_density_g_cm3": rho,
-            "thickness_um": thickness, "porosity": eps, **q, **perf,
+            "thickness_um": thickness, "porosity": eps, **q, **figures, "powder_capacity_mah_g": cap,
+            "particle_size_um": dp,
             "blend_capacity_mah_g": blend_cap, "blend_ice": blend_ice, "areal_capacity_mah_cm2": areal,
             "defects": float(defects), "water_evaporated_kg": water,
             "dryer_energy_kwh": water * p.dryer.kwh_per_kg_water, "coated_area_m2": web_area,
@@ -430,6 +414,22 @@ def _mixer_resumer(ms: Any, k: int, left: float) -> Callable[[CastingLine, Machi
     return run
 
 
+def roll_recipe(w: Wiring) -> RollRecipe:
+    """The casting recipe and reference cell the product figures of a roll need."""
+    sc, p = w.loaded.scenario, w.loaded.params
+    cs = sc.settings.casting
+    return RollRecipe(cs.sic_share_of_active, cs.active_wt, cs.binder_wt, cs.binder is Binder.PAA,
+                      p.casting.materials.graphite_density_g_cm3, p.cell.np_ratio, p.cell.cathode_ice)
+
+
+def figures_in_loop(w: Wiring) -> bool:
+    """Whether a roll's product figures decide where it goes (a spec limit on them, here or at
+    prelithiation): then they are computed per roll in the event loop."""
+    specs = w.loaded.scenario.specs
+    return (any(name in ("electrode_swelling_pct", "rate_retention") for name, _ in specs.electrode.items())
+            or any(name == "cycle_life_cycles" for name, _ in specs.prelith.items()))
+
+
 def build(w: Wiring) -> Built:
     """Per casting line its mixers, slurry tank and coater, and the electrode-roll buffer they fill
     (published as ``electrode_buffer``); takes ``powder_store`` and ``powder_props`` from coating."""
@@ -462,7 +462,7 @@ def build(w: Wiring) -> Built:
                     mixing[mx.name] = _mixer_resumer(ms, k, left)
         lines.append(CastingLine(w.env, i, ca, cs, sc.specs.electrode, mixers, coater, mix_crew, cast_crew,
                                  w.ports["powder_store"], w.ports["powder_props"], w.ports["powder_quality"],
-                                 p.performance, p.cell.np_ratio, electrode_buffer, w.lots,
+                                 p.performance, roll_recipe(w), figures_in_loop(w), electrode_buffer, w.lots,
                                  w.streams(f"casting.line{i + 1}"), w.levels, resume=resume, mixing=mixing))
         lines[-1].mixer_names = {mx.name for mx in mixers}
     w.ports["electrode_buffer"] = electrode_buffer

@@ -106,3 +106,16 @@ def test_pore_volume_matched_to_the_si_beats_too_little_and_too_much():
     assert little["cell.electrode_swelling_pct"] > matched["cell.electrode_swelling_pct"]
     assert matched["cell.cycle_life_cycles"] > little["cell.cycle_life_cycles"]
     assert matched["cell.cycle_life_cycles"] > much["cell.cycle_life_cycles"]
+
+
+def test_figures_computed_in_the_event_loop_equal_those_computed_after_the_run():
+    # without a spec limit on them the product figures are computed after the run, all rolls at once;
+    # a (non-binding) limit makes the lines compute them per roll to decide it: the same numbers
+    after = api.run(api.load("scenarios/smoke.yaml"), replications=1)
+    inloop = api.run(api.load("scenarios/smoke.yaml", sets=["specs.prelith.cycle_life_cycles.min=1",
+                                                            "specs.electrode.rate_retention.min=0.01"]), replications=1)
+    for key in ("cell.cycle_life_cycles", "cell.cycle_life_p10_cycles", "cell.electrode_swelling_pct",
+                "cell.rate_retention", "cell.li_reservoir_share", "cost.cell_usd_per_kwh_delivered"):
+        assert inloop.summary[key] == pytest.approx(after.summary[key], rel=1e-9), key
+    a, b = (r.lots[r.lots["line"] == "prelith"].set_index("lot_id")["cycle_life_cycles"] for r in (after, inloop))
+    assert len(a) > 100 and a.to_numpy() == pytest.approx(b.reindex(a.index).to_numpy(), rel=1e-9, nan_ok=True)

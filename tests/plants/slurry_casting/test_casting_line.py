@@ -18,6 +18,7 @@ from plants.common import Limits
 from plants.lines import LotKind, LotStatus
 from plants.lots import Lots
 from plants.parameters import load_parameter_set
+from plants.performance import RollRecipe
 from plants.slurry_casting import physics as ph
 from plants.slurry_casting.line import CastingLine
 from plants.slurry_casting.settings import CastingSettings, ElectrodeSpecs
@@ -74,6 +75,12 @@ def states(log, unit):
 POWDER_QUALITY_VALUES = (7.0, 0.03, 0.001, 4.0, 0.33, 10.0, 0.28, 0.0, POWDER_SI_PER_KG, 1.56)
 
 
+def _recipe(s):
+    ref = _reference()
+    return RollRecipe(s.sic_share_of_active, s.active_wt, s.binder_wt, s.binder.value == "paa",
+                      ref.casting.materials.graphite_density_g_cm3, ref.cell.np_ratio, ref.cell.cathode_ice)
+
+
 @functools.lru_cache(maxsize=1)
 def _reference():
     return load_parameter_set("reference-2025")[0]
@@ -98,7 +105,7 @@ class Case:
             env, 0, casting, s, specs or ElectrodeSpecs(), [m("MX01", "mixing")], m("CL01", "casting"),
             Crew(env, 1, cal), Crew(env, 1, cal), self.store,
             lambda lot: (POWDER_CAPACITY, POWDER_ICE, particle_um, POWDER_SI_PER_KG, lot.mass_kg),
-            lambda lot: POWDER_QUALITY_VALUES, _reference().performance, _reference().cell.np_ratio,
+            lambda lot: POWDER_QUALITY_VALUES, _reference().performance, _recipe(s), True,
             self.out, self.lots, Streams(7)("casting.line1"), self.levels)
 
     def _release(self, at, kg):
