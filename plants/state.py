@@ -113,6 +113,11 @@ class PlantState:
         places = (where,) if isinstance(where, str) else where
         return [lot for lot in self.lots if lot.kind == kind and lot.where in places]
 
+    def running_on(self, kind: str, machine: str) -> LotState | None:
+        """The lot of ``kind`` a machine was working on (the least advanced, if the state names several)."""
+        running = [x for x in self.lots_of(kind, "in process") if x.equipment == machine]
+        return min(running, key=lambda x: x.progress_h) if running else None
+
     def restored_ids(self, where: tuple[str, ...] = _WHERE) -> list[str]:
         return [lot.lot_id for lot in self.lots if lot.where in where]
 
@@ -312,6 +317,17 @@ def restore_lot(lots: Lots, s: LotState, mass_kg: float | None = None, props: di
 def as_lot_state(p: ParentState, where: str = "buffer") -> LotState:
     """A parent the state lists under a lot in process (e.g. a CVD lot inside a coater batch) as a lot."""
     return LotState(p.lot_id, p.kind, "", where, 0.0, p.mass_kg, 0.0, p.properties)
+
+
+def restore_supply(state: PlantState, name: str, supply: Any, rng: np.random.Generator) -> None:
+    """A bulk supply's level and open orders from the plant state (an order without a due time
+    arrives after a lead time drawn to be longer than its age)."""
+    if name in state.tanks:
+        supply.restore_level(state.tanks[name])
+    for o in state.orders:
+        if o.supply == name:
+            due = o.due_in_h if o.due_in_h is not None else supply.residual_lead_time_h(o.age_h, rng)
+            supply.restore_order(-o.age_h, due, o.mass_kg)
 
 
 def residual_repair_h(for_h: float, median_h: float, sigma: float, rng: np.random.Generator, tries: int = 1000) -> float:

@@ -291,9 +291,7 @@ def _restore(w: Wiring, machines: list[Machine], settings: CoatingSettings, eq: 
         ms = st.machines.get(m.name)
         if ms is None:
             continue
-        running = sorted((x for x in st.lots_of(_POWDER.value, "in process") if x.equipment == m.name),
-                         key=lambda x: x.progress_h)
-        ls = running[0] if running else None
+        ls = st.running_on(_POWDER.value, m.name)
         if ls is not None and ms.reason == "planned maintenance":
             ls = None  # noted when the lots are restored
         taken = [inside[p.lot_id] for p in ls.parents if p.lot_id in inside] if ls is not None else []

@@ -329,13 +329,7 @@ def _restore(w: Wiring, machines: list[Machine], scaffold: ScaffoldStore, tank: 
 
     st = w.state
     eq = p.equipment
-    if "silane" in st.tanks:
-        tank.restore_level(st.tanks["silane"])
-    orders = w.streams("state.silane.orders")
-    for o in st.orders:
-        if o.supply == "silane":
-            tank.restore_order(-o.age_h, o.due_in_h if o.due_in_h is not None else tank.residual_lead_time_h(o.age_h, orders),
-                               o.mass_kg)
+    ps.restore_supply(st, "silane", tank, w.streams("state.silane.orders"))
     stock = sorted(st.lots_of(_SCAFFOLD.value, "stock"), key=lambda x: -x.progress_h)
     for j, ls in enumerate(stock):
         lot = ps.restore_lot(w.lots, ls, status=LotStatus.CHARGED)
@@ -352,9 +346,7 @@ def _restore(w: Wiring, machines: list[Machine], scaffold: ScaffoldStore, tank: 
         ms = st.machines.get(m.name)
         if ms is None:
             continue
-        running = sorted((x for x in st.lots_of(_CVD.value, "in process") if x.equipment == m.name),
-                         key=lambda x: x.progress_h)
-        ls = running[0] if running else None
+        ls = st.running_on(_CVD.value, m.name)
         down_h = ps.down_time_h(ms, eq, repairs) if ms.state == "down" else None
         blocked = None
         if ms.state == "blocked" and ls is None:

@@ -200,13 +200,7 @@ def _restore(w: Wiring, li: BulkSupply, machines: list[Machine], pl: PrelithPara
     from plants import state as st_
 
     st = w.state
-    if "lithium" in st.tanks:
-        li.restore_level(st.tanks["lithium"])
-    orders = w.streams("state.lithium.orders")
-    for o in st.orders:
-        if o.supply == "lithium":
-            li.restore_order(-o.age_h, o.due_in_h if o.due_in_h is not None else li.residual_lead_time_h(o.age_h, orders),
-                             o.mass_kg)
+    st_.restore_supply(st, "lithium", li, w.streams("state.lithium.orders"))
     return st_.down_first(st, machines, pl.equipment, w.streams("state.prelith.repairs"))
 
 

@@ -176,13 +176,7 @@ class CastingLine:
             yield from m.with_crew(crew, mx.charge_h, "charge")
             yield from m.work(mx.mix_h, "mixing")
             yield from m.work(mx.discharge_h, "discharge")
-            put = self.slurry.put(mix, dry)
-            if not put.triggered:
-                m.set(State.BLOCKED, "slurry tank full")
-            yield put
-            mix.end_h = env.now
-            mix.status = _IN_TANK
-            m.set(State.IDLE, "batch done")
+            yield from self._into_tank(m, mix, dry)
 
     def _resume_coater(self, m: Machine) -> Proc:
         """Started from a plant state: finish the roll the coater was making (its remaining coating
@@ -218,6 +212,16 @@ class CastingLine:
                 yield put
                 m.set(State.IDLE, "roll done")
         yield from self._coater(m)
+
+    def _into_tank(self, m: Machine, mix: Lot, kg: float) -> Proc:
+        """A mixed batch discharged into the slurry tank (the mixer blocks while the tank is full)."""
+        put = self.slurry.put(mix, kg)
+        if not put.triggered:
+            m.set(State.BLOCKED, "slurry tank full")
+        yield put
+        mix.end_h = self.env.now
+        mix.status = _IN_TANK
+        m.set(State.IDLE, "batch done")
 
     # ------------------------------------------------------------------ coating, drying, calendering, slitting
     def _coater(self, m: Machine) -> Proc:
@@ -392,7 +396,7 @@ def _restore_lots(w: Wiring, lines: list[CastingLine], buffer: MonitoredStore) -
 def _mixer_resumer(ms: Any, k: int, left: float) -> Callable[[CastingLine, Machine], Proc]:
     def run(line: CastingLine, m: Machine) -> Proc:
         """Finish the mix batch a plant state shows in a mixer, then mix as usual."""
-        mx, env = line.p.mixer, line.env
+        mx = line.p.mixer
         mix = line.resumed_mixers.get(m.name)
         if mix is not None:
             phases = (("charge", mx.charge_h), ("mixing", mx.mix_h), ("discharge", mx.discharge_h))
@@ -402,13 +406,7 @@ def _mixer_resumer(ms: Any, k: int, left: float) -> Callable[[CastingLine, Machi
                     yield from m.with_crew(line.mix_crew, h, name)
                 else:
                     yield from m.work(h, name)
-            put = line.slurry.put(mix, mix.mass_kg)
-            if not put.triggered:
-                m.set(State.BLOCKED, "slurry tank full")
-            yield put
-            mix.end_h = env.now
-            mix.status = _IN_TANK
-            m.set(State.IDLE, "batch done")
+            yield from line._into_tank(m, mix, mix.mass_kg)
         yield from line._mixer(m)
 
     return run
@@ -456,9 +454,9 @@ def build(w: Wiring) -> Built:
             phases = [("charge", ca.mixer.charge_h), ("mixing", ca.mixer.mix_h), ("discharge", ca.mixer.discharge_h)]
             for mx in mixers:
                 ms = w.state.machines.get(mx.name)
-                running = [x for x in w.state.lots_of(_MIX.value, "in process") if x.equipment == mx.name]
-                if ms is not None and running and not ms.reason.startswith("planned maintenance"):
-                    k, left = ps.phase_left(phases, ms, min(running, key=lambda x: x.progress_h))
+                running = w.state.running_on(_MIX.value, mx.name)
+                if ms is not None and running is not None and not ms.reason.startswith("planned maintenance"):
+                    k, left = ps.phase_left(phases, ms, running)
                     mixing[mx.name] = _mixer_resumer(ms, k, left)
         lines.append(CastingLine(w.env, i, ca, cs, sc.specs.electrode, mixers, coater, mix_crew, cast_crew,
                                  w.ports["powder_store"], w.ports["powder_props"], w.ports["powder_quality"],
